@@ -1,0 +1,49 @@
+// Shared by every matmul variant. Batched over z (K models):
+//   C[z] (M×N) = epilogue( alpha · op(A[z]) (M×L) · op(B[z]) (L×N) )
+// LAYOUT 0: A·B   A is [M,L], B is [L,N]    (backward: δ·W)
+// LAYOUT 1: A·Bᵀ  A is [M,L], B is [N,L]    (forward: H·Wᵀ)
+// LAYOUT 2: Aᵀ·B  A is [L,M], B is [L,N]    (weight gradient: δᵀ·H)
+// All row-major and contiguous; *_off are element offsets into the bound
+// buffer (layers are views into flat vectors), *_bs the per-model stride
+// (0 where all models share the operand, e.g. the data X).
+// Epilogue, in order: v = alpha·acc (+ C_old if ACCUM) (+ bias[n]);
+//   out2 = v if HAS_OUT2; v = act(v) if APPLY_ACT; v *= act′(aux) if HAS_DACT.
+// The header (LAYOUT, ACT, flags, workgroup shape) is prepended by the host.
+
+struct Params {
+  M: u32, N: u32, L: u32, K: u32,
+  a_off: u32, a_bs: u32, b_off: u32, b_bs: u32,
+  c_off: u32, c_bs: u32, bias_off: u32, bias_bs: u32,
+  aux_off: u32, aux_bs: u32, o2_off: u32, o2_bs: u32,
+  alpha: f32, _p0: u32, _p1: u32, _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(5) var<storage, read> AUX: array<f32>;
+@group(0) @binding(6) var<storage, read_write> OUT2: array<f32>;
+
+fn a_index(z: u32, m: u32, k: u32) -> u32 {
+  if (LAYOUT == 2u) { return u.a_off + z * u.a_bs + k * u.M + m; }
+  return u.a_off + z * u.a_bs + m * u.L + k;
+}
+
+fn b_index(z: u32, k: u32, n: u32) -> u32 {
+  if (LAYOUT == 1u) { return u.b_off + z * u.b_bs + n * u.L + k; }
+  return u.b_off + z * u.b_bs + k * u.N + n;
+}
+
+fn store_c(z: u32, m: u32, n: u32, acc: f32) {
+  let e = m * u.N + n;
+  let ci = u.c_off + z * u.c_bs + e;
+  var v = u.alpha * acc;
+  if (ACCUM) { v += C[ci]; }
+  if (HAS_BIAS) { v += BIAS[u.bias_off + z * u.bias_bs + n]; }
+  if (HAS_OUT2) { OUT2[u.o2_off + z * u.o2_bs + e] = v; }
+  if (APPLY_ACT) { v = act_f(ACT, v); }
+  if (HAS_DACT) { v *= act_d1(ACT, AUX[u.aux_off + z * u.aux_bs + e]); }
+  C[ci] = v;
+}

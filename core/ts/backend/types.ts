@@ -1,0 +1,164 @@
+// The op set the engine needs, behind one interface. Two implementations:
+// webgpu/ (WGSL kernels) and, later, wasm/. Every op is enqueued, not run:
+// a backend batches ops into one submission and only reading back (read,
+// readScalars, flush) waits for the device.
+import type { ActName } from '../nn/activations.js';
+
+/** A device buffer of `length` f32 elements. */
+export interface Buf {
+  readonly id: number;
+  readonly length: number;
+  readonly label: string;
+}
+
+/**
+ * A strided view for batched (K-model) ops: element offset `off` into `buf`
+ * and per-model stride `bs` (0 when all models share the operand).
+ */
+export interface View {
+  buf: Buf;
+  off: number;
+  bs: number;
+}
+
+export type Layout = 'ab' | 'abt' | 'atb';
+
+/**
+ * C[z] = epilogue(alpha · op(A[z]) · op(B[z])) for z < K, with op(A) M×L and
+ * op(B) L×N; see core/shaders/matmul_common.wgsl for layouts and epilogue.
+ */
+export interface MatmulOp {
+  layout: Layout;
+  M: number;
+  N: number;
+  L: number;
+  K: number;
+  a: View;
+  b: View;
+  c: View;
+  alpha?: number;
+  accumulate?: boolean;
+  /** Added per column n (length N per model). */
+  bias?: View;
+  /** The activation used by applyAct and dact. */
+  act?: ActName;
+  applyAct?: boolean;
+  /** Receives the value before the activation (pre-activation a_l). */
+  out2?: View;
+  /** Multiply by act′(aux), aux laid out like C. */
+  dact?: View;
+}
+
+/** R{δ} = σ″(a)⊙R{a}⊙G + σ′(a)⊙S over K blocks of `perModel` elements. */
+export interface RDeltaOp {
+  act: ActName;
+  perModel: number;
+  K: number;
+  a: View;
+  ra: View;
+  g: View;
+  s: View;
+  out: View;
+}
+
+export type LossName = 'mse' | 'ce';
+
+/**
+ * Loss head over B examples with c outputs for K models.
+ * mode 'grad': d = scale·∂ℓ/∂f, per-example loss into pe and 0/1 correctness
+ * into acc (acc must view the same buffer as pe).
+ * mode 'hess': d = scale·H_ℓ·rf.
+ */
+export interface LossOp {
+  loss: LossName;
+  mode: 'grad' | 'hess';
+  B: number;
+  c: number;
+  K: number;
+  f: View;
+  /** Target rows (shared by every model; bs ignored). */
+  y: View;
+  d: View;
+  pe?: View;
+  acc?: View;
+  rf?: View;
+  scale: number;
+}
+
+/** out[z][n] (+)= Σ_m d[z][m][n]. */
+export interface ColsumOp {
+  M: number;
+  N: number;
+  K: number;
+  d: View;
+  out: View;
+  accumulate: boolean;
+}
+
+/** scalars[slot + z] (+)= scale · Σ_i x[z][i] (· y[z][i] when y is given), i < n. */
+export interface ReduceOp {
+  n: number;
+  K: number;
+  x: View;
+  y?: View;
+  slot: number;
+  accumulate?: boolean;
+  scale?: number;
+}
+
+/** y[i] = alpha·x[i] + beta·y[i] + gamma for i < n (x optional). */
+export interface VectorOp {
+  n: number;
+  y: Buf;
+  yOff?: number;
+  x?: Buf;
+  xOff?: number;
+  alpha?: number;
+  beta?: number;
+  gamma?: number;
+}
+
+export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal';
+
+/** out[off + j] = scale · draw(seed, stream, index0 + j), j < n (core/ts/rng/philox.ts). */
+export interface RandomOp {
+  out: Buf;
+  off?: number;
+  n: number;
+  seed: number;
+  stream: number;
+  index0?: number;
+  dist: Distribution;
+  scale?: number;
+}
+
+export interface Backend {
+  readonly kind: 'webgpu' | 'wasm';
+  /** Human-readable device description for logs and metadata. */
+  readonly description: string;
+  /** Number of f32 slots in the scalars buffer. */
+  readonly scalarCapacity: number;
+
+  alloc(length: number, label: string): Buf;
+  release(buf: Buf): void;
+  write(buf: Buf, data: Float32Array, offset?: number): void;
+  read(buf: Buf, offset?: number, length?: number): Promise<Float32Array>;
+
+  matmul(op: MatmulOp): void;
+  rdelta(op: RDeltaOp): void;
+  loss(op: LossOp): void;
+  colsum(op: ColsumOp): void;
+  reduce(op: ReduceOp): void;
+  vector(op: VectorOp): void;
+  random(op: RandomOp): void;
+
+  /** Zero scalar slots [slot, slot + n). */
+  clearScalars(slot: number, n: number): void;
+  /** Submit what is queued and read scalar slots [slot, slot + n). */
+  readScalars(slot: number, n: number): Promise<Float64Array>;
+  /** Submit what is queued and wait for it; surfaces device errors. */
+  flush(): Promise<void>;
+  /** Choose kernel variants for the matmul shapes about to be used. */
+  tune?(ops: MatmulOp[]): Promise<void>;
+  destroy(): void;
+}

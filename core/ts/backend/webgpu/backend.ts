@@ -1,0 +1,368 @@
+// The WebGPU implementation of the op set. Ops are encoded into one compute
+// pass of one command encoder; their parameters go into one uniform arena
+// (bound with dynamic offsets) that is uploaded once per submission. Buffers
+// are pooled, pipelines and bind groups cached. Only read-backs wait.
+import type {
+  Backend, Buf, ColsumOp, LossOp, MatmulOp, RandomOp, RDeltaOp, ReduceOp, VectorOp, View,
+} from '../types.js';
+import { ACTIVATION_IDS } from '../../nn/activations.js';
+import { seedKey } from '../../rng/philox.js';
+import { DeviceErrors } from './device-errors.js';
+import { KERNELS, kernelSource, type ConstValue, type KernelName } from './kernels.js';
+import { MatmulTuner, variantConsts, variantGrid, type MatmulVariant } from './matmul-variants.js';
+
+const ARENA_BYTES = 256 * 1024;
+const BLOCK = 256; // minUniformBufferOffsetAlignment, the largest the spec allows
+const SCALARS = 4096;
+const BUF_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
+
+class GpuBuf implements Buf {
+  constructor(readonly id: number, readonly length: number, readonly label: string, readonly gpu: GPUBuffer) {}
+}
+
+export interface WebGPUBackendOptions {
+  /** Adapter description for logs/metadata (hosts read GPUAdapterInfo). */
+  description?: string;
+  /** True for software adapters (SwiftShader, lavapipe): picks CPU-friendly default kernels. */
+  cpuLike?: boolean;
+  /** Persisted autotune choices, keyed per adapter by the host. */
+  tuneCache?: Map<string, string>;
+  /** Skip autotuning and use this matmul variant everywhere (tests). */
+  forceMatmul?: string;
+}
+
+export class WebGPUBackend implements Backend {
+  readonly kind = 'webgpu' as const;
+  readonly description: string;
+  readonly scalarCapacity = SCALARS;
+  readonly errors: DeviceErrors;
+  readonly tuner: MatmulTuner;
+
+  private nextId = 1;
+  private pool = new Map<number, GPUBuffer[]>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<KernelName, GPUBindGroupLayout>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private arena: GPUBuffer;
+  private arenaCpu = new ArrayBuffer(ARENA_BYTES);
+  private arenaUsed = 0;
+  private enc: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private scalars: GpuBuf;
+  private partials: GpuBuf;
+  private dummyRead: GpuBuf;
+  private dummyRw: GpuBuf;
+  private destroyed = false;
+
+  constructor(readonly device: GPUDevice, opts: WebGPUBackendOptions = {}) {
+    this.description = opts.description ?? 'WebGPU adapter';
+    this.errors = new DeviceErrors(device);
+    this.tuner = new MatmulTuner(this, opts.cpuLike ?? false, opts.tuneCache, opts.forceMatmul);
+    this.arena = device.createBuffer({ size: ARENA_BYTES, usage: 0x40 /* UNIFORM */ | 0x8, label: 'uniform arena' });
+    this.scalars = this.alloc(SCALARS, 'scalars') as GpuBuf;
+    this.partials = this.alloc(256 * 64, 'reduce partials') as GpuBuf;
+    this.dummyRead = this.alloc(4, 'unused read binding') as GpuBuf;
+    this.dummyRw = this.alloc(4, 'unused write binding') as GpuBuf;
+  }
+
+  // ---- memory ---------------------------------------------------------------
+
+  alloc(length: number, label: string): Buf {
+    if (!Number.isInteger(length) || length <= 0) throw new Error(`alloc '${label}': length must be a positive integer, got ${length}`);
+    const bytes = Math.ceil((length * 4) / 256) * 256;
+    const max = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new Error(`buffer '${label}' needs ${(bytes / 2 ** 20).toFixed(1)} MiB, over this adapter's ${(max / 2 ** 20).toFixed(0)} MiB storage binding limit: use a smaller --physical-batch-size, fewer models or less data`);
+    }
+    const free = this.pool.get(bytes);
+    const gpu = free?.pop() ?? this.errors.scoped(`allocating '${label}'`, () =>
+      this.device.createBuffer({ size: bytes, usage: BUF_USAGE, label }));
+    return new GpuBuf(this.nextId++, length, label, gpu);
+  }
+
+  release(buf: Buf): void {
+    const g = (buf as GpuBuf).gpu;
+    for (const k of [...this.bindGroups.keys()]) if (k.includes(`#${buf.id}#`)) this.bindGroups.delete(k);
+    const list = this.pool.get(g.size) ?? [];
+    list.push(g);
+    this.pool.set(g.size, list);
+  }
+
+  write(buf: Buf, data: Float32Array, offset = 0): void {
+    if (offset + data.length > buf.length) throw new Error(`write to '${buf.label}': ${data.length} values at ${offset} exceed its length ${buf.length}`);
+    // Queued ops must run before this write lands: submit them first.
+    this.submit();
+    this.device.queue.writeBuffer((buf as GpuBuf).gpu, offset * 4, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async read(buf: Buf, offset = 0, length = buf.length - offset): Promise<Float32Array> {
+    if (offset + length > buf.length) throw new Error(`read from '${buf.label}': range exceeds its length ${buf.length}`);
+    return this.readRaw((buf as GpuBuf).gpu, offset * 4, length * 4).then((b) => new Float32Array(b));
+  }
+
+  private async readRaw(src: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.errors.scoped('read-back buffer', () =>
+      this.device.createBuffer({ size: Math.max(size, 4), usage: 0x1 /* MAP_READ */ | 0x8, label: 'staging' }));
+    this.endPass();
+    this.encoder().copyBufferToBuffer(src, byteOffset, staging, 0, size);
+    this.submit();
+    await this.errors.check();
+    try {
+      await staging.mapAsync(0x1 /* READ */);
+    } catch (e) {
+      this.errors.assertAlive();
+      throw new Error(`WebGPU read-back failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  // ---- encoding -------------------------------------------------------------
+
+  private encoder(): GPUCommandEncoder {
+    this.errors.assertAlive();
+    if (this.destroyed) throw new Error('backend used after destroy()');
+    return (this.enc ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private submit(): void {
+    if (!this.enc) return;
+    this.endPass();
+    const enc = this.enc;
+    this.enc = null;
+    this.errors.scoped('submitting kernels', () => {
+      if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaCpu, 0, this.arenaUsed);
+      this.device.queue.submit([enc.finish()]);
+    });
+    this.arenaUsed = 0;
+  }
+
+  async flush(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.errors.check();
+  }
+
+  /** Reserves a uniform block; returns u32 and f32 views of its `bytes`. */
+  private params(bytes: number): { u: Uint32Array; f: Float32Array; offset: number } {
+    if (this.arenaUsed + BLOCK > ARENA_BYTES) this.submit();
+    const offset = this.arenaUsed;
+    this.arenaUsed += BLOCK;
+    const u = new Uint32Array(this.arenaCpu, offset, bytes / 4);
+    u.fill(0);
+    return { u, f: new Float32Array(this.arenaCpu, offset, bytes / 4), offset };
+  }
+
+  private layout(name: KernelName): GPUBindGroupLayout {
+    let l = this.layouts.get(name);
+    if (!l) {
+      const def = KERNELS[name];
+      l = this.device.createBindGroupLayout({
+        label: name,
+        entries: def.bindings.map((b, i) => ({
+          binding: i,
+          visibility: 0x4, // COMPUTE
+          buffer: b === 'uniform'
+            ? { type: 'uniform' as const, hasDynamicOffset: true, minBindingSize: def.paramBytes }
+            : { type: b === 'read' ? 'read-only-storage' as const : 'storage' as const },
+        })),
+      });
+      this.layouts.set(name, l);
+    }
+    return l;
+  }
+
+  private pipeline(name: KernelName, consts: Record<string, ConstValue>): GPUComputePipeline {
+    const key = name + JSON.stringify(consts);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.errors.scoped(`compiling kernel ${name} ${JSON.stringify(consts)}`, () => {
+        const module = this.device.createShaderModule({ code: kernelSource(name, consts), label: name });
+        return this.device.createComputePipeline({
+          label: name,
+          layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(name)] }),
+          compute: { module, entryPoint: 'main' },
+        });
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private dispatch(name: KernelName, consts: Record<string, ConstValue>, paramOffset: number,
+                   bufs: (Buf | undefined)[], groups: [number, number, number]): void {
+    if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
+    const maxG = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (groups.some((g) => g > maxG)) throw new Error(`kernel ${name}: dispatch ${groups.join('×')} exceeds ${maxG} workgroups per dimension`);
+    const def = KERNELS[name];
+    const gpuBufs = bufs.map((b, i) => (b ?? (def.bindings[i + 1] === 'rw' ? this.dummyRw : this.dummyRead)) as GpuBuf);
+    const key = `${name}#${gpuBufs.map((b) => b.id).join('#')}#`;
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      bg = this.device.createBindGroup({
+        layout: this.layout(name),
+        entries: [
+          { binding: 0, resource: { buffer: this.arena, offset: 0, size: def.paramBytes } },
+          ...gpuBufs.map((b, i) => ({ binding: i + 1, resource: { buffer: b.gpu } })),
+        ],
+      });
+      this.bindGroups.set(key, bg);
+    }
+    const pipe = this.pipeline(name, consts);
+    this.encoder();
+    this.pass ??= this.enc!.beginComputePass();
+    this.pass.setPipeline(pipe);
+    this.pass.setBindGroup(0, bg, [paramOffset]);
+    this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+  }
+
+  /** A 2-D grid of 256-wide workgroups covering n elements; returns [x, y, pitch]. */
+  private grid(n: number): [number, number, number] {
+    const wgs = Math.max(1, Math.ceil(n / 256));
+    const x = Math.min(wgs, this.device.limits.maxComputeWorkgroupsPerDimension);
+    return [x, Math.ceil(wgs / x), x * 256];
+  }
+
+  // ---- ops ------------------------------------------------------------------
+
+  matmul(op: MatmulOp, variant?: MatmulVariant): void {
+    checkView('matmul A', op.a, op.layout === 'atb' ? op.L * op.M : op.M * op.L, op.K);
+    checkView('matmul B', op.b, op.L * op.N, op.K);
+    checkView('matmul C', op.c, op.M * op.N, op.K);
+    if (op.bias) checkView('matmul bias', op.bias, op.N, op.K);
+    if (op.out2) checkView('matmul out2', op.out2, op.M * op.N, op.K);
+    if (op.dact) checkView('matmul aux', op.dact, op.M * op.N, op.K);
+    if ((op.applyAct || op.dact) && !op.act) throw new Error('matmul: applyAct/dact need an activation');
+    const v = variant ?? this.tuner.choose(op);
+    const p = this.params(80);
+    p.u.set([op.M, op.N, op.L, op.K, op.a.off, op.a.bs, op.b.off, op.b.bs, op.c.off, op.c.bs,
+      op.bias?.off ?? 0, op.bias?.bs ?? 0, op.dact?.off ?? 0, op.dact?.bs ?? 0, op.out2?.off ?? 0, op.out2?.bs ?? 0]);
+    p.f[16] = op.alpha ?? 1;
+    const consts = {
+      ...variantConsts(v),
+      LAYOUT: { ab: 0, abt: 1, atb: 2 }[op.layout],
+      ACT: ACTIVATION_IDS[op.act ?? 'identity'],
+      ACCUM: !!op.accumulate,
+      HAS_BIAS: !!op.bias,
+      HAS_OUT2: !!op.out2,
+      APPLY_ACT: !!op.applyAct,
+      HAS_DACT: !!op.dact,
+    };
+    this.dispatch(v.kernel, consts, p.offset,
+      [op.a.buf, op.b.buf, op.c.buf, op.bias?.buf, op.dact?.buf, op.out2?.buf], variantGrid(v, op));
+  }
+
+  rdelta(op: RDeltaOp): void {
+    const n = op.perModel * op.K;
+    const [x, y, pitch] = this.grid(n);
+    const p = this.params(64);
+    p.u.set([n, op.perModel, op.K, pitch, op.a.off, op.a.bs, op.ra.off, op.ra.bs, op.g.off, op.g.bs,
+      op.s.off, op.s.bs, op.out.off, op.out.bs]);
+    this.dispatch('rdelta', { ACT: ACTIVATION_IDS[op.act] }, p.offset,
+      [op.a.buf, op.ra.buf, op.g.buf, op.s.buf, op.out.buf], [x, y, 1]);
+  }
+
+  loss(op: LossOp): void {
+    checkView('loss outputs', op.f, op.B * op.c, op.K);
+    checkView('loss targets', { ...op.y, bs: 0 }, op.B * op.c, 1);
+    checkView('loss gradient', op.d, op.B * op.c, op.K);
+    if (op.mode === 'grad' && !(op.pe && op.acc)) throw new Error('loss grad mode needs per-example loss and accuracy views');
+    if (op.pe && op.acc && op.pe.buf.id !== op.acc.buf.id) throw new Error('loss: pe and acc must view the same buffer');
+    if (op.mode === 'hess' && !op.rf) throw new Error('loss hess mode needs the output tangent rf');
+    const p = this.params(64);
+    p.u.set([op.B, op.c, op.K, 0, op.f.off, op.f.bs, op.y.off, op.d.off, op.d.bs,
+      op.pe?.off ?? 0, op.pe?.bs ?? 0, op.rf?.off ?? 0, op.rf?.bs ?? 0, 0, op.acc?.off ?? 0, op.acc?.bs ?? 0]);
+    p.f[13] = op.scale;
+    this.dispatch('loss', { LOSS: op.loss === 'mse' ? 0 : 1, MODE: op.mode === 'grad' ? 0 : 1 }, p.offset,
+      [op.f.buf, op.y.buf, op.d.buf, op.pe?.buf, op.rf?.buf], [Math.ceil(op.B / 64), op.K, 1]);
+  }
+
+  colsum(op: ColsumOp): void {
+    checkView('colsum input', op.d, op.M * op.N, op.K);
+    checkView('colsum output', op.out, op.N, op.K);
+    const p = this.params(32);
+    p.u.set([op.M, op.N, op.K, 0, op.d.off, op.d.bs, op.out.off, op.out.bs]);
+    this.dispatch('colsum', { ACCUM: op.accumulate }, p.offset, [op.d.buf, op.out.buf], [Math.ceil(op.N / 64), op.K, 1]);
+  }
+
+  reduce(op: ReduceOp): void {
+    checkView('reduce x', op.x, op.n, op.K);
+    if (op.y) checkView('reduce y', op.y, op.n, op.K);
+    if (op.slot + op.K > SCALARS) throw new Error(`reduce: scalar slots ${op.slot}..${op.slot + op.K} exceed ${SCALARS}`);
+    // Fixed chunking (a function of n only) keeps the summation order, hence
+    // the bits, identical from run to run.
+    const nchunks = Math.min(256, Math.max(1, Math.ceil(op.n / 4096)));
+    const chunk = Math.ceil(op.n / nchunks);
+    if (nchunks * op.K > this.partials.length) {
+      this.partials = this.alloc(nchunks * op.K, 'reduce partials') as GpuBuf; // the old one stays referenced by queued work
+    }
+    for (const stage of [1, 2]) {
+      const p = this.params(48);
+      p.u.set([op.n, chunk, nchunks, op.K, op.x.off, op.x.bs, op.y?.off ?? 0, op.y?.bs ?? 0, op.slot]);
+      p.f[9] = op.scale ?? 1;
+      this.dispatch('reduce', { STAGE: stage, DOT: !!op.y, ACCUM: !!op.accumulate }, p.offset,
+        [op.x.buf, op.y?.buf, this.partials, this.scalars], stage === 1 ? [nchunks, op.K, 1] : [op.K, 1, 1]);
+    }
+  }
+
+  vector(op: VectorOp): void {
+    const yOff = op.yOff ?? 0, xOff = op.xOff ?? 0;
+    if (yOff + op.n > op.y.length) throw new Error(`vector op on '${op.y.label}': range exceeds its length`);
+    if (op.x && xOff + op.n > op.x.length) throw new Error(`vector op on '${op.x.label}': range exceeds its length`);
+    if (op.x && op.x.id === op.y.id) throw new Error('vector op: x and y must be different buffers');
+    const [x, y, pitch] = this.grid(op.n);
+    const p = this.params(32);
+    p.u.set([op.n, pitch, xOff, yOff]);
+    p.f[4] = op.alpha ?? 1; p.f[5] = op.beta ?? 0; p.f[6] = op.gamma ?? 0;
+    this.dispatch('vector', { HAS_X: !!op.x }, p.offset, [op.x, op.y], [x, y, 1]);
+  }
+
+  random(op: RandomOp): void {
+    const off = op.off ?? 0;
+    if (off + op.n > op.out.length) throw new Error(`random fill of '${op.out.label}': range exceeds its length`);
+    const [k0, k1] = seedKey(op.seed);
+    const [x, y, pitch] = this.grid(op.n);
+    const p = this.params(32);
+    p.u.set([op.n, pitch, off, op.index0 ?? 0, k0, k1, op.stream >>> 0]);
+    p.f[7] = op.scale ?? 1;
+    const dist = { bits: 0, uniform: 1, signed: 2, normal: 3 }[op.dist];
+    this.dispatch('rng', { DIST: dist }, p.offset, [op.out], [x, y, 1]);
+  }
+
+  clearScalars(slot: number, n: number): void {
+    this.vector({ n, y: this.scalars, yOff: slot, beta: 0, gamma: 0 });
+  }
+
+  async readScalars(slot: number, n: number): Promise<Float64Array> {
+    const b = await this.readRaw(this.scalars.gpu, slot * 4, n * 4);
+    return Float64Array.from(new Float32Array(b));
+  }
+
+  async tune(ops: MatmulOp[]): Promise<void> {
+    await this.tuner.tune(ops);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.enc = null;
+    this.pass = null;
+    // Dawn busy-polls a core until the device is destroyed.
+    this.device.destroy();
+  }
+}
+
+function checkView(what: string, v: View, perModel: number, K: number): void {
+  const need = v.off + (K - 1) * v.bs + perModel;
+  if (!Number.isInteger(v.off) || v.off < 0 || need > v.buf.length) {
+    throw new Error(`${what}: view of '${v.buf.label}' (offset ${v.off}, stride ${v.bs}, ${K}×${perModel}) exceeds its length ${v.buf.length}`);
+  }
+}

@@ -1,0 +1,50 @@
+// Assembles WGSL modules from core/shaders: shared snippets, a generated
+// header of compile-time constants (layout, activation, flags, tile shape),
+// and the kernel body. Constants are plain `const` declarations rather than
+// pipeline overrides so one source compiles the same under Tint (Dawn,
+// Chromium) and Naga (Deno), including workgroup sizes and array lengths.
+import { WGSL } from '../../../shaders/wgsl.gen.js';
+
+export type Binding = 'uniform' | 'read' | 'rw';
+
+export interface KernelDef {
+  /** Shader files (without .wgsl) concatenated after the header, in order. */
+  files: string[];
+  /** Binding types for @group(0) @binding(0..n-1); binding 0 is the uniform block. */
+  bindings: Binding[];
+  /** Bytes of the uniform Params struct. */
+  paramBytes: number;
+}
+
+export const KERNELS = {
+  matmul_naive: { files: ['activations', 'matmul_common', 'matmul_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_reg: { files: ['activations', 'matmul_common', 'matmul_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_tiled: { files: ['activations', 'matmul_common', 'matmul_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  vector: { files: ['grid', 'vector'], bindings: ['uniform', 'read', 'rw'], paramBytes: 32 },
+  rdelta: { files: ['grid', 'activations', 'rdelta'], bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'], paramBytes: 64 },
+  loss: { files: ['loss'], bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'read'], paramBytes: 64 },
+  reduce: { files: ['reduce'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 48 },
+  colsum: { files: ['colsum'], bindings: ['uniform', 'read', 'rw'], paramBytes: 32 },
+  rng: { files: ['grid', 'rng'], bindings: ['uniform', 'rw'], paramBytes: 32 },
+} satisfies Record<string, KernelDef>;
+
+export type KernelName = keyof typeof KERNELS;
+export type ConstValue = number | boolean;
+
+export function headerFor(consts: Record<string, ConstValue>): string {
+  return Object.keys(consts).sort().map((k) => {
+    const v = consts[k];
+    if (typeof v === 'boolean') return `const ${k}: bool = ${v};`;
+    if (!Number.isInteger(v) || v < 0) throw new Error(`kernel constant ${k} must be a non-negative integer, got ${v}`);
+    return `const ${k}: u32 = ${v}u;`;
+  }).join('\n') + '\n';
+}
+
+export function kernelSource(name: KernelName, consts: Record<string, ConstValue>): string {
+  const def: KernelDef = KERNELS[name];
+  return headerFor(consts) + def.files.map((f) => {
+    const src = WGSL[f];
+    if (src === undefined) throw new Error(`shader '${f}.wgsl' missing from core/shaders (run \`npm run build\`)`);
+    return src;
+  }).join('\n');
+}

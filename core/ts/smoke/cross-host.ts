@@ -1,0 +1,80 @@
+// A fixed small problem every host (Node, Deno, headless Chromium) runs on its
+// own WebGPU backend, so tests/hosts.test.ts can check that they agree. Host
+// agnostic: only core/ imports, no host globals. Inputs are built from exact
+// integer arithmetic and θ, v from the host-side Philox init, so every host
+// starts from the same bits; what differs is only the device and its driver.
+import type { Backend, Buf } from '../backend/types.js';
+import { initParams } from '../nn/init.js';
+import { mlpLayout, type MlpSpec } from '../nn/mlp.js';
+import { MlpObjective, uploadData } from '../objective/mlp-objective.js';
+
+export const CROSS_HOST_SPEC: MlpSpec = { sizes: [4, 8, 6, 3], act: 'tanh', bias: true };
+export const CROSS_HOST_N = 10;
+const PHYSICAL_BATCH = 4; // 10 = 4 + 4 + 2: exercises accumulation and a ragged last pass
+const THETA_SEED = 1234;
+const V_SEED = 99;
+const RNG = { n: 16, seed: 5, stream: 0 } as const;
+
+export interface CrossHostResult {
+  /** The backend's adapter description. */
+  description: string;
+  /** θ as the exact f32 values (host-side init, identical on every host). */
+  theta: number[];
+  /** Full-batch gradient at θ. */
+  grad: number[];
+  /** Full-batch Hessian-vector product H v. */
+  hvp: number[];
+  /** Full-batch mean loss at θ. */
+  loss: number;
+  /** 16 device-side standard normal draws (seed 5, stream 0). */
+  rng: number[];
+}
+
+/** The inputs and one-hot targets: x_ij = ((7i + 3j) mod 11)/5 − 1, class i mod 3. */
+export function crossHostData(): { X: Float32Array; Y: Float32Array; N: number; d: number; c: number } {
+  const N = CROSS_HOST_N, d = CROSS_HOST_SPEC.sizes[0], c = CROSS_HOST_SPEC.sizes[CROSS_HOST_SPEC.sizes.length - 1];
+  const X = new Float32Array(N * d), Y = new Float32Array(N * c);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < d; j++) X[i * d + j] = ((i * 7 + j * 3) % 11) / 5 - 1;
+    Y[i * c + (i % c)] = 1;
+  }
+  return { X, Y, N, d, c };
+}
+
+export async function crossHostProblem(backend: Backend): Promise<CrossHostResult> {
+  const layout = mlpLayout(CROSS_HOST_SPEC);
+  const theta = initParams(layout, { seed: THETA_SEED });
+  const v = initParams(layout, { seed: V_SEED });
+  const { X, Y, N, d, c } = crossHostData();
+
+  const bufs: Buf[] = [];
+  const alloc = (n: number, label: string) => { const b = backend.alloc(n, label); bufs.push(b); return b; };
+  const data = uploadData(backend, X, Y, N, d, c);
+  bufs.push(data.X, data.Y);
+  const thetaBuf = alloc(layout.P, 'cross-host theta');
+  const vBuf = alloc(layout.P, 'cross-host v');
+  const gradBuf = alloc(layout.P, 'cross-host grad');
+  const hvpBuf = alloc(layout.P, 'cross-host hvp');
+  const rngBuf = alloc(RNG.n, 'cross-host rng');
+  backend.write(thetaBuf, theta);
+  backend.write(vBuf, v);
+
+  const objective = new MlpObjective(backend, layout, data, { loss: 'ce', physicalBatch: PHYSICAL_BATCH });
+  try {
+    const { loss } = await objective.grad(thetaBuf, gradBuf);
+    await objective.hvp(thetaBuf, [vBuf], [hvpBuf]);
+    backend.random({ out: rngBuf, n: RNG.n, seed: RNG.seed, stream: RNG.stream, dist: 'normal' });
+    const [grad, hvp, rng] = [await backend.read(gradBuf), await backend.read(hvpBuf), await backend.read(rngBuf)];
+    return {
+      description: backend.description,
+      theta: Array.from(theta),
+      grad: Array.from(grad),
+      hvp: Array.from(hvp),
+      loss: loss[0],
+      rng: Array.from(rng),
+    };
+  } finally {
+    objective.dispose();
+    for (const b of bufs) backend.release(b);
+  }
+}

@@ -28,6 +28,11 @@ export function isCpuAdapter(info: Record<string, string>, isFallback = false): 
 // and the process aborts (seen as "std::system_error: Invalid argument").
 let instance: GPU | null = null;
 
+/** This process's Dawn GPU instance (null before the first createNodeGpu), for other WebGPU users such as a benchmark's `navigator.gpu`. */
+export function nodeGpuInstance(): GPU | null {
+  return instance;
+}
+
 export async function createNodeGpu(opts: { prefer?: DriverPreference; backend?: WebGPUBackendOptions } = {}): Promise<NodeGpu> {
   const driver = configureVulkanEnv({ prefer: opts.prefer });
   reexecForVulkanIfNeeded();

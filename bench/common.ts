@@ -1,0 +1,70 @@
+// Shared bench helpers: synthetic CIFAR-shaped data, timing, error measures.
+
+/** Deterministic uniform stream in [0, 1) (mulberry32): fast enough for 15 M draws. */
+export function rand(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function signedArray(n: number, seed: number, scale = 1): Float32Array {
+  const r = rand(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (2 * r() - 1) * scale;
+  return out;
+}
+
+/** N synthetic CIFAR-shaped examples: X in [-1, 1]^(N×d), one-hot Y over c classes. */
+export function syntheticData(N: number, d: number, c: number, seed: number): { X: Float32Array; Y: Float32Array } {
+  const X = signedArray(N * d, seed);
+  const r = rand(seed + 7919);
+  const Y = new Float32Array(N * c);
+  for (let i = 0; i < N; i++) Y[i * c + Math.floor(r() * c)] = 1;
+  return { X, Y };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Runs `fn` once as a warm-up, then `reps` timed times (fewer when one run
+ * is slow, so the bench stays within its budget); returns all times in ms.
+ */
+export async function timeReps(fn: () => Promise<unknown>, reps: number, budgetMs: number): Promise<{ warmMs: number; times: number[] }> {
+  let t0 = performance.now();
+  await fn();
+  const warmMs = performance.now() - t0;
+  const times: number[] = [];
+  const start = performance.now();
+  for (let r = 0; r < reps; r++) {
+    t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+    // Always at least 2 timed reps; stop early once over budget.
+    if (times.length >= 2 && performance.now() - start + times[times.length - 1] > budgetMs) break;
+  }
+  return { warmMs, times };
+}
+
+/** ‖a−b‖∞ / ‖b‖∞ (the measure tests/helpers uses). */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / Math.max(den, 1e-30);
+}
+
+export const MiB = 2 ** 20;
+export const fmt = (x: number | null | undefined, digits = 1): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);

@@ -1,0 +1,45 @@
+// Initialisation: PyTorch's U(±1/√fan_in), the normal scheme with its own
+// readout variance, the scale multiplier, and determinism per seed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { initParams } from '../core/ts/nn/init.js';
+import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
+
+const layout = mlpLayout(parseArch('mlp:300x200:tanh', 100, 50));
+
+test('pytorch default: bounds and uniform moments per layer', () => {
+  const th = initParams(layout, { seed: 4 });
+  for (const l of layout.layers) {
+    const bound = 1 / Math.sqrt(l.inDim);
+    const w = th.subarray(l.wOff, l.wOff + l.inDim * l.outDim);
+    let sq = 0, max = 0;
+    for (const x of w) { sq += x * x; max = Math.max(max, Math.abs(x)); }
+    assert.ok(max <= bound, 'inside the bound');
+    assert.ok(max > 0.99 * bound, 'fills the interval');
+    // U(−b, b) has variance b²/3; n ≥ 10⁴ draws → 5% is > 5 standard errors.
+    assert.ok(Math.abs(sq / w.length / (bound * bound / 3) - 1) < 0.05, `layer ${l.index} variance`);
+    const b = th.subarray(l.bOff, l.bOff + l.outDim);
+    assert.ok(Array.from(b).every((x) => Math.abs(x) <= bound));
+  }
+});
+
+test('normal scheme: σ_w²/fan_in, separate readout σ, zero bias by default, scale multiplier', () => {
+  const th = initParams(layout, { seed: 5, scheme: { kind: 'normal', sigmaW: 2, sigmaOut: 0.5 }, scale: 3 });
+  layout.layers.forEach((l, i) => {
+    const sigma = (i === layout.layers.length - 1 ? 0.5 : 2) * 3 / Math.sqrt(l.inDim);
+    const w = th.subarray(l.wOff, l.wOff + l.inDim * l.outDim);
+    let sq = 0;
+    for (const x of w) sq += x * x;
+    assert.ok(Math.abs(Math.sqrt(sq / w.length) / sigma - 1) < 0.05, `layer ${i} std`);
+    assert.ok(th.subarray(l.bOff, l.bOff + l.outDim).every((x) => x === 0));
+  });
+});
+
+test('same seed → identical bits; another seed or model index → different θ', () => {
+  const a = initParams(layout, { seed: 9 }), b = initParams(layout, { seed: 9 });
+  assert.equal(new Uint8Array(a.buffer), new Uint8Array(b.buffer));
+  assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(layout, { seed: 10 }).subarray(0, 10)));
+  assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(layout, { seed: 9, model: 1 }).subarray(0, 10)));
+});
+
+test.run();

@@ -25,7 +25,7 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = console
   if (!(o.lr > 0)) throw new Error(`learning rate must be positive, got ${o.lr}`);
   const ds = loadDataset(o.dataset, { seed: o.seed });
   const layout = mlpLayout(parseArch(o.arch, ds.d, ds.c));
-  const { backend, driver } = await createNodeGpu();
+  const { backend, driver, saveTuning } = await createNodeGpu();
   try {
     log(`eoslab demo: ${o.arch} on ${ds.id} (N=${ds.train.N}, P=${layout.P}), ${o.loss}, GD η=${o.lr}, 2/η=${(2 / o.lr).toFixed(3)}`);
     log(`device: ${backend.description} [${driver.kind}]`);
@@ -33,6 +33,7 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = console
     const data = uploadData(backend, ds.train.X, ds.train.Y, ds.train.N, ds.d, ds.c);
     const obj = new MlpObjective(backend, layout, data, { loss: o.loss, physicalBatch: o.physicalBatch });
     await obj.tune();
+    saveTuning();
     const theta = backend.alloc(layout.P, 'θ'), grad = backend.alloc(layout.P, 'grad');
     backend.write(theta, initParams(layout, { seed: o.seed }));
     const eigv = backend.alloc(layout.P, 'eigenvector');

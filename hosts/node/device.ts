@@ -5,11 +5,14 @@ import { createRequire } from 'node:module';
 import { WebGPUBackend, type WebGPUBackendOptions } from '../../core/ts/backend/webgpu/backend.js';
 import { configureVulkanEnv, noAdapterMessage, type DriverChoice, type DriverPreference } from './vulkan-env.js';
 import { reexecForVulkanIfNeeded } from './reexec.js';
+import { loadTuneCache, saveTuneCache } from './tune-cache.js';
 
 export interface NodeGpu {
   backend: WebGPUBackend;
   driver: DriverChoice;
   adapterInfo: Record<string, string>;
+  /** Writes the autotune choices made so far to the per-adapter cache file. */
+  saveTuning(): void;
 }
 
 /** Describes an adapter in one line for logs and metadata. */
@@ -58,10 +61,13 @@ export async function createNodeGpu(opts: { prefer?: DriverPreference; backend?:
       maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
     },
   });
+  const description = describeAdapter(info);
+  const tuneCache = opts.backend?.tuneCache ?? loadTuneCache(description);
   const backend = new WebGPUBackend(device, {
-    description: describeAdapter(info),
+    description,
     cpuLike: isCpuAdapter(info, (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    tuneCache,
     ...opts.backend,
   });
-  return { backend, driver, adapterInfo: info };
+  return { backend, driver, adapterInfo: info, saveTuning: () => saveTuneCache(description, backend.tuner.choices) };
 }

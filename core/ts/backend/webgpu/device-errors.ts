@@ -37,7 +37,7 @@ export class DeviceErrors {
 
   assertAlive(): void {
     if (this.lostInfo !== null) {
-      throw new Error(`WebGPU device lost (${this.lostInfo}): results since the last checkpoint are gone; restart the run (eoslab resume continues from the last checkpoint)`);
+      throw new Error(`WebGPU device lost (${this.lostInfo}): the GPU was reset, removed or destroyed; start again (records already written stay as they are)`);
     }
   }
 

@@ -69,7 +69,9 @@ export class MatmulTuner {
   choose(op: MatmulOp): MatmulVariant {
     if (this.forced) return variantById(this.forced);
     const id = this.choices.get(shapeKey(op));
-    return id ? variantById(id) : this.defaultVariant();
+    // A cached choice may name a variant a newer version dropped.
+    const v = id ? MATMUL_VARIANTS.find((x) => x.id === id) : undefined;
+    return v ?? this.defaultVariant();
   }
 
   /** Times every variant on each new size class among `ops`. */

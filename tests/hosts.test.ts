@@ -35,8 +35,10 @@ import { normals } from '../core/ts/rng/philox.js';
 import { initParams } from '../core/ts/nn/init.js';
 import { mlpLayout } from '../core/ts/nn/mlp.js';
 import { CROSS_HOST_SPEC, crossHostData, crossHostProblem, type CrossHostResult } from '../core/ts/smoke/cross-host.js';
+import type { SmokeOutcome } from '../hosts/browser/smoke.js';
 import { createNodeGpu } from '../hosts/node/device.js';
 import { configureVulkanEnv, lavapipeLdLibraryPath } from '../hosts/node/vulkan-env.js';
+import { buildBrowser } from '../scripts/build-browser.mjs';
 import * as ref from './reference/mlp64.js';
 import { relErr } from './helpers/gpu.js';
 
@@ -144,7 +146,6 @@ async function runChromium(): Promise<CrossHostResult> {
   } catch (e) {
     throw new Error(`cannot load playwright-core (${(e as Error).message.split('\n')[0]}): run \`npm install\``);
   }
-  const { buildBrowser } = await import('../scripts/build-browser.mjs') as { buildBrowser(): Promise<string> };
   const html = await buildBrowser();
   configureVulkanEnv(); // XDG_RUNTIME_DIR for SwiftShader; the browser inherits process.env
   // Playwright adds --headless, --no-sandbox, a fresh --user-data-dir (removed on close) and
@@ -161,7 +162,7 @@ async function runChromium(): Promise<CrossHostResult> {
     } catch (e) {
       throw new Error(`the smoke page did not finish (${(e as Error).message.split('\n')[0]}); console:\n${log.join('\n')}`);
     }
-    const outcome = await page.evaluate(() => window.__eoslabSmoke!);
+    const outcome: SmokeOutcome = await page.evaluate(() => window.__eoslabSmoke!);
     if (!outcome.ok) throw new Error(`the smoke page failed in Chromium: ${outcome.error}\nconsole:\n${log.join('\n')}`);
     return parseResult('chromium', JSON.stringify(outcome.result));
   } finally {

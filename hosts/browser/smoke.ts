@@ -23,7 +23,7 @@ async function run(): Promise<SmokeOutcome> {
       backend.destroy();
     }
   } catch (e) {
-    return { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) };
+    return { ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) };
   }
 }
 

@@ -13,8 +13,7 @@ const int = (name: string) => num(name, (x) => Number.isInteger(x) && x >= 0, 'a
 
 export function buildCli(): Command {
   const program = new Command('eoslab')
-    .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU')
-;
+    .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU');
   program.command('demo', { isDefault: true })
     .description('full-batch GD on a small MLP, printing loss and λ₁ (exact HVP) against 2/η')
     .option('--dataset <id>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>)', 'gmm-256-16-4')

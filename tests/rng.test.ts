@@ -45,12 +45,12 @@ T('WGSL normals match the float64 definition and are standard normal', async ({ 
   const ref = normals(3, 1, 0, n);
   let maxErr = 0, mean = 0, sq = 0;
   for (let i = 0; i < n; i++) {
-    // f32 log/cos/sqrt on the device: a few ulp of |z| ≤ 6, so ≤ 1e-5 absolute.
+    // Own f32 log/cos polynomials on the device: a few ulp of |z| ≤ 6, so ≤ 2e-6 absolute.
     maxErr = Math.max(maxErr, Math.abs(z[i] - ref[i]));
     mean += z[i] / n;
     sq += (z[i] * z[i]) / n;
   }
-  assert.ok(maxErr < 1e-5, `device vs host normal: ${maxErr}`);
+  assert.ok(maxErr < 2e-6, `device vs host normal: ${maxErr}`);
   // 20000 draws: mean ~ N(0, 1/n) → |mean| < 4/√n; variance within 5%.
   assert.ok(Math.abs(mean) < 4 / Math.sqrt(n), `mean ${mean}`);
   assert.ok(Math.abs(sq - 1) < 0.05, `second moment ${sq}`);

@@ -26,6 +26,42 @@ fn philox(c: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
   return x;
 }
 
+// Box-Muller's log and cos from +, ×, ÷ only: drivers' builtins differ
+// (SwiftShader's cos is off by ~2e-4, inside WGSL's 2^-11 allowance), and
+// random directions should be the same on every driver to f32 rounding.
+fn log_unit(x: f32) -> f32 {            // x in (0, 1]
+  let bits = bitcast<u32>(x);
+  var e = f32(i32(bits >> 23u) - 127);
+  var m = bitcast<f32>((bits & 0x7fffffu) | 0x3f800000u); // [1, 2)
+  // m in [√½, √2) so log x near 0 (x near 1) has no e·ln2 − log m cancellation.
+  if (m > 1.4142135623730951) { m = 0.5 * m; e += 1.0; }
+  let s = (m - 1.0) / (m + 1.0);                           // |s| < 0.172
+  let s2 = s * s;
+  // 2·atanh(s) series to s^15: truncation < 1e-13.
+  let p = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 +
+          s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))))));
+  return e * 0.69314718055994531 + 2.0 * s * p;
+}
+
+fn cos_turn(t: f32) -> f32 {            // cos(2π t), t in [0, 1)
+  let q4 = 4.0 * t;                     // exact: t has 24 bits
+  let q = u32(floor(q4));
+  let b = (q4 - f32(q) - 0.5) * 1.5707963267948966; // [-π/4, π/4)
+  let b2 = b * b;
+  // Taylor to degree 11/12 on |b| ≤ π/4: truncation < 1e-9.
+  let sn = b * (1.0 - b2 / 6.0 * (1.0 - b2 / 20.0 * (1.0 - b2 / 42.0 * (1.0 - b2 / 72.0 * (1.0 - b2 / 110.0)))));
+  let cs = 1.0 - b2 / 2.0 * (1.0 - b2 / 12.0 * (1.0 - b2 / 30.0 * (1.0 - b2 / 56.0 * (1.0 - b2 / 90.0 * (1.0 - b2 / 132.0)))));
+  // a = b + π/4 in [0, π/2): cos a = (cs − sn)/√2, sin a = (cs + sn)/√2.
+  let ca = (cs - sn) * 0.70710678118654752;
+  let sa = (cs + sn) * 0.70710678118654752;
+  switch q {
+    case 0u: { return ca; }
+    case 1u: { return -sa; }
+    case 2u: { return -ca; }
+    default: { return sa; }
+  }
+}
+
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let j = flat_index(g, u.pitch);
@@ -48,7 +84,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     let lane = 2u * (i & 1u);
     let u1 = f32((w[lane] >> 8u) + 1u) * (1.0 / 16777216.0);
     let u2 = f32(w[lane + 1u] >> 8u) * (1.0 / 16777216.0);
-    v = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    v = sqrt(-2.0 * log_unit(u1)) * cos_turn(u2);
   }
   OUT[u.off + j] = u.scale * v;
 }

@@ -83,10 +83,11 @@ export function uniforms(seed: number, stream: number, index0: number, n: number
 
 /**
  * Standard normal draws by Box-Muller in float64, rounded to f32 by the
- * caller. The WGSL kernel computes the same formula in f32, so device draws
- * agree to a few ulp, not bit for bit: initial weights therefore come from
- * this host function (identical on every JS host), device draws serve
- * random directions where only the distribution matters.
+ * caller. The WGSL kernel computes the same formula in f32 with its own
+ * polynomial log and cos (not the drivers' builtins), so device draws agree
+ * with these to ~1e-6 on every driver, not bit for bit: initial weights
+ * therefore come from this host function (identical on every JS host), and
+ * device draws serve random directions.
  */
 export function normals(seed: number, stream: number, index0: number, n: number): Float64Array {
   const [k0, k1] = seedKey(seed);

@@ -1,0 +1,3 @@
+// Types for scripts/build-browser.mjs (imported by tests/hosts.test.ts).
+/** Builds build/browser/{smoke.js,smoke.html}; returns the html path. */
+export function buildBrowser(outDir?: string): Promise<string>;

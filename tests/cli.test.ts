@@ -3,6 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeSafetensors } from '../core/ts/io/safetensors.js';
 
 function eoslab(...args: string[]) {
   const r = spawnSync(process.execPath, ['hosts/node/bin/eoslab.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -19,6 +23,15 @@ test('demo runs GD with loss, accuracy and λ₁ rows', () => {
   assert.ok(lambdas.every((x) => x > 0 && Number.isFinite(x)));
   const losses = rows.map((l) => Number(l.trim().split(/\s+/)[1]));
   assert.ok(losses[4] < losses[0], 'GD at a small step size lowers the loss');
+});
+
+test('--save writes θ as a PyTorch state dict that loads back', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'eoslab-')), 'theta.safetensors');
+  const r = eoslab('demo', '--dataset', 'gmm-32-5-3', '--arch', 'mlp:8:relu', '--steps', '2', '--eig-freq', '0', '--save', file);
+  assert.is(r.code, 0, r.err);
+  const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(file)));
+  assert.equal(tensors.map((t) => [t.name, t.shape]), [['1.weight', [8, 5]], ['1.bias', [8]], ['3.weight', [3, 8]], ['3.bias', [3]]]);
+  assert.is(metadata.arch, 'mlp:8:relu');
 });
 
 test('bad input: one line, non-zero exit', () => {

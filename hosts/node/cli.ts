@@ -24,9 +24,10 @@ export function buildCli(): Command {
     .option('--eig-freq <n>', 'measure λ₁ every n steps (0: never)', int('--eig-freq'), 10)
     .option('--seed <s>', 'initialisation and data seed', int('--seed'), 0)
     .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), 1000)
+    .option('--save <file>', 'write the final θ as safetensors (PyTorch nn.Sequential keys)')
     .action(async (o) => {
       if (o.loss !== 'mse' && o.loss !== 'ce') throw new InvalidArgumentError(`--loss must be mse or ce, got '${o.loss}'`);
-      await runDemo({ dataset: o.dataset, arch: o.arch, loss: o.loss, lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize });
+      await runDemo({ dataset: o.dataset, arch: o.arch, loss: o.loss, lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save });
     });
   return program;
 }

@@ -9,6 +9,9 @@ import { initParams } from '../../core/ts/nn/init.js';
 import { MlpObjective, uploadData } from '../../core/ts/objective/mlp-objective.js';
 import { topEigenPower } from '../../core/ts/measure/power.js';
 import type { LossName } from '../../core/ts/backend/types.js';
+import { encodeSafetensors } from '../../core/ts/io/safetensors.js';
+import { stateDictFromTheta } from '../../core/ts/io/torch-state-dict.js';
+import { writeFileSync, renameSync } from 'node:fs';
 
 export interface DemoOptions {
   dataset: string;
@@ -19,6 +22,8 @@ export interface DemoOptions {
   eigFreq: number;
   seed: number;
   physicalBatch: number;
+  /** Write the final θ here as safetensors with nn.Sequential keys. */
+  save?: string;
 }
 
 export async function runDemo(o: DemoOptions, log: (s: string) => void = console.log): Promise<void> {
@@ -61,6 +66,15 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = console
       }
     }
     await backend.flush();
+    if (o.save) {
+      const bytes = encodeSafetensors(stateDictFromTheta(layout, await backend.read(theta)), {
+        format: 'pt', arch: o.arch, dataset: ds.id, loss: o.loss, seed: String(o.seed),
+      });
+      const tmp = `${o.save}.tmp`;
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, o.save); // a crash never leaves a half-written file under the real name
+      log(`saved θ to ${o.save} (PyTorch nn.Sequential state dict, safetensors)`);
+    }
     log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     backend.destroy();

@@ -6,6 +6,8 @@
 // Pass notation follows DESIGN.md ("The passes of a dense layer").
 import type { Backend, Buf, LossName, MatmulOp, View } from '../backend/types.js';
 import type { MlpLayout } from '../nn/mlp.js';
+import type { HvpOptions, LossAcc, Objective } from './types.js';
+export type { LossAcc } from './types.js';
 
 export interface DeviceData {
   /** N×d inputs, row-major. */
@@ -27,11 +29,6 @@ export interface ObjectiveOptions {
   slotBase?: number;
 }
 
-export interface LossAcc {
-  loss: Float64Array;
-  acc: Float64Array;
-}
-
 export function uploadData(backend: Backend, X: Float32Array, Y: Float32Array, N: number, d: number, c: number): DeviceData {
   if (X.length !== N * d) throw new Error(`inputs hold ${X.length} values, expected N×d = ${N}×${d}`);
   if (Y.length !== N * c) throw new Error(`targets hold ${Y.length} values, expected N×c = ${N}×${c}`);
@@ -41,7 +38,7 @@ export function uploadData(backend: Backend, X: Float32Array, Y: Float32Array, N
   return { X: Xb, Y: Yb, N, d, c };
 }
 
-export class MlpObjective {
+export class MlpObjective implements Objective {
   readonly K: number;
   readonly P: number;
   readonly B: number;
@@ -246,7 +243,7 @@ export class MlpObjective {
     for (let r0 = 0; r0 < this.data.N; r0 += this.B) fn(r0, Math.min(this.B, this.data.N - r0), r0 === 0);
   }
 
-  private async readLossAcc(): Promise<LossAcc> {
+  async readLossAcc(): Promise<LossAcc> {
     const s = await this.backend.readScalars(this.slot, 2 * this.K);
     return { loss: s.slice(0, this.K), acc: s.slice(this.K, 2 * this.K) };
   }
@@ -285,7 +282,7 @@ export class MlpObjective {
    * batch. The forward and backward passes are shared by all vectors of a
    * physical batch; `grad`, when given, also receives the gradient.
    */
-  encodeHvp(theta: Buf, vs: Buf[], outs: Buf[], opts: { gaussNewton?: boolean; grad?: Buf } = {}): void {
+  encodeHvp(theta: Buf, vs: Buf[], outs: Buf[], opts: HvpOptions = {}): void {
     if (vs.length !== outs.length) throw new Error('hvp: need one output per vector');
     this.checkVec(theta, 'θ');
     vs.forEach((v) => this.checkVec(v, 'direction'));
@@ -303,7 +300,7 @@ export class MlpObjective {
     });
   }
 
-  async hvp(theta: Buf, vs: Buf[], outs: Buf[], opts: { gaussNewton?: boolean; grad?: Buf } = {}): Promise<LossAcc> {
+  async hvp(theta: Buf, vs: Buf[], outs: Buf[], opts: HvpOptions = {}): Promise<LossAcc> {
     this.encodeHvp(theta, vs, outs, opts);
     return this.readLossAcc();
   }

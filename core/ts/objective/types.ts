@@ -1,0 +1,35 @@
+// What optimizers, eigen-solvers and the run loop see of a training
+// objective: flat parameter vectors (K models × P) and three products.
+// MlpObjective and QuadraticObjective implement it.
+import type { Buf } from '../backend/types.js';
+
+export interface LossAcc {
+  loss: Float64Array;
+  acc: Float64Array;
+}
+
+export interface HvpOptions {
+  /** Gauss-Newton product instead of the Hessian (where the objective has one). */
+  gaussNewton?: boolean;
+  /** Also write the gradient here. */
+  grad?: Buf;
+}
+
+export interface Objective {
+  /** Models batched in every op. */
+  readonly K: number;
+  /** Parameters per model. */
+  readonly P: number;
+  /** Enqueue loss and accuracy of θ into this objective's scalar slots. */
+  encodeLossAcc(theta: Buf): void;
+  /** Enqueue ∇L(θ) into `grad` (and loss/accuracy into the slots). */
+  encodeGrad(theta: Buf, grad: Buf): void;
+  /** Enqueue outs[j] = H(θ) vs[j] (and loss/accuracy into the slots). */
+  encodeHvp(theta: Buf, vs: Buf[], outs: Buf[], opts?: HvpOptions): void;
+  /** Read the slots the last encode filled. */
+  readLossAcc(): Promise<LossAcc>;
+  lossAcc(theta: Buf): Promise<LossAcc>;
+  grad(theta: Buf, grad: Buf): Promise<LossAcc>;
+  hvp(theta: Buf, vs: Buf[], outs: Buf[], opts?: HvpOptions): Promise<LossAcc>;
+  dispose(): void;
+}

@@ -38,9 +38,9 @@ export function median(xs: number[]): number {
  * Runs `fn` once as a warm-up, then `reps` timed times (fewer when one run
  * is slow, so the bench stays within its budget); returns all times in ms.
  */
-export async function timeReps(fn: () => Promise<unknown>, reps: number, budgetMs: number): Promise<{ warmMs: number; times: number[] }> {
+export async function timeReps(fn: () => Promise<unknown>, reps: number, budgetMs: number, warmup = true): Promise<{ warmMs: number; times: number[] }> {
   let t0 = performance.now();
-  await fn();
+  if (warmup) await fn();
   const warmMs = performance.now() - t0;
   const times: number[] = [];
   const start = performance.now();

@@ -8,6 +8,14 @@ import { createNavigatorGpu } from '../shared/navigator-gpu.js';
 import { configureVulkanEnv, noAdapterMessage, type DriverChoice, type DriverPreference } from './vulkan-env.js';
 import { reexecForVulkanIfNeeded } from './reexec.js';
 import { loadTuneCache, saveTuneCache } from './tune-cache.js';
+import { MATMUL_VARIANTS } from '../../core/ts/backend/webgpu/matmul-variants.js';
+
+/** Cache key: the adapter and the variant set, so new kernels get tuned. */
+function tuneKey(description: string): string {
+  let h = 0;
+  for (const c of MATMUL_VARIANTS.map((v) => v.id).join(',')) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return `${description} #${h.toString(16)}`;
+}
 
 export interface NodeGpu {
   backend: WebGPUBackend;
@@ -53,6 +61,6 @@ export async function createNodeGpu(opts: { prefer?: DriverPreference; backend?:
   const { backend, adapterInfo } = await createNavigatorGpu(gpu, `${noAdapterMessage()} (driver: ${driver.note})`, { ...opts.backend, tuneCache });
   description = backend.description;
   // Choices are per adapter: fill the live map from the cache now that we know which one.
-  if (!opts.backend?.tuneCache) for (const [k, v] of loadTuneCache(description)) tuneCache.set(k, v);
-  return { backend, driver, adapterInfo, saveTuning: () => saveTuneCache(description, backend.tuner.choices) };
+  if (!opts.backend?.tuneCache) for (const [k, v] of loadTuneCache(tuneKey(description))) tuneCache.set(k, v);
+  return { backend, driver, adapterInfo, saveTuning: () => saveTuneCache(tuneKey(description), backend.tuner.choices) };
 }

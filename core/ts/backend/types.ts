@@ -118,6 +118,28 @@ export interface VectorOp {
   gamma?: number;
 }
 
+/**
+ * Element-wise optimizer update or diagonal scaling over n elements
+ * (core/shaders/optim.wgsl): 'polyak' | 'nesterov' | 'adam' | 'rmsprop'
+ * update theta in place from grad and the state vectors m, v; 'precond'
+ * writes (√(v/c2) + ε)^(-1/2) into theta; 'scale' multiplies theta by grad.
+ */
+export interface OptimOp {
+  mode: 'polyak' | 'nesterov' | 'adam' | 'rmsprop' | 'precond' | 'scale';
+  n: number;
+  theta: Buf;
+  grad?: Buf;
+  m?: Buf;
+  v?: Buf;
+  lr?: number;
+  beta?: number;
+  beta2?: number;
+  eps?: number;
+  /** Bias-correction divisors 1 − β1^t and 1 − β2^t (1 without correction). */
+  c1?: number;
+  c2?: number;
+}
+
 export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal';
 
 /** out[off + j] = scale · draw(seed, stream, index0 + j), j < n (core/ts/rng/philox.ts). */
@@ -138,6 +160,12 @@ export interface Backend {
   readonly description: string;
   /** Number of f32 slots in the scalars buffer. */
   readonly scalarCapacity: number;
+  /**
+   * The scalars buffer itself, so kernels can read reduction results in
+   * place (e.g. Gram-Schmidt coefficients as a matmul operand) without a
+   * read-back.
+   */
+  readonly scalarsBuf: Buf;
 
   alloc(length: number, label: string): Buf;
   release(buf: Buf): void;
@@ -151,6 +179,7 @@ export interface Backend {
   reduce(op: ReduceOp): void;
   vector(op: VectorOp): void;
   random(op: RandomOp): void;
+  optim(op: OptimOp): void;
 
   /** Zero scalar slots [slot, slot + n). */
   clearScalars(slot: number, n: number): void;

@@ -3,13 +3,13 @@
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
 import type {
-  Backend, Buf, ColsumOp, LossOp, MatmulOp, RandomOp, RDeltaOp, ReduceOp, VectorOp, View,
+  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, VectorOp, View,
 } from '../types.js';
 import { ACTIVATION_IDS } from '../../nn/activations.js';
 import { seedKey } from '../../rng/philox.js';
 import { DeviceErrors } from './device-errors.js';
 import { KERNELS, kernelSource, type ConstValue, type KernelName } from './kernels.js';
-import { MatmulTuner, variantConsts, variantGrid, type MatmulVariant } from './matmul-variants.js';
+import { MatmulTuner, variantConsts, variantEligible, variantGrid, type MatmulVariant } from './matmul-variants.js';
 
 const ARENA_BYTES = 256 * 1024;
 const BLOCK = 256; // minUniformBufferOffsetAlignment, the largest the spec allows
@@ -49,9 +49,11 @@ export class WebGPUBackend implements Backend {
   private enc: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private scalars: GpuBuf;
+  get scalarsBuf(): Buf { return this.scalars; }
   private partials: GpuBuf;
   private dummyRead: GpuBuf;
-  private dummyRw: GpuBuf;
+  /** One per binding slot: two unused writable bindings must not alias. */
+  private dummyRw: GpuBuf[] = [];
   private destroyed = false;
 
   constructor(readonly device: GPUDevice, opts: WebGPUBackendOptions = {}) {
@@ -62,7 +64,7 @@ export class WebGPUBackend implements Backend {
     this.scalars = this.alloc(SCALARS, 'scalars') as GpuBuf;
     this.partials = this.alloc(256 * 64, 'reduce partials') as GpuBuf;
     this.dummyRead = this.alloc(4, 'unused read binding') as GpuBuf;
-    this.dummyRw = this.alloc(4, 'unused write binding') as GpuBuf;
+    for (let i = 0; i < 8; i++) this.dummyRw.push(this.alloc(4, `unused write binding ${i}`) as GpuBuf);
   }
 
   // ---- memory ---------------------------------------------------------------
@@ -203,7 +205,7 @@ export class WebGPUBackend implements Backend {
     const maxG = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (groups.some((g) => g > maxG)) throw new Error(`kernel ${name}: dispatch ${groups.join('×')} exceeds ${maxG} workgroups per dimension`);
     const def = KERNELS[name];
-    const gpuBufs = bufs.map((b, i) => (b ?? (def.bindings[i + 1] === 'rw' ? this.dummyRw : this.dummyRead)) as GpuBuf);
+    const gpuBufs = bufs.map((b, i) => (b ?? (def.bindings[i + 1] === 'rw' ? this.dummyRw[i] : this.dummyRead)) as GpuBuf);
     const key = `${name}#${gpuBufs.map((b) => b.id).join('#')}#`;
     let bg = this.bindGroups.get(key);
     if (!bg) {
@@ -241,7 +243,9 @@ export class WebGPUBackend implements Backend {
     if (op.out2) checkView('matmul out2', op.out2, op.M * op.N, op.K);
     if (op.dact) checkView('matmul aux', op.dact, op.M * op.N, op.K);
     if ((op.applyAct || op.dact) && !op.act) throw new Error('matmul: applyAct/dact need an activation');
-    const v = variant ?? this.tuner.choose(op);
+    // An explicit variant that cannot run this op (matmul_vec4 on unaligned
+    // operands) gives way to the tuner's choice, which always can.
+    const v = variant && variantEligible(variant, op) ? variant : this.tuner.choose(op);
     const p = this.params(80);
     p.u.set([op.M, op.N, op.L, op.K, op.a.off, op.a.bs, op.b.off, op.b.bs, op.c.off, op.c.bs,
       op.bias?.off ?? 0, op.bias?.bs ?? 0, op.dact?.off ?? 0, op.dact?.bs ?? 0, op.out2?.off ?? 0, op.out2?.bs ?? 0]);
@@ -335,6 +339,22 @@ export class WebGPUBackend implements Backend {
     p.f[7] = op.scale ?? 1;
     const dist = { bits: 0, uniform: 1, signed: 2, normal: 3 }[op.dist];
     this.dispatch('rng', { DIST: dist }, p.offset, [op.out], [x, y, 1]);
+  }
+
+  optim(op: OptimOp): void {
+    const need: Record<OptimOp['mode'], (keyof OptimOp)[]> = {
+      polyak: ['grad', 'v'], nesterov: ['grad', 'v'], adam: ['grad', 'm', 'v'], rmsprop: ['grad', 'v'], precond: ['v'], scale: ['grad'],
+    };
+    for (const k of need[op.mode]) if (!op[k]) throw new Error(`optim ${op.mode}: needs ${k}`);
+    for (const b of [op.theta, op.grad, op.m, op.v]) {
+      if (b && b.length < op.n) throw new Error(`optim ${op.mode}: '${b.label}' is shorter than ${op.n}`);
+    }
+    const [x, y, pitch] = this.grid(op.n);
+    const p = this.params(48);
+    p.u.set([op.n, pitch]);
+    p.f.set([op.lr ?? 0, op.beta ?? 0, op.beta2 ?? 0, op.eps ?? 0, op.c1 ?? 1, op.c2 ?? 1], 4);
+    const mode = { polyak: 0, nesterov: 1, adam: 2, rmsprop: 3, precond: 4, scale: 5 }[op.mode];
+    this.dispatch('optim', { MODE: mode }, p.offset, [op.theta, op.grad, op.m, op.v], [x, y, 1]);
   }
 
   clearScalars(slot: number, n: number): void {

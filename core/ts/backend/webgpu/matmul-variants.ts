@@ -1,17 +1,22 @@
 // Matmul kernel variants and the per-adapter autotuner. The best shape
 // differs by device: CPU Vulkan drivers prefer register blocking without
-// shared memory, real GPUs prefer shared-memory tiles. The tuner times each
-// variant once per (layout, size class) on scratch buffers and remembers the
-// winner; hosts may persist the choices per adapter via `tuneCache`.
+// shared memory (fastest with vec4 loads and large blocks, matmul_vec4, where
+// the operands' alignment allows), real GPUs prefer shared-memory tiles. The
+// tuner times each variant once per (layout, size class) on scratch buffers
+// and remembers the winner; hosts may persist the choices per adapter via
+// `tuneCache`.
 import type { Buf, MatmulOp } from '../types.js';
 import type { ConstValue, KernelName } from './kernels.js';
 
 export interface MatmulVariant {
   id: string;
-  kernel: KernelName & ('matmul_naive' | 'matmul_reg' | 'matmul_tiled');
+  kernel: KernelName & ('matmul_naive' | 'matmul_reg' | 'matmul_tiled' | 'matmul_vec4' | 'matmul_vec4_8x8');
   wgx: number;
   wgy: number;
   tk?: number;
+  /** The vec4 kernels: rows and columns of C per invocation (multiples of 4; 8 and 8 for matmul_vec4_8x8). */
+  rm?: number;
+  rn?: number;
 }
 
 export const MATMUL_VARIANTS: MatmulVariant[] = [
@@ -21,6 +26,15 @@ export const MATMUL_VARIANTS: MatmulVariant[] = [
   { id: 'reg4x4-4x16', kernel: 'matmul_reg', wgx: 4, wgy: 16 },
   { id: 'tiled-8x8-k16', kernel: 'matmul_tiled', wgx: 8, wgy: 8, tk: 16 },
   { id: 'tiled-16x16-k16', kernel: 'matmul_tiled', wgx: 16, wgy: 16, tk: 16 },
+  // vec4[u]-<rows>x<columns of C per invocation>-wg<workgroup>. Only for ops
+  // matmulVec4Eligible accepts; elsewhere choose() falls back. On SwiftShader
+  // the unrolled 8×8 (vec4u) wins everywhere (listed first, so the tuner cuts
+  // the slower ones short there); on lavapipe the 8×8 block wins for abt,
+  // 16×8 for ab, 8×16 for atb.
+  { id: 'vec4u-8x8-wg4x8', kernel: 'matmul_vec4_8x8', wgx: 4, wgy: 8, rm: 8, rn: 8 },
+  { id: 'vec4-8x8-wg4x8', kernel: 'matmul_vec4', wgx: 4, wgy: 8, rm: 8, rn: 8 },
+  { id: 'vec4-16x8-wg4x4', kernel: 'matmul_vec4', wgx: 4, wgy: 4, rm: 16, rn: 8 },
+  { id: 'vec4-8x16-wg8x4', kernel: 'matmul_vec4', wgx: 8, wgy: 4, rm: 8, rn: 16 },
 ];
 
 export function variantById(id: string): MatmulVariant {
@@ -29,13 +43,38 @@ export function variantById(id: string): MatmulVariant {
   return v;
 }
 
+/** The kernels that read A and B as vec4 (core/shaders/matmul_vec4_common.wgsl). */
+const isVec4 = (v: MatmulVariant) => v.kernel === 'matmul_vec4' || v.kernel === 'matmul_vec4_8x8';
+
 export function variantConsts(v: MatmulVariant): Record<string, ConstValue> {
+  if (v.kernel === 'matmul_vec4') return { WG_X: v.wgx, WG_Y: v.wgy, RM: v.rm!, RN4: v.rn! / 4 };
+  if (v.kernel === 'matmul_vec4_8x8') return { WG_X: v.wgx, WG_Y: v.wgy };
   return v.tk ? { WG_X: v.wgx, WG_Y: v.wgy, TK: v.tk } : { WG_X: v.wgx, WG_Y: v.wgy };
 }
 
 export function variantGrid(v: MatmulVariant, op: { M: number; N: number; K: number }): [number, number, number] {
+  if (isVec4(v)) return [Math.ceil(op.N / (v.rn! * v.wgx)), Math.ceil(op.M / (v.rm! * v.wgy)), op.K];
   const per = v.kernel === 'matmul_naive' ? 1 : 4;
   return [Math.ceil(op.N / (per * v.wgx)), Math.ceil(op.M / (per * v.wgy)), op.K];
+}
+
+type EligibilityOp = Pick<MatmulOp, 'layout' | 'M' | 'N' | 'L' | 'K' | 'a' | 'b'>;
+
+/**
+ * Whether the vec4 kernels can run `op`: the axes they read as vec4 must be
+ * whole (core/shaders/matmul_vec4_common.wgsl) and A's and B's views must
+ * start on a multiple of 4 elements (their per-model strides too, when K > 1).
+ */
+export function matmulVec4Eligible(op: EligibilityOp): boolean {
+  const q = (x: number) => x % 4 === 0;
+  if (!(q(op.a.off) && q(op.b.off) && (op.K <= 1 || (q(op.a.bs) && q(op.b.bs))))) return false;
+  if (op.layout === 'ab') return q(op.L) && q(op.N);
+  if (op.layout === 'abt') return q(op.L);
+  return q(op.M) && q(op.N);
+}
+
+export function variantEligible(v: MatmulVariant, op: EligibilityOp): boolean {
+  return !isVec4(v) || matmulVec4Eligible(op);
 }
 
 /** Size class: each dimension rounded up to a power of two. */
@@ -66,12 +105,12 @@ export class MatmulTuner {
     return variantById(this.cpuLike ? 'reg4x4-8x8' : 'tiled-16x16-k16');
   }
 
+  /** The forced or tuned variant for `op`, or the default where there is none or it cannot run `op`. */
   choose(op: MatmulOp): MatmulVariant {
-    if (this.forced) return variantById(this.forced);
-    const id = this.choices.get(shapeKey(op));
+    const id = this.forced ?? this.choices.get(shapeKey(op));
     // A cached choice may name a variant a newer version dropped.
     const v = id ? MATMUL_VARIANTS.find((x) => x.id === id) : undefined;
-    return v ?? this.defaultVariant();
+    return v && variantEligible(v, op) ? v : this.defaultVariant();
   }
 
   /** Times every variant on each new size class among `ops`. */
@@ -94,12 +133,21 @@ export class MatmulTuner {
         if (v.kernel === 'matmul_naive') continue;
         // Large shared-memory tiles have hung SwiftShader: CPU adapters skip them.
         if (this.cpuLike && v.kernel === 'matmul_tiled' && v.wgx * v.wgy > 64) continue;
+        // The probe's offsets are 0: only the shape can rule a variant out here.
+        if (!variantEligible(v, probe)) continue;
         this.host.matmul(probe, v); // compile + warm up
         await this.host.flush();
-        const t0 = performance.now();
-        for (let r = 0; r < reps; r++) this.host.matmul(probe, v);
+        let t0 = performance.now();
+        this.host.matmul(probe, v);
         await this.host.flush();
-        const t = (performance.now() - t0) / reps;
+        let t = performance.now() - t0;
+        // A clear loser (slow CPU drivers make each rep costly) gets no more reps.
+        if (t < 2 * bestT && reps > 1) {
+          t0 = performance.now();
+          for (let r = 1; r < reps; r++) this.host.matmul(probe, v);
+          await this.host.flush();
+          t = (t + performance.now() - t0) / reps;
+        }
         times[v.id] = t;
         if (t < bestT) { bestT = t; best = v.id; }
       }

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The benchmark (`npm run bench`, not a test): eoslab vs TF.js webgpu on the same
+# adapter, matmul variants, HVP memory. Pass options after `--`, e.g.
+#   npm run bench -- --quick --json runs/bench.json
+# See bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec node --import tsx bench/run.ts "$@"

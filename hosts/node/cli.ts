@@ -1,33 +1,133 @@
-// The `eoslab` command (commander). Errors print as one line and exit 1.
-import { Command, InvalidArgumentError } from 'commander';
+// The `eoslab` command (commander), mirroring the reference scripts' CLI
+// (gd.py / flow.py). Errors print as one line and exit 1.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_RUN, parseLrDrops, type RunConfig } from '../../core/ts/run/config.js';
+import { OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../../core/ts/optim/optimizers.js';
 import { runDemo } from './demo.js';
+import { resumeRun, startRun } from './run-command.js';
 
 function num(name: string, check: (x: number) => boolean, what: string) {
   return (s: string) => {
     const x = Number(s);
-    if (!Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${name} must be ${what}, got '${s}'`);
+    if (s.trim() === '' || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${name} must be ${what}, got '${s}'`);
     return x;
   };
 }
 const int = (name: string) => num(name, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
+const pos = (name: string) => num(name, (x) => x > 0, 'a positive number');
+const real = (name: string) => num(name, () => true, 'a number');
 
-export function buildCli(): Command {
-  const program = new Command('eoslab')
+/** Measurement, stopping and record flags shared by train and flow. */
+function measurementOptions(cmd: Command): Command {
+  return cmd
+    .option('--seed <s>', 'initialisation seed', int('--seed'), DEFAULT_RUN.seed)
+    .option('--dataset-seed <s>', 'data order / synthetic data seed', int('--dataset-seed'), DEFAULT_RUN.datasetSeed)
+    .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
+    .option('--neigs <k>', 'top Hessian eigenvalues to track', int('--neigs'), DEFAULT_RUN.neigs)
+    .option('--eig-freq <f>', 'measure eigenvalues every f steps (0: never)', int('--eig-freq'), DEFAULT_RUN.eigFreq)
+    .addOption(new Option('--eig-solver <name>', 'eigen-solver').choices(['lanczos', 'lobpcg', 'power']).default(DEFAULT_RUN.eigSolver))
+    .option('--abridged-size <n>', 'examples used for curvature (first n; 0: all)', int('--abridged-size'), DEFAULT_RUN.abridgedSize)
+    .option('--acc-goal <a>', 'stop when train accuracy reaches a', real('--acc-goal'))
+    .option('--loss-goal <l>', 'stop when train loss falls to l', real('--loss-goal'))
+    .option('--nproj <p>', 'random projections of θ saved to projections.npy', int('--nproj'), DEFAULT_RUN.nproj)
+    .option('--iterate-freq <f>', 'project θ every f steps', int('--iterate-freq'), DEFAULT_RUN.iterateFreq)
+    .option('--checkpoint-every <f>', 'checkpoint θ every f steps (the last row always gets one)', int('--checkpoint-every'), DEFAULT_RUN.checkpointEvery)
+    .option('--diverge-loss <l>', 'a train loss above l counts as divergence', pos('--diverge-loss'), DEFAULT_RUN.divergeLoss)
+    .option('--out <dir>', 'run directory (default: $EOSLAB_RESULTS or ./runs, named like the reference)')
+    .option('--force', 'recompute a finished run');
+}
+
+function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' | 'lr' | 'maxSteps' | 'tick' | 'alpha' | 'maxStepSize' | 'opt' | 'batchSize' | 'lrDrops' | 'lambdaA'> {
+  return {
+    seed: o.seed as number, datasetSeed: o.datasetSeed as number, physicalBatchSize: o.physicalBatchSize as number,
+    neigs: o.neigs as number, eigFreq: o.eigFreq as number, eigSolver: o.eigSolver as RunConfig['eigSolver'],
+    abridgedSize: o.abridgedSize as number, accGoal: (o.accGoal as number | undefined) ?? null, lossGoal: (o.lossGoal as number | undefined) ?? null,
+    nproj: o.nproj as number, iterateFreq: o.iterateFreq as number, checkpointEvery: o.checkpointEvery as number, divergeLoss: o.divergeLoss as number,
+  };
+}
+
+function checkLoss(loss: string): 'mse' | 'ce' {
+  if (loss !== 'mse' && loss !== 'ce') throw new InvalidArgumentError(`LOSS must be mse or ce, got '${loss}'`);
+  return loss;
+}
+
+export function buildCli(log: (s: string) => void = console.log): Command {
+  // exitOverride before the subcommands exist, so they inherit it: parse errors throw instead of exiting.
+  const program = new Command('eoslab').exitOverride()
     .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU');
-  program.command('demo', { isDefault: true })
-    .description('full-batch GD on a small MLP, printing loss and λ₁ (exact HVP) against 2/η')
-    .option('--dataset <id>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>)', 'gmm-256-16-4')
-    .option('--arch <id>', 'architecture (fc-tanh, mlp:32x32:tanh, …)', 'mlp:64x64:tanh')
+
+  measurementOptions(program.command('train')
+    .description('train with GD, momentum, SGD, Adam or RMSProp while tracking the top Hessian eigenvalues')
+    .argument('<dataset>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>)')
+    .argument('<arch>', 'architecture (fc-tanh, mlp:32x32:tanh, …)')
+    .argument('<loss>', 'mse or ce', checkLoss)
+    .argument('<lr>', 'learning rate η', pos('LR'))
+    .argument('<max_steps>', 'updates to run', int('MAX_STEPS'))
+    .addOption(new Option('--opt <name>', 'optimizer').choices(OPTIMIZERS).default('gd'))
+    .option('--beta <b>', 'momentum (polyak, nesterov)', real('--beta'))
+    .option('--beta1 <b>', 'Adam β1', real('--beta1'))
+    .option('--beta2 <b>', 'Adam/RMSProp β2 (1 freezes the preconditioner)', real('--beta2'))
+    .option('--eps <e>', 'Adam/RMSProp ε', real('--eps'))
+    .option('--no-bias-correction', 'Adam without bias correction')
+    .option('--batch-size <b>', 'minibatch size (SGD); 0: full batch', int('--batch-size'), 0)
+    .option('--lambda-a', 'also track λ_A = λ_max(P^-1/2 H P^-1/2) (adam, rmsprop)')
+    .option('--lr-drop <step:lr,…>', 'change the learning rate at these steps', parseLrDrops)
+    .option('--save-freq <f>', 'accepted for reference compatibility: rows are written every step'))
+    .action(async (dataset: string, arch: string, loss: 'mse' | 'ce', lr: number, maxSteps: number, o: Record<string, unknown>, cmd: Command) => {
+      const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+      const opt: OptimizerConfig = { name: o.opt as OptimizerName };
+      for (const k of ['beta', 'beta1', 'beta2', 'eps'] as const) if (given(k)) opt[k] = o[k] as number;
+      if (given('biasCorrection')) opt.biasCorrection = o.biasCorrection as boolean;
+      const cfg: RunConfig = {
+        ...DEFAULT_RUN, ...common(o), kind: 'train', dataset, arch, loss, lr, maxSteps, opt,
+        batchSize: o.batchSize as number, lambdaA: !!o.lambdaA, lrDrops: (o.lrDrop as RunConfig['lrDrops']) ?? [],
+      };
+      await startRun(cfg, { out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+    });
+
+  measurementOptions(program.command('flow')
+    .description('gradient flow by RK4 with step min(α/λ̂, h_max), recorded every tick')
+    .argument('<dataset>', 'dataset id')
+    .argument('<arch>', 'architecture')
+    .argument('<loss>', 'mse or ce', checkLoss)
+    .argument('<tick>', 'time between records', pos('TICK'))
+    .argument('<max_time>', 'integration time', pos('MAX_TIME'))
+    .option('--alpha <a>', 'step-size factor α in h = α/λ̂', pos('--alpha'), 1)
+    .option('--max-step-size <h>', 'upper bound on the RK4 step', pos('--max-step-size'), 1))
+    .action(async (dataset: string, arch: string, loss: 'mse' | 'ce', tick: number, maxTime: number, o: Record<string, unknown>) => {
+      const cfg: RunConfig = {
+        ...DEFAULT_RUN, ...common(o), kind: 'flow', dataset, arch, loss, lr: 0, maxSteps: maxTime, tick,
+        alpha: o.alpha as number, maxStepSize: o.maxStepSize as number, opt: { name: 'gd' }, batchSize: 0, lambdaA: false, lrDrops: [],
+      };
+      await startRun(cfg, { out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+    });
+
+  program.command('resume')
+    .description('continue a run from its last checkpoint (optimizer state included), optionally with new settings')
+    .argument('<run_dir>', 'a run directory')
+    .option('--lr <eta>', 'learning rate from the resumed step on', pos('--lr'))
+    .option('--max-steps <n>', 'new step (or time) budget', pos('--max-steps'))
+    .option('--acc-goal <a>', 'new accuracy goal', real('--acc-goal'))
+    .option('--loss-goal <l>', 'new loss goal', real('--loss-goal'))
+    .option('--eig-freq <f>', 'new eigenvalue frequency', int('--eig-freq'))
+    .option('--checkpoint-every <f>', 'new checkpoint frequency', int('--checkpoint-every'))
+    .action(async (dir: string, o: Record<string, number | undefined>) => {
+      await resumeRun(dir, o, process.argv.slice(2).join(' '), log);
+    });
+
+  program.command('demo')
+    .description('quick look: full-batch GD on a small MLP, printing loss and λ₁ (exact HVP) against 2/η')
+    .option('--dataset <id>', 'dataset id', 'gmm-256-16-4')
+    .option('--arch <id>', 'architecture', 'mlp:64x64:tanh')
     .option('--loss <name>', 'mse or ce', 'mse')
-    .option('--lr <eta>', 'learning rate η', num('--lr', (x) => x > 0, 'a positive number'), 0.2)
+    .option('--lr <eta>', 'learning rate η', pos('--lr'), 0.2)
     .option('--steps <n>', 'gradient steps', int('--steps'), 60)
     .option('--eig-freq <n>', 'measure λ₁ every n steps (0: never)', int('--eig-freq'), 10)
     .option('--seed <s>', 'initialisation and data seed', int('--seed'), 0)
     .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), 1000)
     .option('--save <file>', 'write the final θ as safetensors (PyTorch nn.Sequential keys)')
     .action(async (o) => {
-      if (o.loss !== 'mse' && o.loss !== 'ce') throw new InvalidArgumentError(`--loss must be mse or ce, got '${o.loss}'`);
-      await runDemo({ dataset: o.dataset, arch: o.arch, loss: o.loss, lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save });
+      await runDemo({ dataset: o.dataset, arch: o.arch, loss: checkLoss(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
   return program;
 }
@@ -37,7 +137,11 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return 0;
   } catch (e) {
-    console.error(`eoslab: ${(e as Error).message}`);
+    const err = e as Error & { code?: string; exitCode?: number };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    // commander already printed its own parse errors ("error: …")
+    if (err.code?.startsWith('commander.')) return err.exitCode || 1;
+    console.error(`eoslab: ${err.message}`);
     return 1;
   }
 }

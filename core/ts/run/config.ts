@@ -1,0 +1,131 @@
+// The configuration of one experiment run, its validation (one clear error
+// per mistake), and the reference-style run directory name.
+import type { LossName } from '../backend/types.js';
+import { OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
+
+export type EigSolverName = 'lanczos' | 'lobpcg' | 'power';
+
+export interface LrDrop {
+  step: number;
+  lr: number;
+}
+
+export interface RunConfig {
+  kind: 'train' | 'flow';
+  dataset: string;
+  arch: string;
+  loss: LossName;
+  /** train: the learning rate η (before drops). flow: unused. */
+  lr: number;
+  /** train: number of updates. flow: integration time. */
+  maxSteps: number;
+  /** flow: output interval in time units. */
+  tick: number;
+  /** flow: h = min(alpha/λ̂, maxStepSize). */
+  alpha: number;
+  maxStepSize: number;
+  opt: OptimizerConfig;
+  /** Minibatch size for SGD-style runs; 0 = full batch. */
+  batchSize: number;
+  seed: number;
+  datasetSeed: number;
+  physicalBatchSize: number;
+  neigs: number;
+  eigFreq: number;
+  eigSolver: EigSolverName;
+  lambdaA: boolean;
+  /** Examples used for curvature measurements (first n of the training set); 0 = all. */
+  abridgedSize: number;
+  accGoal: number | null;
+  lossGoal: number | null;
+  /** Learning-rate changes: the lr from `step` on (a single drop or a list). */
+  lrDrops: LrDrop[];
+  /** Random projection dimension of θ for projections.npy; 0 = none. */
+  nproj: number;
+  iterateFreq: number;
+  checkpointEvery: number;
+  /** Loss above this counts as divergence. */
+  divergeLoss: number;
+}
+
+export const DEFAULT_RUN: Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' | 'lr' | 'maxSteps'> = {
+  tick: 1, alpha: 1, maxStepSize: 1,
+  opt: { name: 'gd' }, batchSize: 0, seed: 0, datasetSeed: 0, physicalBatchSize: 1000,
+  neigs: 2, eigFreq: 10, eigSolver: 'lobpcg', lambdaA: false, abridgedSize: 5000,
+  accGoal: null, lossGoal: null, lrDrops: [], nproj: 0, iterateFreq: 1, checkpointEvery: 0, divergeLoss: 1e8,
+};
+
+/** Learning rate in force at step t. */
+export function lrAt(cfg: Pick<RunConfig, 'lr' | 'lrDrops'>, t: number): number {
+  let lr = cfg.lr;
+  for (const d of cfg.lrDrops) if (t >= d.step) lr = d.lr;
+  return lr;
+}
+
+export function parseLrDrops(s: string): LrDrop[] {
+  return s.split(',').filter(Boolean).map((part) => {
+    const m = /^(\d+):([0-9.eE+-]+)$/.exec(part.trim());
+    if (!m || !(Number(m[2]) > 0)) throw new Error(`--lr-drop takes STEP:LR[,STEP:LR…] with a positive LR, got '${part}'`);
+    return { step: Number(m[1]), lr: Number(m[2]) };
+  }).sort((a, b) => a.step - b.step);
+}
+
+/** Throws one clear error for the first problem found. */
+export function validateRun(c: RunConfig): void {
+  const posInt = (k: keyof RunConfig, v: number, allowZero = true) => {
+    if (!Number.isInteger(v) || v < 0 || (!allowZero && v === 0)) throw new Error(`--${flag(k)} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${v}`);
+  };
+  if (!OPTIMIZERS.includes(c.opt.name as OptimizerName)) throw new Error(`unknown optimizer '${c.opt.name}': use one of ${OPTIMIZERS.join(', ')}`);
+  if (c.loss !== 'mse' && c.loss !== 'ce') throw new Error(`unknown loss '${c.loss}': use mse or ce`);
+  if (c.kind === 'train') {
+    if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new Error(`learning rate must be positive, got ${c.lr}`);
+    posInt('maxSteps', c.maxSteps);
+  } else {
+    if (!(c.tick > 0)) throw new Error(`tick must be positive, got ${c.tick}`);
+    if (!(c.maxSteps > 0)) throw new Error(`max time must be positive, got ${c.maxSteps}`);
+    if (!(c.alpha > 0)) throw new Error(`--alpha must be positive, got ${c.alpha}`);
+    if (!(c.maxStepSize > 0)) throw new Error(`--max-step-size must be positive, got ${c.maxStepSize}`);
+    if (c.eigFreq < 1) throw new Error('gradient flow needs the sharpness for its step size: --eig-freq must be ≥ 1');
+  }
+  posInt('batchSize', c.batchSize);
+  posInt('physicalBatchSize', c.physicalBatchSize, false);
+  posInt('neigs', c.neigs, false);
+  posInt('eigFreq', c.eigFreq);
+  posInt('abridgedSize', c.abridgedSize);
+  posInt('nproj', c.nproj);
+  posInt('iterateFreq', c.iterateFreq, false);
+  posInt('checkpointEvery', c.checkpointEvery);
+  posInt('seed', c.seed);
+  posInt('datasetSeed', c.datasetSeed);
+  if (!['lanczos', 'lobpcg', 'power'].includes(c.eigSolver)) throw new Error(`unknown eigen-solver '${c.eigSolver}': use lanczos, lobpcg or power`);
+  if (c.lambdaA && !['adam', 'rmsprop'].includes(c.opt.name)) throw new Error(`--lambda-a needs an adaptive optimizer (adam, rmsprop), not ${c.opt.name}`);
+  if (c.accGoal !== null && !(c.accGoal > 0 && c.accGoal <= 1)) throw new Error(`--acc-goal must be in (0, 1], got ${c.accGoal}`);
+  if (c.lossGoal !== null && !(c.lossGoal > 0)) throw new Error(`--loss-goal must be positive, got ${c.lossGoal}`);
+  const allowed = OPTIMIZER_FLAGS[c.opt.name];
+  for (const k of ['beta', 'beta1', 'beta2', 'eps', 'biasCorrection'] as const) {
+    if (c.opt[k] !== undefined && !allowed.includes(k)) {
+      throw new Error(`--${flag(k)} does not apply to ${c.opt.name}${allowed.length ? ` (it takes ${allowed.map((a) => '--' + flag(a)).join(', ')})` : ''}`);
+    }
+  }
+}
+
+/** camelCase option → its --kebab-case flag. */
+export function flag(k: string): string {
+  if (k === 'biasCorrection') return 'no-bias-correction';
+  if (k === 'lambdaA') return 'lambda-a';
+  return k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/** The reference's layout: {dataset}/{arch}/seed_{s}/{loss}/{opt}/lr_{η}[_extra]. */
+export function runDirName(c: RunConfig): string {
+  const arch = c.arch.replace(/[:/]/g, '_');
+  const parts = [c.dataset, arch, `seed_${c.seed}`, c.loss];
+  if (c.kind === 'flow') return [...parts, 'flow', `tick_${c.tick}`].join('/');
+  const o = c.opt;
+  const extra = [
+    o.beta !== undefined ? `beta_${o.beta}` : '', o.beta1 !== undefined ? `beta1_${o.beta1}` : '',
+    o.beta2 !== undefined ? `beta2_${o.beta2}` : '', o.eps !== undefined ? `eps_${o.eps}` : '',
+    o.biasCorrection === false ? 'nobc' : '', c.batchSize ? `bs_${c.batchSize}` : '',
+  ].filter(Boolean);
+  return [...parts, c.batchSize && o.name === 'gd' ? 'sgd' : o.name, ['lr_' + c.lr, ...extra].join('_')].join('/');
+}

@@ -1,0 +1,305 @@
+// The experiment loop: measure θ_t (row t) → stop rules → checkpoint →
+// update t, for GD-family, minibatch and adaptive optimizers, or RK4
+// gradient flow tick by tick. Emits records through a RunSink; everything
+// that decides the trajectory is seeded, so a resumed run continues bit for
+// bit (the checkpoint carries θ, the optimizer state and the eigenvectors
+// that warm-start the next measurement).
+import type { Backend, Buf } from '../backend/types.js';
+import { mlpLayout, parseArch, type MlpLayout } from '../nn/mlp.js';
+import { initParams } from '../nn/init.js';
+import { MlpObjective, uploadData, type DeviceData } from '../objective/mlp-objective.js';
+import { makeOptimizer, type OptState, type Optimizer } from '../optim/optimizers.js';
+import { encodeRk4Step, flowStepSize, rk4Scratch, releaseRk4Scratch } from '../optim/flow.js';
+import { hessianOperator, scaledOperator, type SymOperator } from '../measure/operator.js';
+import { lanczos } from '../measure/lanczos.js';
+import { lobpcg } from '../measure/lobpcg.js';
+import { powerIteration } from '../measure/power.js';
+import { uniforms } from '../rng/philox.js';
+import { lrAt, validateRun, type RunConfig } from './config.js';
+import type { Checkpoint, MetricsRow, RunSink, StopReason } from './records.js';
+
+/** Training/test data as the engine needs it (datasets/ produces this shape). */
+export interface RunData {
+  d: number;
+  c: number;
+  train: { X: Float32Array; Y: Float32Array; N: number };
+  test: { X: Float32Array; Y: Float32Array; N: number };
+}
+
+export interface RunResult {
+  reason: StopReason;
+  /** Step (train) or tick index (flow) of the last row. */
+  step: number;
+  lastRow: MetricsRow | null;
+}
+
+/** Scalar slot for ‖g‖² (the objectives use [0, 2K), solvers ≥ 256). */
+const GRAD_SLOT = 16;
+const PROJ_SLOT = 1024;
+const PROJ_STREAM = 0x70000000;
+
+export interface RunOptions {
+  /** Continue from this checkpoint (θ, optimizer state, eigenvectors). */
+  resume?: Checkpoint;
+  /** Clock for wall_s (ms). */
+  now?: () => number;
+  /** Called once with the run's objectives before the first step (hosts autotune kernels here). */
+  prepare?: (objectives: MlpObjective[]) => Promise<void>;
+}
+
+export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunData, sink: RunSink, opts: RunOptions = {}): Promise<RunResult> {
+  validateRun(cfg);
+  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+  const ctx = new RunContext(backend, cfg, data, layout);
+  try {
+    await opts.prepare?.(ctx.objs);
+    return await ctx.run(sink, opts.resume, opts.now ?? (() => performance.now()));
+  } finally {
+    ctx.dispose();
+  }
+}
+
+class RunContext {
+  readonly P: number;
+  readonly train: DeviceData;
+  readonly test: DeviceData;
+  readonly full: MlpObjective;
+  readonly testObj: MlpObjective;
+  readonly measureObj: MlpObjective;
+  readonly opt: Optimizer | null;
+  readonly theta: Buf;
+  readonly grad: Buf;
+  readonly owned: Buf[] = [];
+  readonly objs: MlpObjective[] = [];
+  eigvecs: Buf[] = [];
+  sharpness: number | null = null;
+  miniObj: MlpObjective | null = null;
+  miniData: DeviceData | null = null;
+
+  constructor(readonly backend: Backend, readonly cfg: RunConfig, readonly data: RunData, readonly layout: MlpLayout) {
+    this.P = layout.P;
+    const up = (s: RunData['train']) => uploadData(backend, s.X, s.Y, s.N, data.d, data.c);
+    this.train = up(data.train);
+    this.test = data.test === data.train ? this.train : up(data.test);
+    const obj = (d: DeviceData) => {
+      const o = new MlpObjective(backend, layout, d, { loss: cfg.loss, physicalBatch: cfg.physicalBatchSize });
+      this.objs.push(o);
+      return o;
+    };
+    this.full = obj(this.train);
+    this.testObj = this.test === this.train ? this.full : obj(this.test);
+    const nAbr = cfg.abridgedSize > 0 ? Math.min(cfg.abridgedSize, this.train.N) : this.train.N;
+    // The abridged set is the first n rows of the resident training data: a view, no copy.
+    this.measureObj = nAbr === this.train.N ? this.full : obj({ ...this.train, N: nAbr });
+    if (cfg.batchSize > 0) {
+      const B = Math.min(cfg.batchSize, this.train.N);
+      this.miniData = uploadData(backend, new Float32Array(B * data.d), new Float32Array(B * data.c), B, data.d, data.c);
+      this.miniObj = obj(this.miniData);
+    }
+    this.opt = cfg.kind === 'train' ? makeOptimizer(cfg.opt) : null;
+    this.theta = this.buf('θ');
+    this.grad = this.buf('gradient');
+  }
+
+  buf(label: string): Buf {
+    const b = this.backend.alloc(this.P, label);
+    this.owned.push(b);
+    return b;
+  }
+
+  async run(sink: RunSink, resume: Checkpoint | undefined, now: () => number): Promise<RunResult> {
+    const { backend, cfg } = this;
+    let optState: OptState | null = this.opt ? this.opt.init(backend, this.P) : null;
+    let t0 = 0;
+    let time = 0;
+    if (resume) {
+      if (resume.theta.length !== this.P) throw new Error(`checkpoint θ has ${resume.theta.length} values, the model ${this.P}: wrong architecture for this run`);
+      backend.write(this.theta, resume.theta);
+      if (optState) {
+        for (const [name, b] of Object.entries(optState.tensors)) {
+          const saved = resume.optTensors[name];
+          if (!saved) throw new Error(`checkpoint lacks optimizer state '${name}': it was written by a different optimizer`);
+          backend.write(b, saved);
+        }
+        optState.step = resume.optStep;
+      }
+      this.eigvecs = resume.eigvecs.map((v) => { const b = this.buf('eigenvector'); backend.write(b, v); return b; });
+      this.sharpness = resume.sharpness;
+      t0 = resume.step;
+      time = resume.time ?? 0;
+    } else {
+      backend.write(this.theta, initParams(this.layout, { seed: cfg.seed }));
+    }
+    const start = now();
+    let last: MetricsRow | null = null;
+    const rk4 = cfg.kind === 'flow' ? rk4Scratch(backend, this.P) : null;
+    try {
+      for (let t = t0; ; t++) {
+        const lr = cfg.kind === 'train' ? lrAt(cfg, t) : NaN;
+        // Full-batch gradient at θ_t: the row's train loss and ‖g‖ come with it.
+        this.full.encodeGrad(this.theta, this.grad);
+        backend.reduce({ n: this.P, K: 1, x: { buf: this.grad, off: 0, bs: 0 }, y: { buf: this.grad, off: 0, bs: 0 }, slot: GRAD_SLOT });
+        const [trainLoss, trainAcc] = await this.full.readLossAcc().then((r) => [r.loss[0], r.acc[0]]);
+        const [g2] = await backend.readScalars(GRAD_SLOT, 1);
+        const gradNorm = Math.sqrt(g2);
+        const te = this.testObj === this.full ? { loss: [trainLoss], acc: [trainAcc] } : await this.testObj.lossAcc(this.theta);
+        const finite = Number.isFinite(trainLoss) && trainLoss <= cfg.divergeLoss;
+        let lambdas: (number | null)[] = Array(cfg.neigs).fill(null);
+        let lambdaA: number | null = null;
+        if (finite && cfg.eigFreq > 0 && t % cfg.eigFreq === 0) {
+          lambdas = await this.measureHessian(t);
+          if (cfg.lambdaA && this.opt && optState) lambdaA = await this.measureLambdaA(optState, t);
+        }
+        const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
+        const row: MetricsRow = {
+          step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: trainAcc,
+          test_loss: te.loss[0], test_acc: te.acc[0], lambdas, lambda_A: lambdaA,
+          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: (now() - start) / 1000,
+        };
+        await sink.row(row);
+        last = row;
+        if (finite && cfg.nproj > 0 && t % cfg.iterateFreq === 0 && sink.projection) await sink.projection(t, await this.project());
+        const reason = this.stopReason(row, t, time);
+        const due = cfg.checkpointEvery > 0 && t % cfg.checkpointEvery === 0;
+        // The last measured row always gets a checkpoint, unless θ has blown up.
+        if ((due && finite) || (reason && reason !== 'diverged')) await sink.checkpoint(await this.checkpoint(t, time, optState));
+        if (reason) return { reason, step: t, lastRow: last };
+        if (cfg.kind === 'train') {
+          await this.update(t, lr, gradNorm, optState!);
+        } else {
+          time = await this.integrateTick(time, rk4!);
+        }
+      }
+    } finally {
+      if (rk4) releaseRk4Scratch(backend, rk4);
+      if (optState) this.opt!.dispose(backend, optState);
+    }
+  }
+
+  stopReason(r: MetricsRow, t: number, time: number): StopReason | null {
+    const { cfg } = this;
+    if (!(Number.isFinite(r.train_loss) && r.train_loss <= cfg.divergeLoss)) return 'diverged';
+    if (cfg.accGoal !== null && r.train_acc >= cfg.accGoal) return 'acc_goal';
+    if (cfg.lossGoal !== null && r.train_loss <= cfg.lossGoal) return 'loss_goal';
+    if (cfg.kind === 'train' && t >= cfg.maxSteps) return 'max_steps';
+    if (cfg.kind === 'flow' && time >= cfg.maxSteps - 1e-9 * cfg.tick) return 'max_time';
+    return null;
+  }
+
+  /** One optimizer update from θ_t: full-batch gradient, or a seeded minibatch. */
+  async update(t: number, lr: number, gradNorm: number, st: OptState): Promise<void> {
+    let g = this.grad, norm = gradNorm;
+    if (this.miniObj && this.miniData) {
+      this.fillMinibatch(t);
+      this.miniObj.encodeGrad(this.theta, this.grad);
+      if (this.cfg.opt.name === 'ngd') {
+        this.backend.reduce({ n: this.P, K: 1, x: { buf: this.grad, off: 0, bs: 0 }, y: { buf: this.grad, off: 0, bs: 0 }, slot: GRAD_SLOT });
+        norm = Math.sqrt((await this.backend.readScalars(GRAD_SLOT, 1))[0]);
+      }
+      g = this.grad;
+    }
+    this.opt!.update(this.backend, this.theta, g, st, lr, norm);
+  }
+
+  /** Minibatch t: epoch e = ⌊t·B/N⌋ of a Philox permutation seeded by the dataset seed (drop-last). */
+  fillMinibatch(t: number): void {
+    const { cfg, data } = this;
+    const N = data.train.N, B = this.miniData!.N, perEpoch = Math.floor(N / B);
+    const epoch = Math.floor(t / perEpoch), k = t % perEpoch;
+    const keys = uniforms(cfg.datasetSeed, 0x5000 + epoch, 0, N);
+    const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
+    const X = new Float32Array(B * data.d), Y = new Float32Array(B * data.c);
+    for (let j = 0; j < B; j++) {
+      const i = order[k * B + j];
+      X.set(data.train.X.subarray(i * data.d, (i + 1) * data.d), j * data.d);
+      Y.set(data.train.Y.subarray(i * data.c, (i + 1) * data.c), j * data.c);
+    }
+    this.backend.write(this.miniData!.X, X);
+    this.backend.write(this.miniData!.Y, Y);
+  }
+
+  /** Integrates one tick of gradient flow with RK4 steps h = min(α/λ̂, h_max). */
+  async integrateTick(time: number, rk4: ReturnType<typeof rk4Scratch>): Promise<number> {
+    const { cfg } = this;
+    const end = time + cfg.tick;
+    let tcur = time;
+    while (tcur < end - 1e-12 * cfg.tick) {
+      const h = Math.min(flowStepSize(cfg.alpha, this.sharpness ?? NaN, cfg.maxStepSize), end - tcur);
+      encodeRk4Step(this.backend, this.full, this.theta, h, rk4);
+      tcur += h;
+    }
+    await this.backend.flush();
+    return end;
+  }
+
+  async measure(op: SymOperator, t: number, warm: Buf[]): Promise<{ values: number[]; vectors: Buf[] }> {
+    const k = this.cfg.neigs;
+    const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol: 1e-4 };
+    const init = warm.length === k ? warm : undefined;
+    const r = this.cfg.eigSolver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
+      : this.cfg.eigSolver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init })
+      : await powerIteration(this.backend, op, { ...opts, init });
+    return { values: r.values, vectors: r.vectors ?? [] };
+  }
+
+  async measureHessian(t: number): Promise<(number | null)[]> {
+    const op = hessianOperator(this.measureObj, this.theta);
+    const { values, vectors } = await this.measure(op, t, this.eigvecs);
+    this.eigvecs.forEach((b) => this.release(b));
+    this.eigvecs = vectors;
+    this.owned.push(...vectors);
+    this.sharpness = values[0];
+    return Array.from({ length: this.cfg.neigs }, (_, i) => values[i] ?? null);
+  }
+
+  async measureLambdaA(st: OptState, t: number): Promise<number> {
+    const d = this.buf('P^-1/2');
+    this.opt!.preconditionerInvSqrt!(this.backend, st, d);
+    const op = scaledOperator(this.backend, hessianOperator(this.measureObj, this.theta), d);
+    const { values, vectors } = await this.measure(op, t, []);
+    vectors.forEach((b) => this.backend.release(b));
+    this.release(d);
+    return values[0];
+  }
+
+  /** Fixed random projection of θ: coordinate j = ⟨r_j, θ⟩ with r_j ~ N(0, I/P) drawn from Philox (no storage). */
+  async project(): Promise<Float32Array> {
+    const n = this.cfg.nproj, r = this.buf('projector');
+    const out = new Float32Array(n);
+    const chunk = Math.min(n, 1024);
+    for (let j0 = 0; j0 < n; j0 += chunk) {
+      const m = Math.min(chunk, n - j0);
+      for (let j = 0; j < m; j++) {
+        this.backend.random({ out: r, n: this.P, seed: this.cfg.seed, stream: PROJ_STREAM + j0 + j, dist: 'normal', scale: 1 / Math.sqrt(this.P) });
+        this.backend.reduce({ n: this.P, K: 1, x: { buf: r, off: 0, bs: 0 }, y: { buf: this.theta, off: 0, bs: 0 }, slot: PROJ_SLOT + j });
+      }
+      out.set(Float32Array.from(await this.backend.readScalars(PROJ_SLOT, m)), j0);
+    }
+    this.release(r);
+    return out;
+  }
+
+  async checkpoint(step: number, time: number, st: OptState | null): Promise<Checkpoint> {
+    const optTensors: Record<string, Float32Array> = {};
+    if (st) for (const [k, b] of Object.entries(st.tensors)) optTensors[k] = await this.backend.read(b);
+    return {
+      step, time: this.cfg.kind === 'flow' ? time : undefined, theta: await this.backend.read(this.theta),
+      optTensors, optStep: st?.step ?? 0, eigvecs: await Promise.all(this.eigvecs.map((b) => this.backend.read(b))),
+      sharpness: this.sharpness,
+    };
+  }
+
+  release(b: Buf): void {
+    const i = this.owned.indexOf(b);
+    if (i >= 0) this.owned.splice(i, 1);
+    this.backend.release(b);
+  }
+
+  dispose(): void {
+    this.owned.forEach((b) => this.backend.release(b));
+    this.objs.forEach((o) => o.dispose());
+    const bufs = new Set([this.train.X, this.train.Y, this.test.X, this.test.Y]);
+    if (this.miniData) { bufs.add(this.miniData.X); bufs.add(this.miniData.Y); }
+    bufs.forEach((b) => this.backend.release(b));
+  }
+}

@@ -1,0 +1,66 @@
+// What a run emits: metric rows (one per measured step; row t measures θ_t
+// before update t), checkpoints, and projections. Hosts decide where they
+// go (files, a page); the engine never touches storage.
+import type { RunConfig } from './config.js';
+
+export interface MetricsRow {
+  step: number;
+  /** Flow: integration time of this row. */
+  time?: number;
+  train_loss: number;
+  train_acc: number;
+  test_loss: number;
+  test_acc: number;
+  /** Top-k eigenvalues; null where no measurement fired this step. */
+  lambdas: (number | null)[];
+  lambda_A: number | null;
+  /** The optimizer's stability threshold (null for gradient flow). */
+  threshold: number | null;
+  /** null for gradient flow. */
+  lr: number | null;
+  grad_norm: number;
+  wall_s: number;
+}
+
+export interface Checkpoint {
+  step: number;
+  time?: number;
+  /** θ_step, the parameters row `step` measured. */
+  theta: Float32Array;
+  /** Optimizer state vectors by name, and its update count. */
+  optTensors: Record<string, Float32Array>;
+  optStep: number;
+  /** Eigenvectors of the last measurement (LOBPCG warm start), and λ̂ (flow step size). */
+  eigvecs: Float32Array[];
+  sharpness: number | null;
+}
+
+export type StopReason = 'max_steps' | 'max_time' | 'acc_goal' | 'loss_goal' | 'diverged';
+
+export interface RunSink {
+  row(r: MetricsRow): void | Promise<void>;
+  checkpoint(c: Checkpoint): void | Promise<void>;
+  projection?(step: number, coords: Float32Array): void | Promise<void>;
+}
+
+/** metrics.csv columns for a configuration. */
+export function metricsColumns(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>): string[] {
+  return [
+    'step', ...(c.kind === 'flow' ? ['time'] : []), 'train_loss', 'train_acc', 'test_loss', 'test_acc',
+    ...Array.from({ length: c.neigs }, (_, i) => `lambda_${i + 1}`), ...(c.lambdaA ? ['lambda_A'] : []),
+    'threshold', 'lr', 'grad_norm', 'wall_s',
+  ];
+}
+
+/** One CSV line in metricsColumns order; an empty cell where a measure did not fire. */
+export function metricsLine(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>, r: MetricsRow): string {
+  // Not measured → empty; measured but not finite → nan/inf, as pandas and numpy spell them.
+  const f = (x: number | null | undefined) =>
+    x === null || x === undefined ? '' : Number.isNaN(x) ? 'nan' : x === Infinity ? 'inf' : x === -Infinity ? '-inf' : String(x);
+  const cells = [
+    String(r.step), ...(c.kind === 'flow' ? [f(r.time)] : []), f(r.train_loss), f(r.train_acc), f(r.test_loss), f(r.test_acc),
+    ...Array.from({ length: c.neigs }, (_, i) => f(r.lambdas[i])), ...(c.lambdaA ? [f(r.lambda_A)] : []),
+    f(r.threshold), f(r.lr), f(r.grad_norm), f(r.wall_s),
+  ];
+  return cells.join(',');
+}

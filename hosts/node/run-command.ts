@@ -1,0 +1,139 @@
+// `eoslab train`, `eoslab flow` and `eoslab resume`: validate everything
+// before touching the disk, run the engine, write the run directory.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadDataset } from '../../datasets/registry.js';
+import { mlpLayout, parseArch } from '../../core/ts/nn/mlp.js';
+import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
+import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
+import type { Checkpoint } from '../../core/ts/run/records.js';
+import { createNodeGpu } from './device.js';
+import { makeProgress } from './progress.js';
+import { metadataFor, RunDir, type RunMetadata } from './run-dir.js';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+export function defaultRunDir(cfg: RunConfig): string {
+  return resolve(process.env.EOSLAB_RESULTS || 'runs', runDirName(cfg));
+}
+
+function loadData(cfg: RunConfig): RunData {
+  const ds = loadDataset(cfg.dataset, { seed: cfg.datasetSeed });
+  return { d: ds.d, c: ds.c, train: ds.train, test: ds.test };
+}
+
+export interface StartOptions {
+  out?: string;
+  force?: boolean;
+  command: string;
+  log?: (s: string) => void;
+}
+
+/** Starts a run (or reuses a finished one). Returns the run directory. */
+export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string> {
+  const log = o.log ?? ((s: string) => console.log(s));
+  validateRun(cfg);
+  const data = loadData(cfg);
+  parseArch(cfg.arch, data.d, data.c); // unknown architecture: fail before writing anything
+  const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg));
+  if (dir.exists() && !o.force) {
+    const m = dir.readMeta();
+    if (m.status === 'finished') {
+      log(`already finished (${m.stop_reason} at step ${m.last_step}): ${dir.dir}  (--force recomputes it)`);
+      return dir.dir;
+    }
+    throw new Error(`${dir.dir} holds an unfinished run: continue it with \`eoslab resume ${dir.dir}\`, or start over with --force`);
+  }
+  return execute(cfg, data, dir, null, o.command, log);
+}
+
+export interface ResumeOverrides {
+  lr?: number;
+  maxSteps?: number;
+  accGoal?: number;
+  lossGoal?: number;
+  eigFreq?: number;
+  checkpointEvery?: number;
+}
+
+export async function resumeRun(dirPath: string, ov: ResumeOverrides, command: string, log: (s: string) => void = console.log): Promise<string> {
+  const dir = new RunDir(resolve(dirPath));
+  if (!dir.exists()) throw new Error(`${dir.dir} has no metadata.json: give the directory of an eoslab run`);
+  const meta = dir.readMeta();
+  const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
+  const data = loadData(cfg);
+  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+  const steps = dir.checkpointSteps();
+  if (steps.length === 0) throw new Error(`${dir.dir} has no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);
+  const ckpt = dir.readCheckpoint(layout, steps[steps.length - 1]);
+  const changes: Record<string, unknown> = {};
+  if (ov.lr !== undefined) {
+    if (cfg.kind !== 'train') throw new Error('--lr does not apply to a gradient-flow run');
+    cfg.lrDrops = [...cfg.lrDrops.filter((d) => d.step < ckpt.step), { step: ckpt.step, lr: ov.lr }];
+    changes.lr = { from_step: ckpt.step, lr: ov.lr };
+  }
+  for (const k of ['maxSteps', 'accGoal', 'lossGoal', 'eigFreq', 'checkpointEvery'] as const) {
+    if (ov[k] !== undefined && ov[k] !== cfg[k]) { changes[k] = { from: cfg[k], to: ov[k] }; (cfg as unknown as Record<string, unknown>)[k] = ov[k]; }
+  }
+  validateRun(cfg);
+  if (meta.status === 'finished' && Object.keys(changes).length === 0 && ckpt.step === meta.last_step) {
+    log(`already finished (${meta.stop_reason} at step ${meta.last_step}): ${dir.dir}  (give --max-steps or --lr to continue it)`);
+    return dir.dir;
+  }
+  dir.truncateRows(ckpt.step);
+  if (cfg.nproj > 0) dir.truncateProjections(Math.ceil(ckpt.step / cfg.iterateFreq), cfg.nproj);
+  meta.config = cfg;
+  meta.status = 'running';
+  meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes });
+  return execute(cfg, data, dir, { meta, ckpt }, command, log);
+}
+
+async function execute(cfg: RunConfig, data: RunData, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
+                       command: string, log: (s: string) => void): Promise<string> {
+  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+  // A resumed run keeps the kernels it started with: identical summation order, identical bits.
+  const gpu = await createNodeGpu({ backend: resume ? { tuneCache: new Map(Object.entries(resume.meta.matmul_variants)) } : {} });
+  const { backend } = gpu;
+  const meta = resume?.meta ?? metadataFor(cfg, {
+    eoslab_version: VERSION, command,
+    device: { backend: backend.kind, adapter: backend.description, driver: gpu.driver.note },
+    matmul_variants: {},
+  });
+  if (!resume) dir.create(meta);
+  else dir.writeMeta(meta);
+  log(`run directory: ${dir.dir}`);
+  log(`device: ${backend.description} [${gpu.driver.kind}]`);
+  const total = cfg.kind === 'train' ? cfg.maxSteps : Math.round(cfg.maxSteps / cfg.tick);
+  const progress = makeProgress(total, cfg.kind === 'train' ? 'step' : 'tick');
+  try {
+    const result = await runExperiment(backend, cfg, data, {
+      row: (r) => { dir.appendRow(cfg, r); progress.update(r); },
+      checkpoint: (c) => dir.writeCheckpoint(layout, c),
+      projection: (_t, coords) => dir.appendProjection(coords),
+    }, {
+      resume: resume?.ckpt,
+      prepare: async (objs) => {
+        for (const o of objs) await o.tune();
+        gpu.saveTuning();
+        meta.matmul_variants = Object.fromEntries(backend.tuner.choices);
+        dir.writeMeta(meta);
+      },
+    });
+    progress.stop();
+    meta.status = 'finished';
+    meta.stop_reason = result.reason;
+    meta.last_step = result.step;
+    meta.finished_at = new Date().toISOString();
+    dir.writeMeta(meta);
+    const r = result.lastRow;
+    log(`finished: ${result.reason} at ${cfg.kind === 'train' ? 'step' : 'tick'} ${result.step}` +
+      (r ? `, train loss ${r.train_loss.toPrecision(4)}, acc ${r.train_acc.toFixed(3)}` : ''));
+    log(`records: ${join(dir.dir, 'metrics.csv')}`);
+    return dir.dir;
+  } catch (e) {
+    progress.stop();
+    throw new Error(`${(e as Error).message} (rows and checkpoints written so far are in ${dir.dir}; \`eoslab resume ${dir.dir}\` continues)`);
+  } finally {
+    backend.destroy();
+  }
+}

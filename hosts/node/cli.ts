@@ -46,8 +46,14 @@ function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' 
   };
 }
 
-function checkLoss(loss: string): 'mse' | 'ce' {
-  if (loss !== 'mse' && loss !== 'ce') throw new InvalidArgumentError(`LOSS must be mse or ce, got '${loss}'`);
+function checkLoss(loss: string, name = 'LOSS'): 'mse' | 'ce' {
+  if (loss !== 'mse' && loss !== 'ce') throw new InvalidArgumentError(`${name} must be mse or ce, got '${loss}'`);
+  return loss;
+}
+
+/** Checked inside an action: a plain Error, which main() prints (commander prints only its own parse errors). */
+function lossOption(loss: string): 'mse' | 'ce' {
+  if (loss !== 'mse' && loss !== 'ce') throw new Error(`--loss must be mse or ce, got '${loss}'`);
   return loss;
 }
 
@@ -60,7 +66,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .description('train with GD, momentum, SGD, Adam or RMSProp while tracking the top Hessian eigenvalues')
     .argument('<dataset>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>)')
     .argument('<arch>', 'architecture (fc-tanh, mlp:32x32:tanh, …)')
-    .argument('<loss>', 'mse or ce', checkLoss)
+    .argument('<loss>', 'mse or ce', (s: string) => checkLoss(s))
     .argument('<lr>', 'learning rate η', pos('LR'))
     .argument('<max_steps>', 'updates to run', int('MAX_STEPS'))
     .addOption(new Option('--opt <name>', 'optimizer').choices(OPTIMIZERS).default('gd'))
@@ -89,7 +95,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .description('gradient flow by RK4 with step min(α/λ̂, h_max), recorded every tick')
     .argument('<dataset>', 'dataset id')
     .argument('<arch>', 'architecture')
-    .argument('<loss>', 'mse or ce', checkLoss)
+    .argument('<loss>', 'mse or ce', (s: string) => checkLoss(s))
     .argument('<tick>', 'time between records', pos('TICK'))
     .argument('<max_time>', 'integration time', pos('MAX_TIME'))
     .option('--alpha <a>', 'step-size factor α in h = α/λ̂', pos('--alpha'), 1)
@@ -127,7 +133,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), 1000)
     .option('--save <file>', 'write the final θ as safetensors (PyTorch nn.Sequential keys)')
     .action(async (o) => {
-      await runDemo({ dataset: o.dataset, arch: o.arch, loss: checkLoss(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
+      await runDemo({ dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
   return program;
 }

@@ -1,8 +1,116 @@
-// Top Hessian eigenvalue by power iteration on the exact HVP. The engine's
-// first and simplest eigen-measurement (Lanczos and LOBPCG come with the
-// experiments issue); returns λ₁ with its eigenvector left in `v`.
+// Power iteration on a symmetric operator, with deflation for k > 1: the
+// engine's simplest eigen-measurement, and the reference the Krylov solvers
+// are compared against.
+//
+// NOTE: power iteration converges to the eigenvalue of largest MAGNITUDE,
+// not the largest algebraic one: on an indefinite operator (a Hessian away
+// from a minimum) whose most negative eigenvalue outweighs the top one it
+// returns that negative eigenvalue. Pair j (j > 0) is found on
+// (I − F Fᵀ) A (I − F Fᵀ), F the pairs already found, so `values` come in
+// order of decreasing |λ|. Use lanczos() or lobpcg() for the algebraic top-k.
+// Convergence is linear at rate |λ_{j+1}/λ_j| per iteration.
+//
+// Per iteration, one read-back: w = A v, w ← w − F(Fᵀw) (coefficients in
+// scalar slots, subtracted by a matmul reading them on the device),
+// λ = vᵀw, r = w − λv (λ again straight from its slot), ‖w‖², ‖r‖².
 import type { Backend, Buf } from '../backend/types.js';
 import type { MlpObjective } from '../objective/mlp-objective.js';
+import { SOLVER_SLOT, type EigResult } from './lanczos.js';
+import { hessianOperator, type SymOperator } from './operator.js';
+
+export type { EigResult } from './lanczos.js';
+
+export interface PowerOptions {
+  k: number;
+  /** Iterations per eigenpair (default 1000). */
+  maxIter?: number;
+  /** Relative residual ‖Av − λv‖/|λ| at which a pair counts as converged (default 1e-5). */
+  tol?: number;
+  seed?: number;
+  /** Warm start per pair (not modified; need not be orthogonal or normalised). */
+  init?: Buf[];
+  wantVectors?: boolean;
+}
+
+const STREAM = 0x9e37;
+
+export async function powerIteration(backend: Backend, op: SymOperator, opts: PowerOptions): Promise<EigResult> {
+  const n = op.n, k = opts.k;
+  if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`powerIteration: k must be an integer in [1, ${n}], got ${k}`);
+  const maxIter = opts.maxIter ?? 1000, tol = opts.tol ?? 1e-5;
+  const init = opts.init ?? [];
+  for (const b of init) if (b.length < n) throw new Error(`powerIteration: start vector '${b.label}' holds ${b.length} values, need ${n}`);
+  // Slots: λ, ‖w‖², ‖r‖², then the deflation coefficients Fᵀw.
+  const LAM = SOLVER_SLOT, W2 = LAM + 1, R2 = LAM + 2, FC = LAM + 4;
+  if (FC + k > backend.scalarCapacity) throw new Error(`powerIteration: k = ${k} exceeds the scalar slots`);
+  const apps0 = op.applications;
+  const SB = backend.scalarsBuf;
+  const F = backend.alloc(k * n, 'power found vectors');
+  const v = backend.alloc(n, 'power v'), w = backend.alloc(n, 'power w'), r = backend.alloc(n, 'power r');
+
+  /** w ← w − F[0, j)(F[0, j)ᵀ w). */
+  const deflate = (j: number) => {
+    if (j === 0) return;
+    backend.reduce({ n, K: j, x: { buf: F, off: 0, bs: n }, y: { buf: w, off: 0, bs: 0 }, slot: FC });
+    backend.matmul({ layout: 'atb', M: n, N: 1, L: j, K: 1, a: { buf: F, off: 0, bs: 0 }, b: { buf: SB, off: FC, bs: 0 },
+      c: { buf: w, off: 0, bs: 0 }, alpha: -1, accumulate: true });
+  };
+
+  const values: number[] = [], residuals: number[] = [];
+  let iterations = 0;
+  try {
+    for (let j = 0; j < k; j++) {
+      // Start: init[j] or Philox normals, deflated twice, normalised.
+      if (init[j]) backend.vector({ n, y: w, x: init[j], alpha: 1, beta: 0 });
+      else backend.random({ out: w, n, seed: opts.seed ?? 0, stream: STREAM, index0: j * n, dist: 'normal' });
+      deflate(j);
+      deflate(j);
+      backend.reduce({ n, K: 1, x: { buf: w, off: 0, bs: 0 }, y: { buf: w, off: 0, bs: 0 }, slot: W2 });
+      const [n0] = await backend.readScalars(W2, 1);
+      if (!(n0 > 0) || !Number.isFinite(n0)) throw new Error(`powerIteration: start vector ${j} has norm² ${n0} after deflation`);
+      backend.vector({ n, y: v, x: w, alpha: 1 / Math.sqrt(n0), beta: 0 });
+
+      let lambda = 0, res = Infinity;
+      for (let it = 0; it < maxIter; it++) {
+        op.apply([v], [w]);
+        deflate(j);
+        backend.reduce({ n, K: 1, x: { buf: v, off: 0, bs: 0 }, y: { buf: w, off: 0, bs: 0 }, slot: LAM });
+        backend.vector({ n, y: r, x: w, alpha: 1, beta: 0 });
+        backend.matmul({ layout: 'ab', M: n, N: 1, L: 1, K: 1, a: { buf: v, off: 0, bs: 0 }, b: { buf: SB, off: LAM, bs: 0 },
+          c: { buf: r, off: 0, bs: 0 }, alpha: -1, accumulate: true });
+        backend.reduce({ n, K: 1, x: { buf: w, off: 0, bs: 0 }, y: { buf: w, off: 0, bs: 0 }, slot: W2 });
+        backend.reduce({ n, K: 1, x: { buf: r, off: 0, bs: 0 }, y: { buf: r, off: 0, bs: 0 }, slot: R2 });
+        const [lam, w2, r2] = await backend.readScalars(LAM, 3);
+        iterations++;
+        if (![lam, w2, r2].every(Number.isFinite)) throw new Error('powerIteration: non-finite values (operator produced NaN/Inf?)');
+        lambda = lam;
+        res = Math.sqrt(Math.max(r2, 0)) / Math.max(Math.abs(lam), 1e-30);
+        // v is the eigenvector estimate λ and the residual belong to.
+        if (res < tol || !(w2 > 0) || it === maxIter - 1) break;
+        backend.vector({ n, y: v, x: w, alpha: 1 / Math.sqrt(w2), beta: 0 });
+      }
+      values.push(lambda);
+      residuals.push(res);
+      backend.vector({ n, y: F, yOff: j * n, x: v, alpha: 1, beta: 0 });
+    }
+    let vectors: Buf[] | undefined;
+    if (opts.wantVectors) {
+      vectors = values.map((_, j) => {
+        const y = backend.alloc(n, `power eigenvector ${j}`);
+        backend.vector({ n, y, x: F, xOff: j * n, alpha: 1, beta: 0 });
+        return y;
+      });
+    }
+    return { values, vectors, residuals, iterations, applications: op.applications - apps0 };
+  } finally {
+    for (const b of [F, v, w, r]) backend.release(b);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The first measurement the demo used, kept with its contract: λ with the
+// largest |λ| of H(θ), eigenvector left in (and warm-started from) `v`,
+// stopping on the relative change of the Rayleigh quotient.
 
 export interface PowerResult {
   lambda: number;
@@ -11,13 +119,10 @@ export interface PowerResult {
   change: number;
 }
 
-/** Scalar slots used for the Rayleigh quotient and the norm (after the objective's). */
-const SLOT = 64;
-
 export async function topEigenPower(backend: Backend, obj: MlpObjective, theta: Buf,
                                     opts: { iters?: number; tol?: number; seed?: number; v?: Buf } = {}): Promise<PowerResult> {
-  if (obj.K !== 1) throw new Error('topEigenPower measures one model at a time (K = 1)');
-  const P = obj.P;
+  const op = hessianOperator(obj, theta);
+  const P = op.n, SLOT = SOLVER_SLOT;
   const v = opts.v ?? backend.alloc(P, 'power v');
   const hv = backend.alloc(P, 'power Hv');
   if (!opts.v) backend.random({ out: v, n: P, seed: opts.seed ?? 0, stream: 0xe16e, dist: 'normal' });
@@ -28,7 +133,7 @@ export async function topEigenPower(backend: Backend, obj: MlpObjective, theta: 
   let lambda = 0, change = Infinity, it = 0;
   const iters = opts.iters ?? 100, tol = opts.tol ?? 1e-4;
   for (it = 1; it <= iters; it++) {
-    obj.encodeHvp(theta, [v], [hv]);
+    op.apply([v], [hv]);
     backend.reduce({ n: P, K: 1, x: { buf: v, off: 0, bs: 0 }, y: { buf: hv, off: 0, bs: 0 }, slot: SLOT });
     backend.reduce({ n: P, K: 1, x: { buf: hv, off: 0, bs: 0 }, y: { buf: hv, off: 0, bs: 0 }, slot: SLOT + 1 });
     const [rq, hn2] = await backend.readScalars(SLOT, 2);

@@ -73,6 +73,10 @@ class RunContext {
   readonly objs: MlpObjective[] = [];
   eigvecs: Buf[] = [];
   sharpness: number | null = null;
+  /** The warm start and λ̂ the measurement at step `measuredAt` began from: a checkpoint of that step saves these, so a resumed run repeats the measurement exactly. */
+  warmUsed: Buf[] = [];
+  sharpnessBefore: number | null = null;
+  measuredAt = -1;
   miniObj: MlpObjective | null = null;
   miniData: DeviceData | null = null;
 
@@ -245,7 +249,10 @@ class RunContext {
   async measureHessian(t: number): Promise<(number | null)[]> {
     const op = hessianOperator(this.measureObj, this.theta);
     const { values, vectors } = await this.measure(op, t, this.eigvecs);
-    this.eigvecs.forEach((b) => this.release(b));
+    this.warmUsed.forEach((b) => this.release(b));
+    this.warmUsed = this.eigvecs;
+    this.sharpnessBefore = this.sharpness;
+    this.measuredAt = t;
     this.eigvecs = vectors;
     this.owned.push(...vectors);
     this.sharpness = values[0];
@@ -284,8 +291,9 @@ class RunContext {
     if (st) for (const [k, b] of Object.entries(st.tensors)) optTensors[k] = await this.backend.read(b);
     return {
       step, time: this.cfg.kind === 'flow' ? time : undefined, theta: await this.backend.read(this.theta),
-      optTensors, optStep: st?.step ?? 0, eigvecs: await Promise.all(this.eigvecs.map((b) => this.backend.read(b))),
-      sharpness: this.sharpness,
+      optTensors, optStep: st?.step ?? 0,
+      eigvecs: await Promise.all((this.measuredAt === step ? this.warmUsed : this.eigvecs).map((b) => this.backend.read(b))),
+      sharpness: this.measuredAt === step ? this.sharpnessBefore : this.sharpness,
     };
   }
 

@@ -1,0 +1,105 @@
+// The run loop through the CLI: records users load (metadata.json,
+// metrics.csv with the documented columns, PyTorch-loadable checkpoints),
+// resume reproducing an uninterrupted run bit for bit, reuse of finished
+// runs, and bad input rejected with nothing written.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeSafetensors } from '../core/ts/io/safetensors.js';
+import { decodeNpy } from '../core/ts/io/npy.js';
+
+const root = mkdtempSync(join(tmpdir(), 'eoslab-run-'));
+
+function eoslab(...args: string[]) {
+  const r = spawnSync(process.execPath, ['hosts/node/bin/eoslab.mjs', ...args], {
+    encoding: 'utf8', timeout: 300_000, env: { ...process.env, EOSLAB_RESULTS: root },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr.split('\n').filter((l) => !l.startsWith('Warning: max')).join('\n') };
+}
+
+function csv(path: string): { header: string[]; rows: string[][] } {
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',')) };
+}
+
+const TRAIN = ['train', 'gmm-64-6-3', 'mlp:16x16:tanh', 'mse', '0.2'];
+
+test('train writes metadata.json, metrics.csv with the documented columns, and checkpoints', () => {
+  const out = join(root, 'a');
+  const r = eoslab(...TRAIN, '12', '--neigs', '2', '--eig-freq', '4', '--checkpoint-every', '5', '--nproj', '3', '--out', out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`run directory: ${out}`));
+  const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+  assert.is(meta.status, 'finished');
+  assert.is(meta.stop_reason, 'max_steps');
+  assert.is(meta.config.lr, 0.2);
+  assert.ok(meta.device.adapter.length > 0 && meta.eoslab_version && meta.conventions.mse);
+  const m = csv(join(out, 'metrics.csv'));
+  assert.equal(m.header, ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'lambda_1', 'lambda_2', 'threshold', 'lr', 'grad_norm', 'wall_s']);
+  assert.is(m.rows.length, 13, 'rows for steps 0..12');
+  m.rows.forEach((row, t) => {
+    assert.is(Number(row[0]), t);
+    const measured = t % 4 === 0;
+    assert.is(row[5] !== '', measured, `lambda_1 at step ${t}`);
+    assert.ok(Math.abs(Number(row[7]) - 2 / 0.2) < 1e-9, 'threshold 2/η');
+  });
+  const ck = readdirSync(join(out, 'checkpoints')).sort();
+  assert.equal(ck, ['step_0.optim.safetensors', 'step_0.safetensors', 'step_10.optim.safetensors', 'step_10.safetensors',
+    'step_12.optim.safetensors', 'step_12.safetensors', 'step_5.optim.safetensors', 'step_5.safetensors']);
+  const th = decodeSafetensors(new Uint8Array(readFileSync(join(out, 'checkpoints', 'step_12.safetensors'))));
+  assert.equal(th.tensors.map((t) => [t.name, t.shape]), [['1.weight', [16, 6]], ['1.bias', [16]], ['3.weight', [16, 16]], ['3.bias', [16]], ['5.weight', [3, 16]], ['5.bias', [3]]]);
+  const proj = decodeNpy(new Uint8Array(readFileSync(join(out, 'projections.npy'))));
+  assert.equal(proj.shape, [13, 3]);
+});
+
+test('a finished run is reused unless --force', () => {
+  const out = join(root, 'a');
+  const r = eoslab(...TRAIN, '12', '--out', out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /already finished \(max_steps at step 12\)/);
+});
+
+test('resume continues bit for bit, Adam state included', () => {
+  const args = ['train', 'gmm-64-6-3', 'mlp:16x16:tanh', 'ce', '0.01', '--opt', 'adam', '--beta2', '0.99', '--neigs', '1', '--eig-freq', '5', '--checkpoint-every', '5'];
+  const whole = join(root, 'whole'), parts = join(root, 'parts');
+  assert.is(eoslab(...args.slice(0, 5), '20', ...args.slice(5), '--out', whole).code, 0);
+  assert.is(eoslab(...args.slice(0, 5), '10', ...args.slice(5), '--out', parts).code, 0);
+  const r = eoslab('resume', parts, '--max-steps', '20');
+  assert.is(r.code, 0, r.err);
+  const a = csv(join(whole, 'metrics.csv')), b = csv(join(parts, 'metrics.csv'));
+  assert.is(b.rows.length, 21);
+  const strip = (rows: string[][]) => rows.map((row) => row.slice(0, -1)); // wall_s differs
+  assert.equal(strip(b.rows), strip(a.rows));
+  const bytes = (d: string) => readFileSync(join(d, 'checkpoints', 'step_20.safetensors'));
+  assert.ok(bytes(whole).equals(bytes(parts)), 'final θ identical');
+  const meta = JSON.parse(readFileSync(join(parts, 'metadata.json'), 'utf8'));
+  assert.is(meta.resumes.length, 1);
+  assert.is(meta.resumes[0].from_step, 10);
+});
+
+test('bad input: one-line error, non-zero exit, nothing written', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', 'nope', 'mlp:8:tanh', 'mse', '0.1', '5'], /unknown dataset 'nope'/],
+    [['train', 'gmm-32-4-2', 'resnet', 'mse', '0.1', '5'], /unknown architecture 'resnet'/],
+    [['train', 'gmm-32-4-2', 'mlp:8:tanh', 'mse', '-0.1', '5'], /LR must be a positive number/],
+    [['train', 'gmm-32-4-2', 'mlp:8:tanh', 'mse', '0.1', '5', '--opt', 'lion'], /Allowed choices are gd, polyak/],
+    [['train', 'gmm-32-4-2', 'mlp:8:tanh', 'mse', '0.1', '5', '--beta1', '0.9'], /--beta1 does not apply to gd/],
+    [['train', 'gmm-32-4-2', 'mlp:8:tanh', 'mse', '0.1', '5', '--opt', 'adam', '--beta', '0.9'], /--beta does not apply to adam/],
+    [['train', 'gmm-32-4-2', 'mlp:8:tanh', 'mse', '0.1', '5', '--lambda-a'], /--lambda-a needs an adaptive optimizer/],
+    [['train', 'gmm-32-4-2', 'mlp:8:tanh', 'hinge', '0.1', '5'], /LOSS must be mse or ce/],
+    [['resume', join(root, 'missing')], /has no metadata.json/],
+  ];
+  for (const [args, re] of cases) {
+    const out = join(root, 'bad');
+    const r = eoslab(...args, ...(args[0] === 'train' ? ['--out', out] : []));
+    assert.is.not(r.code, 0, args.join(' '));
+    assert.match(r.err, re);
+    assert.is(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+    assert.not.ok(existsSync(out), 'nothing written');
+  }
+});
+
+test.run();

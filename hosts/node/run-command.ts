@@ -9,6 +9,7 @@ import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
 import { createNodeGpu } from './device.js';
 import { makeProgress } from './progress.js';
+import { sharpnessChart } from './chart.js';
 import { metadataFor, RunDir, type RunMetadata } from './run-dir.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -128,6 +129,7 @@ async function execute(cfg: RunConfig, data: RunData, dir: RunDir, resume: { met
     const r = result.lastRow;
     log(`finished: ${result.reason} at ${cfg.kind === 'train' ? 'step' : 'tick'} ${result.step}` +
       (r ? `, train loss ${r.train_loss.toPrecision(4)}, acc ${r.train_acc.toFixed(3)}` : ''));
+    if (cfg.eigFreq > 0) log('\n' + sharpnessChart(dir.metricsPath) + '\n');
     log(`records: ${join(dir.dir, 'metrics.csv')}`);
     return dir.dir;
   } catch (e) {

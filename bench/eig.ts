@@ -1,0 +1,68 @@
+// The experiments benchmark: wall time per GD step of fc-tanh with λ₁
+// measured every 10 steps (the run loop end to end), and operator
+// applications (HVPs) per λ₁ measurement for Lanczos and for LOBPCG
+// warm-started from the previous measurement. Not a test.
+//   node --import tsx bench/eig.ts [--n 1000] [--steps 30] [--json FILE]
+import { writeFileSync } from 'node:fs';
+import { createNodeGpu } from '../hosts/node/device.js';
+import { runExperiment } from '../core/ts/run/experiment.js';
+import { DEFAULT_RUN, type RunConfig } from '../core/ts/run/config.js';
+import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
+import { initParams } from '../core/ts/nn/init.js';
+import { MlpObjective, uploadData } from '../core/ts/objective/mlp-objective.js';
+import { hessianOperator } from '../core/ts/measure/operator.js';
+import { lanczos } from '../core/ts/measure/lanczos.js';
+import { lobpcg } from '../core/ts/measure/lobpcg.js';
+import { syntheticData } from './common.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const jsonIdx = process.argv.indexOf('--json');
+const N = arg('n', 1000), steps = arg('steps', 30), lr = 0.01;
+
+const gpu = await createNodeGpu();
+const { backend } = gpu;
+const report: Record<string, number | string> = { adapter: backend.description, N, arch: 'fc-tanh', steps, eig_freq: 10 };
+try {
+  const { X, Y } = syntheticData(N, 3072, 10, 1);
+  const data = { d: 3072, c: 10, train: { X, Y, N }, test: { X, Y, N } };
+  for (const solver of ['lanczos', 'lobpcg'] as const) {
+    const cfg: RunConfig = { ...DEFAULT_RUN, kind: 'train', dataset: 'synthetic-cifar', arch: 'fc-tanh', loss: 'mse', lr, maxSteps: steps, neigs: 1, eigFreq: 10, eigSolver: solver };
+    const t0 = performance.now();
+    let t1 = 0;
+    await runExperiment(backend, cfg, data, { row: (r) => { if (r.step === 0) t1 = performance.now(); }, checkpoint: () => {} }, {
+      prepare: async (objs) => { for (const o of objs) await o.tune(); },
+    });
+    const ms = (performance.now() - t1) / steps;
+    report[`gd_step_ms_eig10_${solver}`] = ms;
+    console.error(`GD step with λ₁ every 10 steps (${solver}): ${ms.toFixed(0)} ms/step (setup ${(t1 - t0).toFixed(0)} ms)`);
+  }
+  // HVPs per measurement along a short GD trajectory: Lanczos from scratch
+  // each time vs LOBPCG warm-started from the previous eigenvector.
+  const layout = mlpLayout(parseArch('fc-tanh', 3072, 10));
+  const dd = uploadData(backend, X, Y, N, 3072, 10);
+  const obj = new MlpObjective(backend, layout, dd, { loss: 'mse', physicalBatch: 1000 });
+  const theta = backend.alloc(layout.P, 'θ'), g = backend.alloc(layout.P, 'g');
+  backend.write(theta, initParams(layout, { seed: 0 }));
+  const lz: number[] = [], lw: number[] = [];
+  let warm: ReturnType<typeof backend.alloc>[] = [];
+  for (let m = 0; m < 4; m++) {
+    const a = await lanczos(backend, hessianOperator(obj, theta), { k: 1, tol: 1e-4, seed: m });
+    const b = await lobpcg(backend, hessianOperator(obj, theta), { k: 1, tol: 1e-4, seed: m, init: warm.length ? warm : undefined, wantVectors: true });
+    warm.forEach((x) => backend.release(x));
+    warm = b.vectors ?? [];
+    lz.push(a.applications); lw.push(b.applications);
+    console.error(`measurement ${m}: λ₁ ${a.values[0].toFixed(4)} (Lanczos, ${a.applications} HVPs) / ${b.values[0].toFixed(4)} (LOBPCG${m ? ' warm' : ' cold'}, ${b.applications} HVPs)`);
+    for (let s = 0; s < 10; s++) { await obj.grad(theta, g); backend.vector({ n: layout.P, y: theta, x: g, alpha: -lr, beta: 1 }); }
+  }
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  report.hvps_per_lambda1_lanczos = mean(lz);
+  report.hvps_per_lambda1_lobpcg_warm = mean(lw.slice(1));
+  report.hvps_lobpcg_cold_first = lw[0];
+  console.log(JSON.stringify(report, null, 1));
+  if (jsonIdx >= 0) writeFileSync(process.argv[jsonIdx + 1], JSON.stringify(report, null, 1) + '\n');
+} finally {
+  backend.destroy();
+}

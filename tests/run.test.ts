@@ -80,6 +80,26 @@ test('resume continues bit for bit, Adam state included', () => {
   assert.is(meta.resumes[0].from_step, 10);
 });
 
+test('SGD minibatches follow the dataset seed: same seed, same trajectory; another seed, another one', () => {
+  const sgd = (seed: string, out: string) => eoslab('train', 'gmm-64-6-3', 'mlp:16:tanh', 'mse', '0.2', '8', '--batch-size', '16', '--dataset-seed', seed, '--eig-freq', '0', '--out', join(root, out));
+  for (const [seed, out] of [['1', 's1'], ['1', 's1b'], ['2', 's2']]) assert.is(sgd(seed, out).code, 0);
+  const loss = (out: string) => csv(join(root, out, 'metrics.csv')).rows.map((r) => r[1]);
+  assert.equal(loss('s1'), loss('s1b'));
+  assert.not.equal(loss('s1'), loss('s2'));
+  const meta = JSON.parse(readFileSync(join(root, 's1', 'metadata.json'), 'utf8'));
+  assert.match(meta.config.batchSize.toString(), /16/);
+});
+
+test('divergence is recorded as such, not a crash', () => {
+  const out = join(root, 'div');
+  const r = eoslab('train', 'gmm-64-6-3', 'mlp:16x16:tanh', 'mse', '200', '50', '--eig-freq', '0', '--out', out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /finished: diverged/);
+  const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+  assert.is(meta.stop_reason, 'diverged');
+  assert.ok(meta.last_step < 50);
+});
+
 test('bad input: one-line error, non-zero exit, nothing written', () => {
   const cases: [string[], RegExp][] = [
     [['train', 'nope', 'mlp:8:tanh', 'mse', '0.1', '5'], /unknown dataset 'nope'/],

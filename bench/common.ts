@@ -1,16 +1,7 @@
 // Shared bench helpers: synthetic CIFAR-shaped data, timing, error measures.
 
-/** Deterministic uniform stream in [0, 1) (mulberry32): fast enough for 15 M draws. */
-export function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rand } from '../tests/helpers/random.js';
+export { rand };
 
 export function signedArray(n: number, seed: number, scale = 1): Float32Array {
   const r = rand(seed);

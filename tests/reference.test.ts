@@ -3,6 +3,7 @@
 // check the GPU engine. Max errors are printed at the end.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rand } from './helpers/random.js';
 import {
   type Act, type Mlp64, act64, erf64, erfc64, forward64, lossAcc64, grad64, hvp64, gnvp64,
   hvpFiniteDiff64, hessian64, paramCount64, hiddenPreacts64,
@@ -13,16 +14,7 @@ const ACTS: Act[] = ['tanh', 'relu', 'elu', 'softplus', 'hardtanh', 'gelu', 'swi
 const SIZES = [[3, 5, 4, 2], [4, 6, 3]];
 const N = 7;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = rand;
 const uniform = (rng: () => number, n: number, s = 1) => Float64Array.from({ length: n }, () => s * (2 * rng() - 1));
 
 const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!)); return m; };

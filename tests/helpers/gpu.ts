@@ -2,6 +2,8 @@
 // until its device is destroyed, and keeps the process alive).
 import { createNodeGpu, type NodeGpu } from '../../hosts/node/device.js';
 import type { WebGPUBackendOptions } from '../../core/ts/backend/webgpu/backend.js';
+import { rand } from './random.js';
+export { rand } from './random.js';
 
 export async function testGpu(opts: WebGPUBackendOptions = {}): Promise<NodeGpu> {
   return createNodeGpu({ backend: opts });
@@ -16,18 +18,6 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(b[i]));
   }
   return num / Math.max(den, 1e-30);
-}
-
-/** Deterministic test data (mulberry32), independent of the engine's Philox. */
-export function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randArray(n: number, seed: number, scale = 1): Float32Array {

@@ -17,12 +17,12 @@ export interface KernelDef {
 }
 
 export const KERNELS = {
-  matmul_naive: { files: ['activations', 'matmul_common', 'matmul_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
-  matmul_reg: { files: ['activations', 'matmul_common', 'matmul_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
-  matmul_tiled: { files: ['activations', 'matmul_common', 'matmul_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_naive: { files: ['activations', 'matmul_common', 'matmul_epilogue', 'matmul_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_reg: { files: ['activations', 'matmul_common', 'matmul_epilogue', 'matmul_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_tiled: { files: ['activations', 'matmul_common', 'matmul_epilogue', 'matmul_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
   // The vec4 kernels bind A and B as vec4 arrays: matmul_vec4_common replaces matmul_common.
-  matmul_vec4: { files: ['activations', 'matmul_vec4_common', 'matmul_vec4'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
-  matmul_vec4_8x8: { files: ['activations', 'matmul_vec4_common', 'matmul_vec4_8x8'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_vec4: { files: ['activations', 'matmul_vec4_common', 'matmul_epilogue', 'matmul_vec4'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
+  matmul_vec4_8x8: { files: ['activations', 'matmul_vec4_common', 'matmul_epilogue', 'matmul_vec4_8x8'], bindings: ['uniform', 'read', 'read', 'rw', 'read', 'read', 'rw'], paramBytes: 80 },
   vector: { files: ['grid', 'vector'], bindings: ['uniform', 'read', 'rw'], paramBytes: 32 },
   rdelta: { files: ['grid', 'activations', 'rdelta'], bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'], paramBytes: 64 },
   loss: { files: ['loss'], bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'read'], paramBytes: 64 },

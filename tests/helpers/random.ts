@@ -1,0 +1,14 @@
+// A tiny seeded generator for test and bench data, independent of the
+// engine's Philox (so data and engine randomness cannot conspire).
+/** mulberry32: a uniform stream in [0, 1). */
+export function rand(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+

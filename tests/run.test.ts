@@ -55,6 +55,23 @@ test('train writes metadata.json, metrics.csv with the documented columns, and c
   assert.equal(proj.shape, [13, 3]);
 });
 
+test('flow records time, leaves lr and threshold empty, and stops at max time', () => {
+  const out = join(root, 'flow');
+  const r = eoslab('flow', 'chebyshev-3-20', 'mlp:16:tanh', 'mse', '0.5', '2', '--neigs', '1', '--eig-freq', '1', '--out', out);
+  assert.is(r.code, 0, r.err);
+  const m = csv(join(out, 'metrics.csv'));
+  assert.equal(m.header.slice(0, 3), ['step', 'time', 'train_loss']);
+  assert.equal(m.rows.map((row) => Number(row[1])), [0, 0.5, 1, 1.5, 2]);
+  for (const row of m.rows) {
+    assert.is(row[m.header.indexOf('threshold')], '');
+    assert.is(row[m.header.indexOf('lr')], '');
+    assert.is(row[m.header.indexOf('train_acc')], '', 'no accuracy for regression');
+  }
+  const loss = m.rows.map((row) => Number(row[2]));
+  assert.ok(loss.every((l, i) => i === 0 || l < loss[i - 1]), 'gradient flow decreases the loss monotonically');
+  assert.is(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).stop_reason, 'max_time');
+});
+
 test('a finished run is reused unless --force', () => {
   const out = join(root, 'a');
   const r = eoslab(...TRAIN, '12', '--out', out);

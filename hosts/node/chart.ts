@@ -14,7 +14,7 @@ export function sharpnessChart(metricsCsv: string, width = 64, height = 14): str
   const pts: { x: number; y: number; thr: number }[] = [];
   for (const l of lines.slice(1)) {
     const c = l.split(',');
-    if (c[iY] !== '' && Number.isFinite(Number(c[iY]))) pts.push({ x: Number(c[iStep]), y: Number(c[iY]), thr: iThr >= 0 ? Number(c[iThr]) : NaN });
+    if (c[iY] !== '' && Number.isFinite(Number(c[iY]))) pts.push({ x: Number(c[iStep]), y: Number(c[iY]), thr: iThr >= 0 && c[iThr] !== '' ? Number(c[iThr]) : NaN });
   }
   if (pts.length < 2) return '(too few eigenvalue measurements for a chart)';
   const xs = pts.map((p) => p.x), ys = pts.flatMap((p) => (Number.isFinite(p.thr) ? [p.y, p.thr] : [p.y]));

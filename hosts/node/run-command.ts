@@ -128,7 +128,7 @@ async function execute(cfg: RunConfig, data: RunData, dir: RunDir, resume: { met
     dir.writeMeta(meta);
     const r = result.lastRow;
     log(`finished: ${result.reason} at ${cfg.kind === 'train' ? 'step' : 'tick'} ${result.step}` +
-      (r ? `, train loss ${r.train_loss.toPrecision(4)}, acc ${r.train_acc.toFixed(3)}` : ''));
+      (r ? `, train loss ${r.train_loss.toPrecision(4)}${r.train_acc !== null ? `, acc ${r.train_acc.toFixed(3)}` : ''}` : ''));
     if (cfg.eigFreq > 0) log('\n' + sharpnessChart(dir.metricsPath) + '\n');
     log(`records: ${join(dir.dir, 'metrics.csv')}`);
     return dir.dir;

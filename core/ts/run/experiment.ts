@@ -156,8 +156,8 @@ class RunContext {
         }
         const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
         const row: MetricsRow = {
-          step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: trainAcc,
-          test_loss: te.loss[0], test_acc: te.acc[0], lambdas, lambda_A: lambdaA,
+          step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.data.c > 1 ? trainAcc : null,
+          test_loss: te.loss[0], test_acc: this.data.c > 1 ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
           threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: (now() - start) / 1000,
         };
         await sink.row(row);
@@ -183,7 +183,7 @@ class RunContext {
   stopReason(r: MetricsRow, t: number, time: number): StopReason | null {
     const { cfg } = this;
     if (!(Number.isFinite(r.train_loss) && r.train_loss <= cfg.divergeLoss)) return 'diverged';
-    if (cfg.accGoal !== null && r.train_acc >= cfg.accGoal) return 'acc_goal';
+    if (cfg.accGoal !== null && r.train_acc !== null && r.train_acc >= cfg.accGoal) return 'acc_goal';
     if (cfg.lossGoal !== null && r.train_loss <= cfg.lossGoal) return 'loss_goal';
     if (cfg.kind === 'train' && t >= cfg.maxSteps) return 'max_steps';
     if (cfg.kind === 'flow' && time >= cfg.maxSteps - 1e-9 * cfg.tick) return 'max_time';

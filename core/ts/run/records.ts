@@ -8,9 +8,10 @@ export interface MetricsRow {
   /** Flow: integration time of this row. */
   time?: number;
   train_loss: number;
-  train_acc: number;
+  /** null for regression (one output): accuracy has no meaning there. */
+  train_acc: number | null;
   test_loss: number;
-  test_acc: number;
+  test_acc: number | null;
   /** Top-k eigenvalues; null where no measurement fired this step. */
   lambdas: (number | null)[];
   lambda_A: number | null;

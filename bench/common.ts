@@ -1,7 +1,7 @@
 // Shared bench helpers: synthetic CIFAR-shaped data, timing, error measures.
 
-import { rand } from '../tests/helpers/random.js';
-export { rand };
+import { rand, relErr } from '../tests/helpers/numeric.js';
+export { rand, relErr };
 
 export function signedArray(n: number, seed: number, scale = 1): Float32Array {
   const r = rand(seed);
@@ -43,17 +43,6 @@ export async function timeReps(fn: () => Promise<unknown>, reps: number, budgetM
     if (times.length >= 2 && performance.now() - start + times[times.length - 1] > budgetMs) break;
   }
   return { warmMs, times };
-}
-
-/** ‖a−b‖∞ / ‖b‖∞ (the measure tests/helpers uses). */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-30);
 }
 
 export const MiB = 2 ** 20;

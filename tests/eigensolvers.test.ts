@@ -27,6 +27,7 @@ import { lobpcg } from '../core/ts/measure/lobpcg.js';
 import { hessianOperator, scaledOperator, type SymOperator } from '../core/ts/measure/operator.js';
 import { powerIteration } from '../core/ts/measure/power.js';
 import { QuadraticObjective } from '../core/ts/objective/quadratic.js';
+import { withSpectrum } from './helpers/numeric.js';
 import * as ref from './reference/mlp64.js';
 import { rand, randArray, testGpu } from './helpers/gpu.js';
 import { f64, makeProblem, paramsAwayFromKinks, upload } from './helpers/problem.js';
@@ -88,26 +89,8 @@ function diagonal(gpu: WebGPUBackend, spectrum: number[], seed: number): Known {
 
 /** Q diag(spectrum) Qᵀ (Q random orthogonal), rounded to f32, as H of a QuadraticObjective. */
 function dense(gpu: WebGPUBackend, spectrum: number[], seed: number): Known {
-  const n = spectrum.length, r = rand(seed);
-  const Q = Float64Array.from({ length: n * n }, () => r() - 0.5);
-  for (let j = 0; j < n; j++) {
-    for (let pass = 0; pass < 2; pass++) {
-      for (let c = 0; c < j; c++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += Q[i * n + j] * Q[i * n + c];
-        for (let i = 0; i < n; i++) Q[i * n + j] -= s * Q[i * n + c];
-      }
-    }
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Q[i * n + j] ** 2;
-    for (let i = 0; i < n; i++) Q[i * n + j] /= Math.sqrt(s);
-  }
-  const A32 = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    let s = 0;
-    for (let c = 0; c < n; c++) s += Q[i * n + c] * spectrum[c] * Q[j * n + c];
-    A32[i * n + j] = A32[j * n + i] = s;
-  }
+  const n = spectrum.length;
+  const A32 = Float32Array.from(withSpectrum(spectrum, seed).A);
   const A = f64(A32);
   const eig = symEig(A, n);
   const obj = new QuadraticObjective(gpu, A32, n);

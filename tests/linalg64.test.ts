@@ -2,32 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generalizedSymEig, symEig, tridiagEig } from '../core/ts/measure/linalg64.js';
-import { rand } from './helpers/gpu.js';
+import { withSpectrum as known } from './helpers/numeric.js';
 
-/** Q diag(λ) Qᵀ with Q a random orthogonal matrix (Gram-Schmidt of a Gaussian-ish matrix). */
-function withSpectrum(lams: number[], seed: number): Float64Array {
-  const n = lams.length, r = rand(seed);
-  const Q = Float64Array.from({ length: n * n }, () => r() - 0.5);
-  for (let j = 0; j < n; j++) {
-    for (let pass = 0; pass < 2; pass++) {
-      for (let k = 0; k < j; k++) {
-        let d = 0;
-        for (let i = 0; i < n; i++) d += Q[i * n + j] * Q[i * n + k];
-        for (let i = 0; i < n; i++) Q[i * n + j] -= d * Q[i * n + k];
-      }
-    }
-    let nn = 0;
-    for (let i = 0; i < n; i++) nn += Q[i * n + j] ** 2;
-    for (let i = 0; i < n; i++) Q[i * n + j] /= Math.sqrt(nn);
-  }
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += Q[i * n + k] * lams[k] * Q[j * n + k];
-    A[i * n + j] = s;
-  }
-  return A;
-}
+const withSpectrum = (lams: number[], seed: number) => known(lams, seed).A;
 
 test('symEig recovers a known spectrum and orthonormal eigenvectors', () => {
   const lams = [10, 7.5, 3, 1, 0.5, -0.25, -2, 1e-3, 4, 4.0001];

@@ -6,6 +6,7 @@
 // Also: the eligibility rule, and the fallback when an op is not eligible.
 // Tolerance 1e-5 relative (‖·‖∞): f32 dot products of ≤ 132 terms.
 import { suite } from 'uvu';
+import { matmulRef64, type EpilogueFlags } from './reference/matmul64.js';
 import * as assert from 'uvu/assert';
 import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { MATMUL_VARIANTS, matmulVec4Eligible, shapeKey } from '../core/ts/backend/webgpu/matmul-variants.js';
@@ -21,7 +22,7 @@ T.after((ctx) => ctx.gpu.destroy());
 const VEC4 = MATMUL_VARIANTS.filter((v) => v.kernel.startsWith('matmul_vec4'));
 const K = 2;
 
-interface Flags { accum: boolean; bias: boolean; act: boolean; dact: boolean; alpha: number }
+type Flags = EpilogueFlags;
 const FLAGS: Flags[] = [
   { accum: false, bias: false, act: false, dact: false, alpha: 1 },
   { accum: true, bias: true, act: true, dact: false, alpha: 0.5 },
@@ -35,27 +36,9 @@ const SHAPES: Record<Layout, [number, number, number][]> = {
   atb: [[36, 20, 41], [4, 8, 3], [72, 136, 130]], // M, N whole
 };
 
-/** float64 C[z] = epilogue(alpha · op(A[z]) · op(B[z])), as matmul_common.wgsl specifies. */
 function reference(layout: Layout, M: number, N: number, L: number, A: Float32Array, B: Float32Array, C0: Float32Array,
                    bias: Float32Array, aux: Float32Array, f: Flags) {
-  const C = new Float64Array(K * M * N), pre = new Float64Array(K * M * N);
-  for (let z = 0; z < K; z++) for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-    let acc = 0;
-    for (let k = 0; k < L; k++) {
-      const a = layout === 'atb' ? A[z * L * M + k * M + m] : A[z * M * L + m * L + k];
-      const b = layout === 'abt' ? B[z * N * L + n * L + k] : B[z * L * N + k * N + n];
-      acc += a * b;
-    }
-    const e = z * M * N + m * N + n;
-    let v = f.alpha * acc;
-    if (f.accum) v += C0[e];
-    if (f.bias) v += bias[z * N + n];
-    pre[e] = v;
-    if (f.act) v = act64('tanh', v)[0];
-    if (f.dact) v *= act64('tanh', aux[e])[1];
-    C[e] = v;
-  }
-  return { C, pre };
+  return matmulRef64(layout, M, N, L, K, M * L, A, B, C0, bias, aux, f);
 }
 
 async function check(gpu: WebGPUBackend, layout: Layout, M: number, N: number, L: number, f: Flags,

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { MATMUL_VARIANTS, variantEligible } from '../core/ts/backend/webgpu/matmul-variants.js';
 import type { Layout } from '../core/ts/backend/types.js';
-import { act64 } from './reference/mlp64.js';
+import { matmulRef64, type EpilogueFlags } from './reference/matmul64.js';
 import { randArray, relErr, testGpu } from './helpers/gpu.js';
 import { upload } from './helpers/problem.js';
 
@@ -17,27 +17,8 @@ T.after((ctx) => ctx.gpu.destroy());
 
 const M = 37, N = 29, L = 41, K = 2;
 
-/** float64 reference of one batched matmul with the epilogue of matmul_common.wgsl. */
-function reference(layout: Layout, A: Float32Array, B: Float32Array, C0: Float32Array, bias: Float32Array, aux: Float32Array,
-                   f: { accum: boolean; bias: boolean; act: boolean; dact: boolean; alpha: number }) {
-  const C = new Float64Array(K * M * N), pre = new Float64Array(K * M * N);
-  for (let z = 0; z < K; z++) for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-    let acc = 0;
-    for (let k = 0; k < L; k++) {
-      const a = layout === 'atb' ? A[k * M + m] : A[m * L + k]; // A shared across z
-      const b = layout === 'abt' ? B[z * N * L + n * L + k] : B[z * L * N + k * N + n];
-      acc += a * b;
-    }
-    const e = z * M * N + m * N + n;
-    let v = f.alpha * acc;
-    if (f.accum) v += C0[e];
-    if (f.bias) v += bias[z * N + n];
-    pre[e] = v;
-    if (f.act) v = act64('tanh', v)[0];
-    if (f.dact) v *= act64('tanh', aux[e])[1];
-    C[e] = v;
-  }
-  return { C, pre };
+function reference(layout: Layout, A: Float32Array, B: Float32Array, C0: Float32Array, bias: Float32Array, aux: Float32Array, f: EpilogueFlags) {
+  return matmulRef64(layout, M, N, L, K, 0, A, B, C0, bias, aux, f); // A shared by the K models
 }
 
 // The vec4 variants need 4-aligned operands, which these odd shapes are not:

@@ -3,7 +3,7 @@
 // check the GPU engine. Max errors are printed at the end.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rand } from './helpers/random.js';
+import { rand } from './helpers/numeric.js';
 import {
   type Act, type Mlp64, act64, erf64, erfc64, forward64, lossAcc64, grad64, hvp64, gnvp64,
   hvpFiniteDiff64, hessian64, paramCount64, hiddenPreacts64,

@@ -11,7 +11,6 @@ import * as assert from 'uvu/assert';
 import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { MATMUL_VARIANTS, matmulVec4Eligible, shapeKey } from '../core/ts/backend/webgpu/matmul-variants.js';
 import type { Layout, MatmulOp } from '../core/ts/backend/types.js';
-import { act64 } from './reference/mlp64.js';
 import { randArray, relErr, testGpu } from './helpers/gpu.js';
 import { upload } from './helpers/problem.js';
 

@@ -72,6 +72,18 @@ test('flow records time, leaves lr and threshold empty, and stops at max time', 
   assert.is(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).stop_reason, 'max_time');
 });
 
+test('--lr-drop changes η (and the threshold) from the given steps on', () => {
+  const out = join(root, 'drop');
+  const r = eoslab(...TRAIN, '8', '--eig-freq', '0', '--lr-drop', '6:0.01,3:0.05', '--out', out);
+  assert.is(r.code, 0, r.err);
+  const m = csv(join(out, 'metrics.csv'));
+  const lr = m.rows.map((row) => Number(row[m.header.indexOf('lr')]));
+  assert.equal(lr, [0.2, 0.2, 0.2, 0.05, 0.05, 0.05, 0.01, 0.01, 0.01]);
+  const thr = m.rows.map((row) => Number(row[m.header.indexOf('threshold')]));
+  thr.forEach((t, i) => assert.ok(Math.abs(t - 2 / lr[i]) < 1e-9));
+  assert.is(eoslab(...TRAIN, '8', '--lr-drop', '3', '--out', join(root, 'drop2')).code, 1);
+});
+
 test('a finished run is reused unless --force', () => {
   const out = join(root, 'a');
   const r = eoslab(...TRAIN, '12', '--out', out);

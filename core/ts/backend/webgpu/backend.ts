@@ -3,7 +3,7 @@
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
 import type {
-  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, VectorOp, View,
+  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
 import { ACTIVATION_IDS } from '../../nn/activations.js';
 import { seedKey } from '../../rng/philox.js';
@@ -355,6 +355,17 @@ export class WebGPUBackend implements Backend {
     p.f.set([op.lr ?? 0, op.beta ?? 0, op.beta2 ?? 0, op.eps ?? 0, op.c1 ?? 1, op.c2 ?? 1], 4);
     const mode = { polyak: 0, nesterov: 1, adam: 2, rmsprop: 3, precond: 4, scale: 5 }[op.mode];
     this.dispatch('optim', { MODE: mode }, p.offset, [op.theta, op.grad, op.m, op.v], [x, y, 1]);
+  }
+
+  toy(op: ToyOp): void {
+    const P = op.model === 'xyzw' ? 4 : 2;
+    for (const b of [op.theta, op.out, op.v]) if (b && b.length < op.K * P) throw new Error(`toy ${op.model}: '${b.label}' needs K×P = ${op.K}×${P} values`);
+    if (op.mode === 'hvp' && !op.v) throw new Error('toy hvp needs a direction v');
+    if (op.slot + 2 * op.K > SCALARS) throw new Error(`toy: scalar slots exceed ${SCALARS}`);
+    const p = this.params(16);
+    p.u.set([op.K, P, op.slot]);
+    const model = { xyzw: 0, x2y2: 1, xy: 2 }[op.model];
+    this.dispatch('toy', { MODEL: model, MODE: op.mode === 'grad' ? 0 : 1 }, p.offset, [op.theta, op.v, op.out, this.scalars], [Math.ceil(op.K / 64), 1, 1]);
   }
 
   clearScalars(slot: number, n: number): void {

@@ -29,6 +29,7 @@ export const KERNELS = {
   reduce: { files: ['reduce'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 48 },
   colsum: { files: ['colsum'], bindings: ['uniform', 'read', 'rw'], paramBytes: 32 },
   rng: { files: ['grid', 'rng'], bindings: ['uniform', 'rw'], paramBytes: 32 },
+  toy: { files: ['toy'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 16 },
   optim: { files: ['grid', 'optim'], bindings: ['uniform', 'rw', 'read', 'rw', 'rw'], paramBytes: 48 },
 } satisfies Record<string, KernelDef>;
 

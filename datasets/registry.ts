@@ -1,7 +1,7 @@
 // Dataset ids → datasets. Synthetic sets are generated (loadDataset, sync);
 // the image sets (Fashion-MNIST, MNIST, CIFAR-10, SVHN) read files through an
 // injected FileSource (loadDatasetFrom), so this module never touches fs.
-import { chebyshev, gaussianMixture, type Dataset } from './synthetic.js';
+import { chebyshev, gaussianMixture, linearTeacher, type Dataset } from './synthetic.js';
 import { hasFile, type FileSource } from './sources.js';
 import { prepareImages, type RawImageSet } from './preprocess.js';
 import { decodeImageCache } from './image-cache.js';
@@ -9,7 +9,7 @@ import { parseIdx } from './formats/idx.js';
 import { cifar10FromBinary, cifar10FromPickle, type Cifar10 } from './formats/cifar10.js';
 import { svhnFromMat } from './formats/matv5.js';
 
-export const SYNTHETIC_IDS = ['chebyshev-{3,4,5}-20', 'gmm-<n>-<d>-<c>'];
+export const SYNTHETIC_IDS = ['chebyshev-{3,4,5}-20', 'linear-50-50 (linear-<n>-<d>)', 'gmm-<n>-<d>-<c>'];
 export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k'];
 export const DATASET_IDS = [...SYNTHETIC_IDS, ...FILE_IDS];
 
@@ -141,6 +141,12 @@ export function loadDataset(id: string, opts: { seed?: number } = {}): Dataset {
     if (n < 1 || d < 1 || c < 2) throw new Error(`dataset '${id}': gmm-<n>-<d>-<c> needs n ≥ 1, d ≥ 1, c ≥ 2`);
     return gaussianMixture(n, d, c, opts.seed ?? 0);
   }
+  const lin = /^linear-(\d+)-(\d+)$/.exec(id);
+  if (lin) {
+    const [n, d] = lin.slice(1).map(Number);
+    if (n < 1 || d < 1) throw new Error(`dataset '${id}': linear-<n>-<d> needs n ≥ 1 and d ≥ 1`);
+    return linearTeacher(n, d, opts.seed ?? 0);
+  }
   if (parseImageId(id)) throw new Error(`dataset '${id}' is read from files: load it with loadDatasetFrom(id, { files })`);
   throw unknown(id);
 }
@@ -173,6 +179,7 @@ export interface DatasetListing {
 export function describeDatasets(files: FileSource): DatasetListing[] {
   const rows: DatasetListing[] = [
     { id: 'chebyshev-{3,4,5}-20', source: 'generated', present: true, how: '' },
+    { id: 'linear-50-50, linear-<n>-<d>', source: 'generated (seeded linear teacher)', present: true, how: '' },
     { id: 'gmm-<n>-<d>-<c>', source: 'generated (seeded)', present: true, how: '' },
   ];
   const subsets: Record<ImageFamily, string> = { fmnist: 'fmnist, fmnist-<N>k', mnist: 'mnist, mnist-<N>k', cifar10: 'cifar10, cifar10-{1,2,5,10,20}k', svhn: 'svhn, svhn-<N>k' };

@@ -64,3 +64,21 @@ export function gaussianMixture(n: number, d: number, c: number, seed: number, s
   };
   return { id: `gmm-${n}-${d}-${c}`, task: 'classification', d, c, train: make(1), test: make(2), source: `generated (seed ${seed})` };
 }
+
+/**
+ * linear-<n>-<d>: a noiseless linear teacher y = w*ᵀx, n points x ~ N(0, I_d),
+ * w* ~ N(0, I/d) (so y has unit variance), one output, train = test,
+ * seed-controlled. `linear-50-50` is the interpolation-threshold case n = d.
+ */
+export function linearTeacher(n: number, d: number, seed: number): Dataset {
+  const w = normals(seed, 20, 0, d);
+  const X = Float32Array.from(normals(seed, 21, 0, n * d));
+  const Y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let y = 0;
+    for (let j = 0; j < d; j++) y += X[i * d + j] * w[j];
+    Y[i] = y / Math.sqrt(d);
+  }
+  const split = { X, Y, N: n };
+  return { id: `linear-${n}-${d}`, task: 'regression', d, c: 1, train: split, test: split, source: `generated (seed ${seed})` };
+}

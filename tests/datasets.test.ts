@@ -33,6 +33,44 @@ test('gmm-n-d-c: shapes, one-hot targets, balanced classes, seed determinism', (
   assert.not.equal(Array.from(loadDataset('gmm-90-5-3', { seed: 2 }).train.X), Array.from(a.train.X));
 });
 
+test('linear-50-50: a noiseless linear teacher, unit-variance targets, seeded', () => {
+  const ds = loadDataset('linear-50-50', { seed: 3 });
+  assert.is(ds.d, 50);
+  assert.is(ds.c, 1);
+  assert.is(ds.train.N, 50);
+  assert.is(ds.test, ds.train);
+  const Y = ds.train.Y;
+  let var_ = 0;
+  for (let i = 0; i < 50; i++) var_ += Y[i] * Y[i] / 50;
+  assert.ok(var_ > 0.3 && var_ < 3, `target variance ${var_}`);
+  assert.equal(Array.from(loadDataset('linear-50-50', { seed: 3 }).train.Y), Array.from(Y));
+  assert.not.equal(Array.from(loadDataset('linear-50-50', { seed: 4 }).train.Y), Array.from(Y));
+  // Noiseless and linear: least squares on an overdetermined set fits exactly.
+  const { X: Xs, Y: Ys } = loadDataset('linear-40-5').train;
+  const d = 5, A = new Float64Array(d * d), b = new Float64Array(d);
+  for (let i = 0; i < 40; i++) for (let j = 0; j < d; j++) {
+    b[j] += Xs[i * d + j] * Ys[i];
+    for (let k = 0; k < d; k++) A[j * d + k] += Xs[i * d + j] * Xs[i * d + k];
+  }
+  // Gaussian elimination on the 5×5 normal equations.
+  for (let p = 0; p < d; p++) for (let r = p + 1; r < d; r++) {
+    const f = A[r * d + p] / A[p * d + p];
+    for (let k = p; k < d; k++) A[r * d + k] -= f * A[p * d + k];
+    b[r] -= f * b[p];
+  }
+  const w = new Float64Array(d);
+  for (let p = d - 1; p >= 0; p--) {
+    let s = b[p];
+    for (let k = p + 1; k < d; k++) s -= A[p * d + k] * w[k];
+    w[p] = s / A[p * d + p];
+  }
+  for (let i = 0; i < 40; i++) {
+    let f = 0;
+    for (let j = 0; j < d; j++) f += Xs[i * d + j] * w[j];
+    assert.ok(Math.abs(f - Ys[i]) < 1e-5, `residual at ${i}`);
+  }
+});
+
 test('unknown dataset id names the available ones', () => {
   assert.throws(() => loadDataset('nope-5k'), /unknown dataset 'nope-5k': available are chebyshev/);
 });

@@ -84,6 +84,21 @@ test('--lr-drop changes η (and the threshold) from the given steps on', () => {
   assert.is(eoslab(...TRAIN, '8', '--lr-drop', '3', '--out', join(root, 'drop2')).code, 1);
 });
 
+test('toy objectives run through the same loop: the minimalist example settles at 2/η, θ saved as one tensor', () => {
+  const out = join(root, 'toy');
+  const r = eoslab('train', 'toy:xyzw', '-', 'mse', '0.2', '2000', '--init', '2.5,0.5,2.5,0.5', '--neigs', '1', '--eig-freq', '100', '--out', out);
+  assert.is(r.code, 0, r.err);
+  const m = csv(join(out, 'metrics.csv'));
+  const lam = m.rows.filter((row) => row[m.header.indexOf('lambda_1')] !== '').map((row) => Number(row[m.header.indexOf('lambda_1')]));
+  assert.ok(lam[0] > 2 * 10, `starts sharp: ${lam[0]}`);
+  assert.ok(Math.abs(lam[lam.length - 1] / 10 - 1) < 0.02, `ends at 2/η: ${lam[lam.length - 1]}`);
+  const th = decodeSafetensors(new Uint8Array(readFileSync(join(out, 'checkpoints', 'step_2000.safetensors'))));
+  assert.equal(th.tensors.map((t) => [t.name, t.shape]), [['theta', [4]]]);
+  const bad = eoslab('train', 'toy:xyzw', '-', 'mse', '0.2', '10', '--init', '1,2', '--out', join(root, 'toybad'));
+  assert.match(bad.err, /--init gives 2 values, the model has 4 parameters/);
+  assert.not.ok(existsSync(join(root, 'toybad')));
+});
+
 test('a finished run is reused unless --force', () => {
   const out = join(root, 'a');
   const r = eoslab(...TRAIN, '12', '--out', out);

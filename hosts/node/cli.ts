@@ -34,6 +34,7 @@ function measurementOptions(cmd: Command): Command {
     .option('--iterate-freq <f>', 'project θ every f steps', int('--iterate-freq'), DEFAULT_RUN.iterateFreq)
     .option('--checkpoint-every <f>', 'checkpoint θ every f steps (the last row always gets one)', int('--checkpoint-every'), DEFAULT_RUN.checkpointEvery)
     .option('--diverge-loss <l>', 'a train loss above l counts as divergence', pos('--diverge-loss'), DEFAULT_RUN.divergeLoss)
+    .option('--init <x,y,…>', 'explicit initial parameters (toy objectives, e.g. 2.5,0.5,2.5,0.5 for toy:xyzw)', parseInit)
     .option('--out <dir>', 'run directory (default: $EOSLAB_RESULTS or ./runs, named like the reference)')
     .option('--force', 'recompute a finished run');
 }
@@ -44,7 +45,14 @@ function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' 
     neigs: o.neigs as number, eigFreq: o.eigFreq as number, eigSolver: o.eigSolver as RunConfig['eigSolver'],
     abridgedSize: o.abridgedSize as number, accGoal: (o.accGoal as number | undefined) ?? null, lossGoal: (o.lossGoal as number | undefined) ?? null,
     nproj: o.nproj as number, iterateFreq: o.iterateFreq as number, checkpointEvery: o.checkpointEvery as number, divergeLoss: o.divergeLoss as number,
+    init: (o.init as number[] | undefined) ?? null,
   };
+}
+
+function parseInit(s: string): number[] {
+  const xs = s.split(',').map((t) => Number(t.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || s.trim() === '')) throw new InvalidArgumentError(`--init takes comma-separated numbers, got '${s}'`);
+  return xs;
 }
 
 function checkLoss(loss: string, name = 'LOSS'): 'mse' | 'ce' {

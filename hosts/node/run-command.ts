@@ -2,7 +2,9 @@
 // before touching the disk, run the engine, write the run directory.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mlpLayout, parseArch } from '../../core/ts/nn/mlp.js';
+import { mlpLayout, parseArch, type MlpLayout } from '../../core/ts/nn/mlp.js';
+import { toyModelOf } from '../../core/ts/run/problem.js';
+import { TOY_PARAMS } from '../../core/ts/objective/toy.js';
 import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
@@ -18,7 +20,13 @@ export function defaultRunDir(cfg: RunConfig): string {
   return resolve(process.env.EOSLAB_RESULTS || 'runs', runDirName(cfg));
 }
 
-async function loadData(cfg: RunConfig): Promise<RunData> {
+/** The model's layout (checkpoint keys), or null for a toy objective (θ saved as one tensor). */
+function layoutFor(cfg: RunConfig, data: RunData | null): MlpLayout | null {
+  return data ? mlpLayout(parseArch(cfg.arch, data.d, data.c)) : null;
+}
+
+async function loadData(cfg: RunConfig): Promise<RunData | null> {
+  if (toyModelOf(cfg.dataset)) return null;
   const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed });
   return { d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
@@ -35,7 +43,11 @@ export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string>
   const log = o.log ?? ((s: string) => console.log(s));
   validateRun(cfg);
   const data = await loadData(cfg);
-  parseArch(cfg.arch, data.d, data.c); // unknown architecture: fail before writing anything
+  // Unknown architecture or too many eigenvalues: fail before writing anything.
+  const toy = toyModelOf(cfg.dataset);
+  const P = toy ? TOY_PARAMS[toy] : layoutFor(cfg, data)!.P;
+  if (cfg.eigFreq > 0 && cfg.neigs > P) throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${P} parameters`);
+  if (cfg.init && cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
   const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg));
   if (dir.exists() && !o.force) {
     const m = dir.readMeta();
@@ -63,7 +75,7 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides, command: s
   const meta = dir.readMeta();
   const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
   const data = await loadData(cfg);
-  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+  const layout = layoutFor(cfg, data);
   const steps = dir.checkpointSteps();
   if (steps.length === 0) throw new Error(`${dir.dir} has no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);
   const ckpt = dir.readCheckpoint(layout, steps[steps.length - 1]);
@@ -89,9 +101,9 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides, command: s
   return execute(cfg, data, dir, { meta, ckpt }, command, log);
 }
 
-async function execute(cfg: RunConfig, data: RunData, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
+async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
                        command: string, log: (s: string) => void): Promise<string> {
-  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+  const layout = layoutFor(cfg, data);
   // A resumed run keeps the kernels it started with: identical summation order, identical bits.
   const gpu = await createNodeGpu({ backend: resume ? { tuneCache: new Map(Object.entries(resume.meta.matmul_variants)) } : {} });
   const { backend } = gpu;

@@ -105,10 +105,12 @@ export class RunDir {
     }
   }
 
-  writeCheckpoint(layout: MlpLayout, c: Checkpoint): void {
+  /** layout null (toy objectives): θ is saved as one F32 tensor named 'theta'. */
+  writeCheckpoint(layout: MlpLayout | null, c: Checkpoint): void {
     mkdirSync(this.ckptDir, { recursive: true });
     const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}) };
-    writeAtomic(join(this.ckptDir, `step_${c.step}.safetensors`), encodeSafetensors(stateDictFromTheta(layout, c.theta), meta));
+    const params = layout ? stateDictFromTheta(layout, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
+    writeAtomic(join(this.ckptDir, `step_${c.step}.safetensors`), encodeSafetensors(params, meta));
     const tensors: TensorEntry[] = [
       ...Object.entries(c.optTensors).map(([name, data]) => ({ name: `optimizer.${name}`, dtype: 'F32' as const, shape: [data.length], data })),
       ...c.eigvecs.map((data, i) => ({ name: `eigvec.${i}`, dtype: 'F32' as const, shape: [data.length], data })),
@@ -124,7 +126,7 @@ export class RunDir {
       .map((m) => Number(m![1])).filter((s) => existsSync(join(this.ckptDir, `step_${s}.optim.safetensors`))).sort((a, b) => a - b);
   }
 
-  readCheckpoint(layout: MlpLayout, step: number): Checkpoint {
+  readCheckpoint(layout: MlpLayout | null, step: number): Checkpoint {
     const read = (f: string) => decodeSafetensors(new Uint8Array(readFileSync(join(this.ckptDir, f))));
     const th = read(`step_${step}.safetensors`);
     const op = read(`step_${step}.optim.safetensors`);
@@ -136,11 +138,17 @@ export class RunDir {
     }
     return {
       step, time: th.metadata.time !== undefined ? Number(th.metadata.time) : undefined,
-      theta: thetaFromStateDict(layout, th.tensors), optTensors, optStep: Number(op.metadata.opt_step ?? 0),
+      theta: layout ? thetaFromStateDict(layout, th.tensors) : thetaTensor(th.tensors), optTensors, optStep: Number(op.metadata.opt_step ?? 0),
       eigvecs: eig.sort((a, b) => a[0] - b[0]).map((e) => e[1]),
       sharpness: op.metadata.sharpness ? Number(op.metadata.sharpness) : null,
     };
   }
+}
+
+function thetaTensor(tensors: TensorEntry[]): Float32Array {
+  const t = tensors.find((x) => x.name === 'theta');
+  if (!t || t.dtype !== 'F32') throw new Error("checkpoint lacks the F32 tensor 'theta' of a toy-objective run");
+  return t.data as Float32Array;
 }
 
 export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants'>): RunMetadata {

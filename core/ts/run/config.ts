@@ -46,6 +46,8 @@ export interface RunConfig {
   checkpointEvery: number;
   /** Loss above this counts as divergence. */
   divergeLoss: number;
+  /** Explicit initial θ (toy objectives, e.g. the minimalist example's symmetric starts); null: seeded init. */
+  init: number[] | null;
 }
 
 export const DEFAULT_RUN: Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' | 'lr' | 'maxSteps'> = {
@@ -53,6 +55,7 @@ export const DEFAULT_RUN: Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' |
   opt: { name: 'gd' }, batchSize: 0, seed: 0, datasetSeed: 0, physicalBatchSize: 1000,
   neigs: 2, eigFreq: 10, eigSolver: 'lobpcg', lambdaA: false, abridgedSize: 5000,
   accGoal: null, lossGoal: null, lrDrops: [], nproj: 0, iterateFreq: 1, checkpointEvery: 0, divergeLoss: 1e8,
+  init: null,
 };
 
 /** Learning rate in force at step t. */
@@ -118,8 +121,8 @@ export function flag(k: string): string {
 
 /** The reference's layout: {dataset}/{arch}/seed_{s}/{loss}/{opt}/lr_{η}[_extra]. */
 export function runDirName(c: RunConfig): string {
-  const arch = c.arch.replace(/[:/]/g, '_');
-  const parts = [c.dataset, arch, `seed_${c.seed}`, c.loss];
+  const arch = c.dataset.startsWith('toy:') ? 'toy' : c.arch.replace(/[:/]/g, '_');
+  const parts = [c.dataset.replace(':', '_'), arch, `seed_${c.seed}`, c.loss];
   if (c.kind === 'flow') return [...parts, 'flow', `tick_${c.tick}`].join('/');
   const o = c.opt;
   const extra = [

@@ -5,26 +5,18 @@
 // bit (the checkpoint carries θ, the optimizer state and the eigenvectors
 // that warm-start the next measurement).
 import type { Backend, Buf } from '../backend/types.js';
-import { mlpLayout, parseArch, type MlpLayout } from '../nn/mlp.js';
-import { initParams } from '../nn/init.js';
-import { MlpObjective, uploadData, type DeviceData } from '../objective/mlp-objective.js';
+import type { MlpObjective } from '../objective/mlp-objective.js';
+import type { Objective } from '../objective/types.js';
 import { makeOptimizer, type OptState, type Optimizer } from '../optim/optimizers.js';
 import { encodeRk4Step, flowStepSize, rk4Scratch, releaseRk4Scratch } from '../optim/flow.js';
 import { hessianOperator, scaledOperator, type SymOperator } from '../measure/operator.js';
 import { lanczos } from '../measure/lanczos.js';
 import { lobpcg } from '../measure/lobpcg.js';
 import { powerIteration } from '../measure/power.js';
-import { uniforms } from '../rng/philox.js';
 import { lrAt, validateRun, type RunConfig } from './config.js';
 import type { Checkpoint, MetricsRow, RunSink, StopReason } from './records.js';
-
-/** Training/test data as the engine needs it (datasets/ produces this shape). */
-export interface RunData {
-  d: number;
-  c: number;
-  train: { X: Float32Array; Y: Float32Array; N: number };
-  test: { X: Float32Array; Y: Float32Array; N: number };
-}
+import { buildProblem, type RunData, type RunProblem } from './problem.js';
+export type { RunData } from './problem.js';
 
 export interface RunResult {
   reason: StopReason;
@@ -47,12 +39,17 @@ export interface RunOptions {
   prepare?: (objectives: MlpObjective[]) => Promise<void>;
 }
 
-export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunData, sink: RunSink, opts: RunOptions = {}): Promise<RunResult> {
+/** `data` may be null for the toy objectives (dataset toy:…), which have none. */
+export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunData | null, sink: RunSink, opts: RunOptions = {}): Promise<RunResult> {
   validateRun(cfg);
-  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
-  const ctx = new RunContext(backend, cfg, data, layout);
+  const problem = buildProblem(backend, cfg, data);
+  if (cfg.eigFreq > 0 && cfg.neigs > problem.P) {
+    problem.dispose();
+    throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${problem.P} parameters`);
+  }
+  const ctx = new RunContext(backend, cfg, problem);
   try {
-    await opts.prepare?.(ctx.objs);
+    await opts.prepare?.(ctx.problem.tunable);
     return await ctx.run(sink, opts.resume, opts.now ?? (() => performance.now()));
   } finally {
     ctx.dispose();
@@ -61,45 +58,25 @@ export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunD
 
 class RunContext {
   readonly P: number;
-  readonly train: DeviceData;
-  readonly test: DeviceData;
-  readonly full: MlpObjective;
-  readonly testObj: MlpObjective;
-  readonly measureObj: MlpObjective;
+  readonly full: Objective;
+  readonly testObj: Objective;
+  readonly measureObj: Objective;
   readonly opt: Optimizer | null;
   readonly theta: Buf;
   readonly grad: Buf;
   readonly owned: Buf[] = [];
-  readonly objs: MlpObjective[] = [];
   eigvecs: Buf[] = [];
   sharpness: number | null = null;
   /** The warm start and λ̂ the measurement at step `measuredAt` began from: a checkpoint of that step saves these, so a resumed run repeats the measurement exactly. */
   warmUsed: Buf[] = [];
   sharpnessBefore: number | null = null;
   measuredAt = -1;
-  miniObj: MlpObjective | null = null;
-  miniData: DeviceData | null = null;
 
-  constructor(readonly backend: Backend, readonly cfg: RunConfig, readonly data: RunData, readonly layout: MlpLayout) {
-    this.P = layout.P;
-    const up = (s: RunData['train']) => uploadData(backend, s.X, s.Y, s.N, data.d, data.c);
-    this.train = up(data.train);
-    this.test = data.test === data.train ? this.train : up(data.test);
-    const obj = (d: DeviceData) => {
-      const o = new MlpObjective(backend, layout, d, { loss: cfg.loss, physicalBatch: cfg.physicalBatchSize });
-      this.objs.push(o);
-      return o;
-    };
-    this.full = obj(this.train);
-    this.testObj = this.test === this.train ? this.full : obj(this.test);
-    const nAbr = cfg.abridgedSize > 0 ? Math.min(cfg.abridgedSize, this.train.N) : this.train.N;
-    // The abridged set is the first n rows of the resident training data: a view, no copy.
-    this.measureObj = nAbr === this.train.N ? this.full : obj({ ...this.train, N: nAbr });
-    if (cfg.batchSize > 0) {
-      const B = Math.min(cfg.batchSize, this.train.N);
-      this.miniData = uploadData(backend, new Float32Array(B * data.d), new Float32Array(B * data.c), B, data.d, data.c);
-      this.miniObj = obj(this.miniData);
-    }
+  constructor(readonly backend: Backend, readonly cfg: RunConfig, readonly problem: RunProblem) {
+    this.P = problem.P;
+    this.full = problem.full;
+    this.testObj = problem.test;
+    this.measureObj = problem.measure;
     this.opt = cfg.kind === 'train' ? makeOptimizer(cfg.opt) : null;
     this.theta = this.buf('θ');
     this.grad = this.buf('gradient');
@@ -132,7 +109,7 @@ class RunContext {
       t0 = resume.step;
       time = resume.time ?? 0;
     } else {
-      backend.write(this.theta, initParams(this.layout, { seed: cfg.seed }));
+      backend.write(this.theta, this.problem.initialTheta());
     }
     const start = now();
     let last: MetricsRow | null = null;
@@ -156,8 +133,8 @@ class RunContext {
         }
         const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
         const row: MetricsRow = {
-          step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.data.c > 1 ? trainAcc : null,
-          test_loss: te.loss[0], test_acc: this.data.c > 1 ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
+          step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.problem.hasAccuracy ? trainAcc : null,
+          test_loss: te.loss[0], test_acc: this.problem.hasAccuracy ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
           threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: (now() - start) / 1000,
         };
         await sink.row(row);
@@ -193,9 +170,10 @@ class RunContext {
   /** One optimizer update from θ_t: full-batch gradient, or a seeded minibatch. */
   async update(t: number, lr: number, gradNorm: number, st: OptState): Promise<void> {
     let g = this.grad, norm = gradNorm;
-    if (this.miniObj && this.miniData) {
-      this.fillMinibatch(t);
-      this.miniObj.encodeGrad(this.theta, this.grad);
+    const mini = this.problem.mini;
+    if (mini) {
+      mini.fill(t);
+      mini.obj.encodeGrad(this.theta, this.grad);
       if (this.cfg.opt.name === 'ngd') {
         this.backend.reduce({ n: this.P, K: 1, x: { buf: this.grad, off: 0, bs: 0 }, y: { buf: this.grad, off: 0, bs: 0 }, slot: GRAD_SLOT });
         norm = Math.sqrt((await this.backend.readScalars(GRAD_SLOT, 1))[0]);
@@ -203,23 +181,6 @@ class RunContext {
       g = this.grad;
     }
     this.opt!.update(this.backend, this.theta, g, st, lr, norm);
-  }
-
-  /** Minibatch t: epoch e = ⌊t·B/N⌋ of a Philox permutation seeded by the dataset seed (drop-last). */
-  fillMinibatch(t: number): void {
-    const { cfg, data } = this;
-    const N = data.train.N, B = this.miniData!.N, perEpoch = Math.floor(N / B);
-    const epoch = Math.floor(t / perEpoch), k = t % perEpoch;
-    const keys = uniforms(cfg.datasetSeed, 0x5000 + epoch, 0, N);
-    const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
-    const X = new Float32Array(B * data.d), Y = new Float32Array(B * data.c);
-    for (let j = 0; j < B; j++) {
-      const i = order[k * B + j];
-      X.set(data.train.X.subarray(i * data.d, (i + 1) * data.d), j * data.d);
-      Y.set(data.train.Y.subarray(i * data.c, (i + 1) * data.c), j * data.c);
-    }
-    this.backend.write(this.miniData!.X, X);
-    this.backend.write(this.miniData!.Y, Y);
   }
 
   /** Integrates one tick of gradient flow with RK4 steps h = min(α/λ̂, h_max). */
@@ -240,8 +201,10 @@ class RunContext {
     const k = this.cfg.neigs;
     const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol: 1e-4 };
     const init = warm.length === k ? warm : undefined;
-    const r = this.cfg.eigSolver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
-      : this.cfg.eigSolver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init })
+    // LOBPCG needs 3k ≤ n for its [X, R, P] block; tiny problems (toy objectives) use Lanczos, exact there.
+    const solver = this.cfg.eigSolver === 'lobpcg' && 3 * k > op.n ? 'lanczos' : this.cfg.eigSolver;
+    const r = solver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
+      : solver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init })
       : await powerIteration(this.backend, op, { ...opts, init });
     return { values: r.values, vectors: r.vectors ?? [] };
   }
@@ -305,9 +268,6 @@ class RunContext {
 
   dispose(): void {
     this.owned.forEach((b) => this.backend.release(b));
-    this.objs.forEach((o) => o.dispose());
-    const bufs = new Set([this.train.X, this.train.Y, this.test.X, this.test.Y]);
-    if (this.miniData) { bufs.add(this.miniData.X); bufs.add(this.miniData.Y); }
-    bufs.forEach((b) => this.backend.release(b));
+    this.problem.dispose();
   }
 }

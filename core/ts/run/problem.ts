@@ -1,0 +1,118 @@
+// What a run trains: the objectives the loop needs (full batch, test,
+// abridged measurement set, optional minibatch), the parameter count and the
+// initial θ. An MLP on a dataset, or one of the theory slides' toy objectives
+// (dataset id toy:xyzw | toy:x2y2 | toy:xy, no data, architecture ignored).
+import type { Backend } from '../backend/types.js';
+import { mlpLayout, parseArch, type MlpLayout } from '../nn/mlp.js';
+import { initParams } from '../nn/init.js';
+import { MlpObjective, uploadData, type DeviceData } from '../objective/mlp-objective.js';
+import { ToyObjective, TOY_PARAMS, type ToyModel } from '../objective/toy.js';
+import type { Objective } from '../objective/types.js';
+import { normals, uniforms } from '../rng/philox.js';
+import type { RunConfig } from './config.js';
+
+/** Training/test data as the engine needs it (datasets/ produces this shape). */
+export interface RunData {
+  d: number;
+  c: number;
+  train: { X: Float32Array; Y: Float32Array; N: number };
+  test: { X: Float32Array; Y: Float32Array; N: number };
+}
+
+export interface RunProblem {
+  P: number;
+  full: Objective;
+  test: Objective;
+  measure: Objective;
+  /** Minibatch objective and how to load minibatch t into it (SGD runs). */
+  mini: { obj: Objective; fill(t: number): void } | null;
+  initialTheta(): Float32Array;
+  /** Whether accuracy means something (classification). */
+  hasAccuracy: boolean;
+  /** MLP objectives the host may autotune kernels for. */
+  tunable: MlpObjective[];
+  /** The MLP layout (checkpoint keys); null for toy objectives. */
+  layout: MlpLayout | null;
+  dispose(): void;
+}
+
+export function toyModelOf(dataset: string): ToyModel | null {
+  const m = /^toy:(xyzw|x2y2|xy)$/.exec(dataset);
+  return m ? (m[1] as ToyModel) : null;
+}
+
+export function buildProblem(backend: Backend, cfg: RunConfig, data: RunData | null): RunProblem {
+  const toy = toyModelOf(cfg.dataset);
+  if (toy) return toyProblem(backend, cfg, toy);
+  if (!data) throw new Error(`dataset '${cfg.dataset}' needs data`);
+  return mlpProblem(backend, cfg, data);
+}
+
+function explicitInit(cfg: RunConfig, P: number): Float32Array | null {
+  if (!cfg.init) return null;
+  if (cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
+  return Float32Array.from(cfg.init);
+}
+
+function toyProblem(backend: Backend, cfg: RunConfig, model: ToyModel): RunProblem {
+  if (cfg.batchSize > 0) throw new Error(`--batch-size does not apply to the toy objective ${cfg.dataset} (it has no data)`);
+  const obj = new ToyObjective(backend, model);
+  const P = TOY_PARAMS[model];
+  return {
+    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], layout: null,
+    // Without --init: N(0, 1) coordinates from the seed.
+    initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
+    dispose: () => obj.dispose(),
+  };
+}
+
+function mlpProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProblem {
+  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+  const up = (s: RunData['train']) => uploadData(backend, s.X, s.Y, s.N, data.d, data.c);
+  const train = up(data.train);
+  const test = data.test === data.train ? train : up(data.test);
+  const objs: MlpObjective[] = [];
+  const obj = (d: DeviceData) => {
+    const o = new MlpObjective(backend, layout, d, { loss: cfg.loss, physicalBatch: cfg.physicalBatchSize });
+    objs.push(o);
+    return o;
+  };
+  const full = obj(train);
+  const testObj = test === train ? full : obj(test);
+  const nAbr = cfg.abridgedSize > 0 ? Math.min(cfg.abridgedSize, train.N) : train.N;
+  // The abridged set is the first n rows of the resident training data: a view, no copy.
+  const measure = nAbr === train.N ? full : obj({ ...train, N: nAbr });
+  let mini: RunProblem['mini'] = null, miniData: DeviceData | null = null;
+  if (cfg.batchSize > 0) {
+    const B = Math.min(cfg.batchSize, train.N);
+    const md = uploadData(backend, new Float32Array(B * data.d), new Float32Array(B * data.c), B, data.d, data.c);
+    miniData = md;
+    mini = { obj: obj(md), fill: (t) => fillMinibatch(backend, cfg, data, md, t) };
+  }
+  return {
+    P: layout.P, full, test: testObj, measure, mini, hasAccuracy: data.c > 1, tunable: objs, layout,
+    initialTheta: () => explicitInit(cfg, layout.P) ?? initParams(layout, { seed: cfg.seed }),
+    dispose() {
+      objs.forEach((o) => o.dispose());
+      const bufs = new Set([train.X, train.Y, test.X, test.Y]);
+      if (miniData) { bufs.add(miniData.X); bufs.add(miniData.Y); }
+      bufs.forEach((b) => backend.release(b));
+    },
+  };
+}
+
+/** Minibatch t: epoch e = ⌊t·B/N⌋ of a Philox permutation seeded by the dataset seed (drop-last). */
+function fillMinibatch(backend: Backend, cfg: RunConfig, data: RunData, mini: DeviceData, t: number): void {
+  const N = data.train.N, B = mini.N, perEpoch = Math.floor(N / B);
+  const epoch = Math.floor(t / perEpoch), k = t % perEpoch;
+  const keys = uniforms(cfg.datasetSeed, 0x5000 + epoch, 0, N);
+  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
+  const X = new Float32Array(B * data.d), Y = new Float32Array(B * data.c);
+  for (let j = 0; j < B; j++) {
+    const i = order[k * B + j];
+    X.set(data.train.X.subarray(i * data.d, (i + 1) * data.d), j * data.d);
+    Y.set(data.train.Y.subarray(i * data.c, (i + 1) * data.c), j * data.c);
+  }
+  backend.write(mini.X, X);
+  backend.write(mini.Y, Y);
+}

@@ -26,6 +26,23 @@ export async function buildBrowser(outDir = join(root, 'build', 'browser')) {
   return html;
 }
 
+/** Builds build/browser/{datasets.js,datasets.html}: the dataset loaders in a page; returns the html path. */
+export async function buildDatasetsPage(outDir = join(root, 'build', 'browser')) {
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [join(root, 'hosts/browser/datasets.ts')],
+    outfile: join(outDir, 'datasets.js'),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'warning',
+  });
+  const html = join(outDir, 'datasets.html');
+  copyFileSync(join(root, 'hosts/browser/datasets.html'), html);
+  return html;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(await buildBrowser());
 }

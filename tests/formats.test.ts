@@ -6,6 +6,8 @@ import { gzipSync, zlibSync } from 'fflate';
 import { cifar10FromBinary, cifar10FromPickle } from '../datasets/formats/cifar10.js';
 import { parseIdx } from '../datasets/formats/idx.js';
 import { parseMatV5, svhnFromMat } from '../datasets/formats/matv5.js';
+import { loadDatasetFrom } from '../datasets/registry.js';
+import { memoryFiles } from '../datasets/sources.js';
 
 const concat = (parts: (Uint8Array | number[])[]): Uint8Array => {
   const arrs = parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p)));
@@ -226,6 +228,27 @@ test('MAT v5 with miCOMPRESSED elements (y double stored as miUINT8, as MATLAB d
   assert.equal(Array.from(d.labels), [1, 0, 5]);
   checkPixels(d.images, N);
   assert.ok(parseMatV5(file).get('y')!.data instanceof Float64Array);
+});
+
+test('registry: svhn from $EOSLAB_DATASETS/svhn/{train,test}_32x32.mat (standardised, one-hot, 10 → 0)', async () => {
+  const N = SVHN_Y.length;
+  const mat = concat([matHeader(), compressed(matrix('X', 9, [32, 32, 3, N], 2, svhnX(N))), matrix('y', 6, [N, 1], 9, yDouble())]);
+  const files = memoryFiles({ 'svhn/train_32x32.mat': mat, 'svhn/test_32x32.mat': mat });
+  const ds = await loadDatasetFrom('svhn', { files });
+  assert.is(ds.d, 3072);
+  assert.is(ds.c, 10);
+  assert.is(ds.train.N, N);
+  const labels = Array.from({ length: N }, (_, i) => Array.from(ds.train.Y.subarray(i * 10, i * 10 + 10)).indexOf(1));
+  assert.equal(labels, [1, 0, 5]);
+  // Standardised per feature with the training set's statistics: each feature has mean 0.
+  for (const f of [0, 1000, 3071]) {
+    let m = 0;
+    for (let i = 0; i < N; i++) m += ds.train.X[i * 3072 + f] / N;
+    assert.ok(Math.abs(m) < 1e-6, `feature ${f} mean ${m}`);
+  }
+  await loadDatasetFrom('svhn', { files: memoryFiles({ 'svhn/train_32x32.mat': mat }) }).then(
+    () => assert.unreachable('a missing test file must be an error'),
+    (e: Error) => assert.match(e.message, /test_32x32\.mat/));
 });
 
 test('MAT v5: truncated, wrong header, missing variables, bad labels', () => {

@@ -37,6 +37,7 @@ test('train writes metadata.json, metrics.csv with the documented columns, and c
   assert.is(meta.stop_reason, 'max_steps');
   assert.is(meta.config.lr, 0.2);
   assert.ok(meta.device.adapter.length > 0 && meta.eoslab_version && meta.conventions.mse);
+  assert.match(meta.dataset_source, /generated/);
   const m = csv(join(out, 'metrics.csv'));
   assert.equal(m.header, ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'lambda_1', 'lambda_2', 'threshold', 'lr', 'grad_norm', 'wall_s']);
   assert.is(m.rows.length, 13, 'rows for steps 0..12');

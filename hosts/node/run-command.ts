@@ -25,9 +25,16 @@ function layoutFor(cfg: RunConfig, data: RunData | null): MlpLayout | null {
   return data ? mlpLayout(parseArch(cfg.arch, data.d, data.c)) : null;
 }
 
+/** Where the last loaded dataset came from (files, npm cache, generated), for metadata.json. */
+let lastSource = '';
+
 async function loadData(cfg: RunConfig): Promise<RunData | null> {
-  if (toyModelOf(cfg.dataset)) return null;
+  if (toyModelOf(cfg.dataset)) {
+    lastSource = `toy objective ${cfg.dataset}`;
+    return null;
+  }
   const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed });
+  lastSource = ds.source;
   return { d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
 
@@ -111,6 +118,7 @@ async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume
     eoslab_version: VERSION, command,
     device: { backend: backend.kind, adapter: backend.description, driver: gpu.driver.note },
     matmul_variants: {},
+    dataset_source: lastSource,
   });
   if (!resume) dir.create(meta);
   else dir.writeMeta(meta);

@@ -22,6 +22,8 @@ export interface RunMetadata {
   last_step: number | null;
   device: { backend: string; adapter: string; driver: string };
   matmul_variants: Record<string, string>;
+  /** Where the data came from: files (and where), the npm-shipped cache, or generated. */
+  dataset_source: string;
   conventions: Record<string, string>;
   columns: string[];
   started_at: string;
@@ -151,7 +153,7 @@ function thetaTensor(tensors: TensorEntry[]): Float32Array {
   return t.data as Float32Array;
 }
 
-export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants'>): RunMetadata {
+export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants' | 'dataset_source'>): RunMetadata {
   return {
     ...extra,
     config: cfg,

@@ -130,6 +130,7 @@ export function prepareImages(id: string, raw: RawImageSet, o: PrepareOptions = 
     X: o.standardize === false ? toUnit(s.images) : standardize(s.images, s.N, d, stats),
     Y: oneHot(s.labels, c),
     N: s.N,
+    labels: Int32Array.from(s.labels),
   });
   return { id, task: 'classification', d, c, train: conv(train), test: conv(raw.test), source: raw.source };
 }

@@ -10,7 +10,7 @@ import { cifar10FromBinary, cifar10FromPickle, type Cifar10 } from './formats/ci
 import { svhnFromMat } from './formats/matv5.js';
 
 export const SYNTHETIC_IDS = ['chebyshev-{3,4,5}-20', 'linear-50-50 (linear-<n>-<d>)', 'gmm-<n>-<d>-<c>'];
-export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k'];
+export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k', '(any subset)-balanced'];
 export const DATASET_IDS = [...SYNTHETIC_IDS, ...FILE_IDS];
 
 export type ImageFamily = 'fmnist' | 'mnist' | 'cifar10' | 'svhn';
@@ -117,15 +117,17 @@ export function findLayout(family: ImageFamily, files: FileSource): { layout: La
 }
 
 /** A file-backed id → its family and training subset size (null: all); null when not a file-backed id. */
-export function parseImageId(id: string): { family: ImageFamily; n: number | null } | null {
-  const m = /^(fmnist|mnist|cifar10|svhn)(?:-(\d+)k)?$/.exec(id);
+export function parseImageId(id: string): { family: ImageFamily; n: number | null; balanced: boolean } | null {
+  // A `-balanced` suffix takes the subset class by class (n/c of each) instead of the first n.
+  const m = /^(fmnist|mnist|cifar10|svhn)(?:-(\d+)k)?(-balanced)?$/.exec(id);
   if (!m) return null;
   const family = m[1] as ImageFamily, n = m[2] === undefined ? null : Number(m[2]) * 1000;
+  if (m[3] && n === null) throw new Error(`dataset '${id}': -balanced applies to a subset, e.g. ${family}-5k-balanced`);
   if (n !== null) {
     if (family === 'cifar10' && ![1, 2, 5, 10, 20].includes(n / 1000)) throw new Error(`dataset '${id}': CIFAR-10 subsets are cifar10-{1,2,5,10,20}k`);
     if (n < 1000) throw new Error(`dataset '${id}': the subset needs at least 1k examples`);
   }
-  return { family, n };
+  return { family, n, balanced: !!m[3] };
 }
 
 function unknown(id: string): Error {
@@ -164,7 +166,7 @@ export async function loadDatasetFrom(id: string, opts: { seed?: number; files?:
   const found = findLayout(spec.family, opts.files);
   if (!found) throw new Error(FAMILIES[spec.family].missing(opts.files));
   const raw = found.layout.load(opts.files, found.paths);
-  return prepareImages(id, raw, spec.n === null ? {} : { subset: { n: spec.n } });
+  return prepareImages(id, raw, spec.n === null ? {} : { subset: { n: spec.n, balanced: spec.balanced } });
 }
 
 export interface DatasetListing {

@@ -9,6 +9,11 @@ export interface Split {
   /** N×c targets: real values (regression) or one-hot rows (classification). */
   Y: Float32Array;
   N: number;
+  /**
+   * Integer class labels (classification only), for tools that want them. The
+   * engine's cross-entropy reads the one-hot rows Y, which gives the same loss.
+   */
+  labels?: Int32Array;
 }
 
 export interface Dataset {
@@ -60,7 +65,7 @@ export function gaussianMixture(n: number, d: number, c: number, seed: number, s
       for (let j = 0; j < d; j++) X[i * d + j] = means[y * d + j] + spread * noise[i * d + j];
       Y[i * c + y] = 1;
     });
-    return { X, Y, N: n };
+    return { X, Y, N: n, labels: Int32Array.from(order, (src) => labels[src]) };
   };
   return { id: `gmm-${n}-${d}-${c}`, task: 'classification', d, c, train: make(1), test: make(2), source: `generated (seed ${seed})` };
 }

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadDataset } from '../datasets/registry.js';
+import { loadDataset, loadDatasetFrom, parseImageId } from '../datasets/registry.js';
+import { memoryFiles } from '../datasets/sources.js';
 import { chebyshevT } from '../datasets/synthetic.js';
 
 test('chebyshev-k-20: 20 points evenly spaced in [−1, 1], y = T_k(x), train = test', () => {
@@ -29,6 +30,8 @@ test('gmm-n-d-c: shapes, one-hot targets, balanced classes, seed determinism', (
     counts[row.indexOf(1)]++;
   }
   assert.equal(counts, [30, 30, 30]);
+  // Integer labels agree with the one-hot rows.
+  assert.equal(Array.from(a.train.labels!), Array.from({ length: 90 }, (_, i) => Array.from(a.train.Y.subarray(i * 3, i * 3 + 3)).indexOf(1)));
   assert.equal(Array.from(loadDataset('gmm-90-5-3', { seed: 1 }).train.X), Array.from(a.train.X));
   assert.not.equal(Array.from(loadDataset('gmm-90-5-3', { seed: 2 }).train.X), Array.from(a.train.X));
 });
@@ -73,6 +76,36 @@ test('linear-50-50: a noiseless linear teacher, unit-variance targets, seeded', 
 
 test('unknown dataset id names the available ones', () => {
   assert.throws(() => loadDataset('nope-5k'), /unknown dataset 'nope-5k': available are chebyshev/);
+});
+
+test('-balanced subsets take n/c of each class; plain subsets take the first n', async () => {
+  const N = 2000, T = 10;
+  const idx = (magic: number, dims: number[], data: Uint8Array) => {
+    const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
+    head.setUint32(0, magic);
+    dims.forEach((d, i) => head.setUint32(4 + 4 * i, d));
+    const out = new Uint8Array(head.byteLength + data.length);
+    out.set(new Uint8Array(head.buffer));
+    out.set(data, head.byteLength);
+    return out;
+  };
+  // Skewed order: the first 1500 examples hold classes 0-4 only.
+  const labels = Uint8Array.from({ length: N }, (_, i) => (i < 1500 ? i % 5 : 5 + (i % 5)));
+  const images = (n: number) => Uint8Array.from({ length: n * 784 }, (_, i) => (i * 31) % 256);
+  const files = memoryFiles({
+    'mnist/train-images-idx3-ubyte': idx(0x803, [N, 28, 28], images(N)), 'mnist/train-labels-idx1-ubyte': idx(0x801, [N], labels),
+    'mnist/t10k-images-idx3-ubyte': idx(0x803, [T, 28, 28], images(T)), 'mnist/t10k-labels-idx1-ubyte': idx(0x801, [T], labels.subarray(0, T)),
+  });
+  const counts = (ds: Awaited<ReturnType<typeof loadDatasetFrom>>) => {
+    const k = new Array(10).fill(0);
+    for (let i = 0; i < ds.train.N; i++) k[Array.from(ds.train.Y.subarray(i * 10, i * 10 + 10)).indexOf(1)]++;
+    return k;
+  };
+  assert.equal(counts(await loadDatasetFrom('mnist-1k', { files })), [200, 200, 200, 200, 200, 0, 0, 0, 0, 0]);
+  const bal = await loadDatasetFrom('mnist-1k-balanced', { files });
+  assert.equal(counts(bal), Array(10).fill(100));
+  assert.equal(Array.from(bal.train.labels!.subarray(0, 5)), [0, 1, 2, 3, 4].map((k) => Array.from(bal.train.Y.subarray(k * 10, k * 10 + 10)).indexOf(1)));
+  assert.throws(() => parseImageId('mnist-balanced'), /-balanced applies to a subset/);
 });
 
 test.run();

@@ -100,6 +100,16 @@ test('toy objectives run through the same loop: the minimalist example settles a
   assert.not.ok(existsSync(join(root, 'toybad')));
 });
 
+test('quadratic:<spectrum>: GD converges below 2/λ_max and diverges above it', () => {
+  const go = (lr: string, out: string) => eoslab('train', 'quadratic:10,3,1', '-', 'mse', lr, '200', '--neigs', '1', '--eig-freq', '50', '--out', join(root, out));
+  const below = go('0.19', 'qb'), above = go('0.21', 'qa');
+  assert.is(below.code, 0, below.err);
+  assert.match(below.out, /finished: max_steps/);
+  assert.match(above.out, /finished: diverged/);
+  const m = csv(join(root, 'qb', 'metrics.csv'));
+  assert.ok(Math.abs(Number(m.rows[0][m.header.indexOf('lambda_1')]) - 10) < 1e-4, 'λ₁ = λ_max of the spectrum');
+});
+
 test('a finished run is reused unless --force', () => {
   const out = join(root, 'a');
   const r = eoslab(...TRAIN, '12', '--out', out);

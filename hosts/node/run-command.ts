@@ -3,8 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mlpLayout, parseArch, type MlpLayout } from '../../core/ts/nn/mlp.js';
-import { toyModelOf } from '../../core/ts/run/problem.js';
-import { TOY_PARAMS } from '../../core/ts/objective/toy.js';
+import { dataFreeParams } from '../../core/ts/run/problem.js';
 import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
@@ -29,8 +28,8 @@ function layoutFor(cfg: RunConfig, data: RunData | null): MlpLayout | null {
 let lastSource = '';
 
 async function loadData(cfg: RunConfig): Promise<RunData | null> {
-  if (toyModelOf(cfg.dataset)) {
-    lastSource = `toy objective ${cfg.dataset}`;
+  if (dataFreeParams(cfg.dataset) !== null) {
+    lastSource = `objective ${cfg.dataset} (no data)`;
     return null;
   }
   const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed });
@@ -51,8 +50,7 @@ export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string>
   validateRun(cfg);
   const data = await loadData(cfg);
   // Unknown architecture or too many eigenvalues: fail before writing anything.
-  const toy = toyModelOf(cfg.dataset);
-  const P = toy ? TOY_PARAMS[toy] : layoutFor(cfg, data)!.P;
+  const P = dataFreeParams(cfg.dataset) ?? layoutFor(cfg, data)!.P;
   if (cfg.eigFreq > 0 && cfg.neigs > P) throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${P} parameters`);
   if (cfg.init && cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
   const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg));

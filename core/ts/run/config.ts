@@ -121,8 +121,9 @@ export function flag(k: string): string {
 
 /** The reference's layout: {dataset}/{arch}/seed_{s}/{loss}/{opt}/lr_{η}[_extra]. */
 export function runDirName(c: RunConfig): string {
-  const arch = c.dataset.startsWith('toy:') ? 'toy' : c.arch.replace(/[:/]/g, '_');
-  const parts = [c.dataset.replace(':', '_'), arch, `seed_${c.seed}`, c.loss];
+  const dataFree = /^(toy|quadratic):/.test(c.dataset);
+  const arch = dataFree ? 'objective' : c.arch.replace(/[:/]/g, '_');
+  const parts = [c.dataset.replace(/[:,]/g, '_'), arch, `seed_${c.seed}`, c.loss];
   if (c.kind === 'flow') return [...parts, 'flow', `tick_${c.tick}`].join('/');
   const o = c.opt;
   const extra = [

@@ -1,12 +1,14 @@
 // What a run trains: the objectives the loop needs (full batch, test,
 // abridged measurement set, optional minibatch), the parameter count and the
 // initial θ. An MLP on a dataset, or one of the theory slides' toy objectives
-// (dataset id toy:xyzw | toy:x2y2 | toy:xy, no data, architecture ignored).
+// (dataset id toy:xyzw | toy:x2y2 | toy:xy, no data, architecture ignored),
+// or a quadratic with a given spectrum (quadratic:λ1,λ2,…).
 import type { Backend } from '../backend/types.js';
 import { mlpLayout, parseArch, type MlpLayout } from '../nn/mlp.js';
 import { initParams } from '../nn/init.js';
 import { MlpObjective, uploadData, type DeviceData } from '../objective/mlp-objective.js';
 import { ToyObjective, TOY_PARAMS, type ToyModel } from '../objective/toy.js';
+import { QuadraticObjective } from '../objective/quadratic.js';
 import type { Objective } from '../objective/types.js';
 import { normals, uniforms } from '../rng/philox.js';
 import type { RunConfig } from './config.js';
@@ -36,6 +38,23 @@ export interface RunProblem {
   dispose(): void;
 }
 
+/** quadratic:λ1,λ2,… → the spectrum of ½ θᵀ diag(λ) θ; null for other ids. */
+export function quadraticSpectrum(dataset: string): number[] | null {
+  const m = /^quadratic:(.+)$/.exec(dataset);
+  if (!m) return null;
+  const lams = m[1].split(',').map(Number);
+  if (lams.some((x) => !Number.isFinite(x))) throw new Error(`dataset '${dataset}': quadratic:<λ1>,<λ2>,… takes numbers`);
+  return lams;
+}
+
+/** Parameter count of a data-free objective id (toy:…, quadratic:…), else null. */
+export function dataFreeParams(dataset: string): number | null {
+  const toy = toyModelOf(dataset);
+  if (toy) return TOY_PARAMS[toy];
+  const q = quadraticSpectrum(dataset);
+  return q ? q.length : null;
+}
+
 export function toyModelOf(dataset: string): ToyModel | null {
   const m = /^toy:(xyzw|x2y2|xy)$/.exec(dataset);
   return m ? (m[1] as ToyModel) : null;
@@ -44,6 +63,8 @@ export function toyModelOf(dataset: string): ToyModel | null {
 export function buildProblem(backend: Backend, cfg: RunConfig, data: RunData | null): RunProblem {
   const toy = toyModelOf(cfg.dataset);
   if (toy) return toyProblem(backend, cfg, toy);
+  const spectrum = quadraticSpectrum(cfg.dataset);
+  if (spectrum) return quadraticProblem(backend, cfg, spectrum);
   if (!data) throw new Error(`dataset '${cfg.dataset}' needs data`);
   return mlpProblem(backend, cfg, data);
 }
@@ -61,6 +82,19 @@ function toyProblem(backend: Backend, cfg: RunConfig, model: ToyModel): RunProbl
   return {
     P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], layout: null,
     // Without --init: N(0, 1) coordinates from the seed.
+    initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
+    dispose: () => obj.dispose(),
+  };
+}
+
+/** ½ θᵀ diag(λ) θ: GD is stable iff η < 2/λ_max, the analytic case of the slides. */
+function quadraticProblem(backend: Backend, cfg: RunConfig, spectrum: number[]): RunProblem {
+  if (cfg.batchSize > 0) throw new Error(`--batch-size does not apply to ${cfg.dataset} (it has no data)`);
+  const P = spectrum.length, A = new Float32Array(P * P);
+  spectrum.forEach((l, i) => { A[i * P + i] = l; });
+  const obj = new QuadraticObjective(backend, A, P);
+  return {
+    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], layout: null,
     initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
     dispose: () => obj.dispose(),
   };

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node scripts/embed-shaders.mjs --check
+# The AssemblyScript core into build/ (gitignored): the Wasm tests load it.
+npx --no-install asc --config asconfig.json --target release
+npx --no-install asc --config asconfig.json --target scalar
 npx --no-install tsc --noEmit -p .
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

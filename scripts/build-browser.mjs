@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Builds build/browser/{smoke.js,smoke.html}; returns the html path. */
-export async function buildBrowser(outDir = join(root, 'build', 'browser')) {
+/** Bundles hosts/browser/<name>.ts into one classic script beside a copy of <name>.html; returns the html path. */
+async function bundlePage(name, outDir) {
   mkdirSync(outDir, { recursive: true });
   await build({
-    entryPoints: [join(root, 'hosts/browser/smoke.ts')],
-    outfile: join(outDir, 'smoke.js'),
+    entryPoints: [join(root, `hosts/browser/${name}.ts`)],
+    outfile: join(outDir, `${name}.js`),
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -21,27 +21,16 @@ export async function buildBrowser(outDir = join(root, 'build', 'browser')) {
     sourcemap: 'inline',
     logLevel: 'warning',
   });
-  const html = join(outDir, 'smoke.html');
-  copyFileSync(join(root, 'hosts/browser/smoke.html'), html);
+  const html = join(outDir, `${name}.html`);
+  copyFileSync(join(root, `hosts/browser/${name}.html`), html);
   return html;
 }
 
+/** Builds build/browser/{smoke.js,smoke.html}; returns the html path. */
+export const buildBrowser = (outDir = join(root, 'build', 'browser')) => bundlePage('smoke', outDir);
+
 /** Builds build/browser/{datasets.js,datasets.html}: the dataset loaders in a page; returns the html path. */
-export async function buildDatasetsPage(outDir = join(root, 'build', 'browser')) {
-  mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [join(root, 'hosts/browser/datasets.ts')],
-    outfile: join(outDir, 'datasets.js'),
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'warning',
-  });
-  const html = join(outDir, 'datasets.html');
-  copyFileSync(join(root, 'hosts/browser/datasets.html'), html);
-  return html;
-}
+export const buildDatasetsPage = (outDir = join(root, 'build', 'browser')) => bundlePage('datasets', outDir);
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(await buildBrowser());

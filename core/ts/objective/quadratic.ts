@@ -2,20 +2,21 @@
 // ∇L = Aθ − b, H = A. The analytic case for optimizer thresholds (GD is
 // stable iff η < 2/λ_max(A)) and for eigen-solvers with known spectra.
 import type { Backend, Buf } from '../backend/types.js';
-import type { HvpOptions, LossAcc, Objective } from './types.js';
+import type { HvpOptions } from './types.js';
+import { SlotObjective } from './slot-objective.js';
 
-export class QuadraticObjective implements Objective {
+export class QuadraticObjective extends SlotObjective {
   readonly P: number;
+  readonly K: number;
   private readonly A: Buf;
   private readonly b: Buf | null;
-  private readonly slot: number;
 
   /** A is P×P row-major and symmetric; b (length P) defaults to 0. */
-  constructor(readonly backend: Backend, A: Float32Array, P: number, opts: { b?: Float32Array; K?: number; slotBase?: number } = {}) {
+  constructor(backend: Backend, A: Float32Array, P: number, opts: { b?: Float32Array; K?: number; slotBase?: number } = {}) {
+    super(backend, opts.slotBase ?? 0);
     if (A.length !== P * P) throw new Error(`quadratic: A holds ${A.length} values, expected ${P}×${P}`);
     this.P = P;
     this.K = opts.K ?? 1;
-    this.slot = opts.slotBase ?? 0;
     this.A = backend.alloc(P * P, 'quadratic A');
     backend.write(this.A, A);
     this.b = null;
@@ -26,7 +27,6 @@ export class QuadraticObjective implements Objective {
     }
   }
 
-  readonly K: number;
 
   /** out[z] = A·x[z] (− b when subtractB). */
   private apply(x: Buf, out: Buf, subtractB: boolean): void {
@@ -62,18 +62,6 @@ export class QuadraticObjective implements Objective {
     if (opts.grad) this.encodeGrad(theta, opts.grad);
     else this.encodeLossAcc(theta);
     vs.forEach((v, j) => this.apply(v, outs[j], false));
-  }
-
-  async readLossAcc(): Promise<LossAcc> {
-    const s = await this.backend.readScalars(this.slot, 2 * this.K);
-    return { loss: s.slice(0, this.K), acc: s.slice(this.K) };
-  }
-
-  async lossAcc(theta: Buf): Promise<LossAcc> { this.encodeLossAcc(theta); return this.readLossAcc(); }
-  async grad(theta: Buf, grad: Buf): Promise<LossAcc> { this.encodeGrad(theta, grad); return this.readLossAcc(); }
-  async hvp(theta: Buf, vs: Buf[], outs: Buf[], opts: HvpOptions = {}): Promise<LossAcc> {
-    this.encodeHvp(theta, vs, outs, opts);
-    return this.readLossAcc();
   }
 
   dispose(): void {

@@ -3,23 +3,23 @@
 // self-stabilisation — and the 2-D (1 − x²y²)² and (1 − xy)². Exact gradient
 // and Hessian products in core/shaders/toy.wgsl.
 import type { Backend, Buf, ToyOp } from '../backend/types.js';
-import type { HvpOptions, LossAcc, Objective } from './types.js';
+import type { HvpOptions } from './types.js';
+import { SlotObjective } from './slot-objective.js';
 
 export type ToyModel = ToyOp['model'];
 
 export const TOY_PARAMS: Record<ToyModel, number> = { xyzw: 4, x2y2: 2, xy: 2 };
 
-export class ToyObjective implements Objective {
+export class ToyObjective extends SlotObjective {
   readonly P: number;
   readonly K: number;
-  private readonly slot: number;
   private scratch: Buf | null = null;
 
-  constructor(readonly backend: Backend, readonly model: ToyModel, opts: { K?: number; slotBase?: number } = {}) {
+  constructor(backend: Backend, readonly model: ToyModel, opts: { K?: number; slotBase?: number } = {}) {
+    super(backend, opts.slotBase ?? 0);
     if (!(model in TOY_PARAMS)) throw new Error(`unknown toy objective '${model}': use ${Object.keys(TOY_PARAMS).join(', ')}`);
     this.P = TOY_PARAMS[model];
     this.K = opts.K ?? 1;
-    this.slot = opts.slotBase ?? 0;
   }
 
   encodeLossAcc(theta: Buf): void {
@@ -36,18 +36,6 @@ export class ToyObjective implements Objective {
     if (opts.grad) this.encodeGrad(theta, opts.grad);
     vs.forEach((v, j) => this.backend.toy({ model: this.model, mode: 'hvp', K: this.K, theta, v, out: outs[j], slot: this.slot }));
     if (vs.length === 0 && !opts.grad) this.encodeLossAcc(theta);
-  }
-
-  async readLossAcc(): Promise<LossAcc> {
-    const s = await this.backend.readScalars(this.slot, 2 * this.K);
-    return { loss: s.slice(0, this.K), acc: s.slice(this.K) };
-  }
-
-  async lossAcc(theta: Buf): Promise<LossAcc> { this.encodeLossAcc(theta); return this.readLossAcc(); }
-  async grad(theta: Buf, grad: Buf): Promise<LossAcc> { this.encodeGrad(theta, grad); return this.readLossAcc(); }
-  async hvp(theta: Buf, vs: Buf[], outs: Buf[], opts: HvpOptions = {}): Promise<LossAcc> {
-    this.encodeHvp(theta, vs, outs, opts);
-    return this.readLossAcc();
   }
 
   dispose(): void {

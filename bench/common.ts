@@ -48,3 +48,14 @@ export async function timeReps(fn: () => Promise<unknown>, reps: number, budgetM
 export const MiB = 2 ** 20;
 export const fmt = (x: number | null | undefined, digits = 1): string =>
   x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+
+/** Gradient and HVP timings of one implementation (ms; medians of the reps after a warm-up). */
+export interface GradHvpTimes {
+  gradTimes: number[];
+  hvpTimes: number[];
+  gradWarmMs: number;
+  hvpWarmMs: number;
+  gradMs: number;
+  hvpMs: number;
+  loss: number;
+}

@@ -6,7 +6,7 @@ import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { initParams } from '../core/ts/nn/init.js';
 import { mlpLayout, parseArch, type MlpLayout } from '../core/ts/nn/mlp.js';
 import { MlpObjective, uploadData } from '../core/ts/objective/mlp-objective.js';
-import { MiB, median, signedArray, syntheticData, timeReps } from './common.js';
+import { MiB, median, signedArray, syntheticData, timeReps, type GradHvpTimes } from './common.js';
 
 export const ARCH = 'fc-tanh';
 export const D_IN = 3072;
@@ -47,19 +47,12 @@ export async function eoslabSmall(backend: WebGPUBackend, layout: MlpLayout, X: 
   return out;
 }
 
-export interface EoslabResult {
+export interface EoslabResult extends GradHvpTimes {
   N: number;
   physicalBatch: number;
   tuneMs: number;
   choices: Map<string, string>;
   timings: Map<string, Record<string, number>>;
-  gradTimes: number[];
-  hvpTimes: number[];
-  gradWarmMs: number;
-  hvpWarmMs: number;
-  gradMs: number;
-  hvpMs: number;
-  loss: number;
   mem: { dataBytes: number; vectorBytes: number; scratchBytes: number; totalBytes: number };
 }
 

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MlpLayout } from '../core/ts/nn/mlp.js';
-import { median, timeReps } from './common.js';
+import { median, timeReps, type GradHvpTimes } from './common.js';
 
 type TF = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -174,14 +174,7 @@ export async function tfSmall(tf: TF, layout: MlpLayout, X: Float32Array, Y: Flo
   return out;
 }
 
-export interface TfBench {
-  gradTimes: number[];
-  hvpTimes: number[];
-  gradWarmMs: number;
-  hvpWarmMs: number;
-  gradMs: number;
-  hvpMs: number;
-  loss: number;
+export interface TfBench extends GradHvpTimes {
   leakedTensors: number;
 }
 

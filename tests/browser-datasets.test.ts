@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'fflate';
+import { idxFile } from './helpers/idx.js';
 import { chromium } from 'playwright-core';
 import { buildDatasetsPage } from '../scripts/build-browser.mjs';
 import { loadDatasetFrom } from '../datasets/registry.js';
@@ -17,16 +18,7 @@ import { checksum } from '../hosts/browser/datasets.js';
 const TRAIN = 50, TEST = 10;
 const NAMES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 
-/** IDX in the published layout: big-endian magic (0x0803 images, 0x0801 labels) and dimensions. */
-function idx(magic: number, dims: number[], data: Uint8Array): Uint8Array {
-  const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-  head.setUint32(0, magic);
-  dims.forEach((d, i) => head.setUint32(4 + 4 * i, d));
-  const out = new Uint8Array(head.byteLength + data.length);
-  out.set(new Uint8Array(head.buffer));
-  out.set(data, head.byteLength);
-  return gzipSync(out);
-}
+const idx = (magic: number, dims: number[], data: Uint8Array) => gzipSync(idxFile(magic, dims, data));
 
 function mnistFiles(): Record<string, Uint8Array> {
   const images = (n: number, salt: number) => Uint8Array.from({ length: n * 784 }, (_, i) => (i * 7 + salt * 13 + (i >> 5)) % 256);

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadDataset, loadDatasetFrom, parseImageId } from '../datasets/registry.js';
 import { memoryFiles } from '../datasets/sources.js';
+import { idxFile } from './helpers/idx.js';
 import { chebyshevT } from '../datasets/synthetic.js';
 
 test('chebyshev-k-20: 20 points evenly spaced in [−1, 1], y = T_k(x), train = test', () => {
@@ -80,15 +81,7 @@ test('unknown dataset id names the available ones', () => {
 
 test('-balanced subsets take n/c of each class; plain subsets take the first n', async () => {
   const N = 2000, T = 10;
-  const idx = (magic: number, dims: number[], data: Uint8Array) => {
-    const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-    head.setUint32(0, magic);
-    dims.forEach((d, i) => head.setUint32(4 + 4 * i, d));
-    const out = new Uint8Array(head.byteLength + data.length);
-    out.set(new Uint8Array(head.buffer));
-    out.set(data, head.byteLength);
-    return out;
-  };
+  const idx = idxFile;
   // Skewed order: the first 1500 examples hold classes 0-4 only.
   const labels = Uint8Array.from({ length: N }, (_, i) => (i < 1500 ? i % 5 : 5 + (i % 5)));
   const images = (n: number) => Uint8Array.from({ length: n * 784 }, (_, i) => (i * 31) % 256);

@@ -10,21 +10,8 @@
 //   out2 = v if HAS_OUT2; v = act(v) if APPLY_ACT; v *= act′(aux) if HAS_DACT.
 // The header (LAYOUT, ACT, flags, workgroup shape) is prepended by the host.
 
-struct Params {
-  M: u32, N: u32, L: u32, K: u32,
-  a_off: u32, a_bs: u32, b_off: u32, b_bs: u32,
-  c_off: u32, c_bs: u32, bias_off: u32, bias_bs: u32,
-  aux_off: u32, aux_bs: u32, o2_off: u32, o2_bs: u32,
-  alpha: f32, _p0: u32, _p1: u32, _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@group(0) @binding(4) var<storage, read> BIAS: array<f32>;
-@group(0) @binding(5) var<storage, read> AUX: array<f32>;
-@group(0) @binding(6) var<storage, read_write> OUT2: array<f32>;
 
 fn a_index(z: u32, m: u32, k: u32) -> u32 {
   if (LAYOUT == 2u) { return u.a_off + z * u.a_bs + k * u.M + m; }

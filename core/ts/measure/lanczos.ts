@@ -36,16 +36,20 @@ export interface EigResult {
   applications: number;
 }
 
-export interface LanczosOptions {
+/** What every eigen-solver takes: top-k, an iteration budget, a relative-residual tolerance (default 1e-5), a seed for random starts. */
+export interface SolverOptions {
   k: number;
-  /** Krylov dimension cap; default min(n, max(2k + 20, 40)). */
   maxIter?: number;
-  /** Relative residual bound at which a Ritz pair counts as converged (default 1e-5). */
   tol?: number;
   seed?: number;
+  wantVectors?: boolean;
+}
+
+export interface LanczosOptions extends SolverOptions {
+  /** Krylov dimension cap; default min(n, max(2k + 20, 40)). */
+  maxIter?: number;
   /** Start vector (not modified; need not be normalised). Default: Philox normals. */
   start?: Buf;
-  wantVectors?: boolean;
 }
 
 /** First solver scalar slot (the objective owns [0, 2K)). */

@@ -33,21 +33,16 @@
 // In f32 the reachable relative residual is ~1e-6 (below that, tol is not met).
 import type { Backend, Buf } from '../backend/types.js';
 import { generalizedSymEig, symEig } from './linalg64.js';
-import { SOLVER_SLOT, type EigResult } from './lanczos.js';
+import { SOLVER_SLOT, type EigResult, type SolverOptions } from './lanczos.js';
 import type { SymOperator } from './operator.js';
 
 export type { EigResult } from './lanczos.js';
 
-export interface LobpcgOptions {
-  k: number;
+export interface LobpcgOptions extends SolverOptions {
   /** Iterations (Rayleigh-Ritz steps after the initial one); default 200. */
   maxIter?: number;
-  /** Relative residual ‖Ax − λx‖/|λ| at which a pair counts as converged (default 1e-5). */
-  tol?: number;
-  seed?: number;
   /** Warm start: up to k vectors (e.g. the previous eigenvectors); the caller keeps them. */
   init?: Buf[];
-  wantVectors?: boolean;
 }
 
 const STREAM = 0x10b9;

@@ -15,21 +15,16 @@
 // λ = vᵀw, r = w − λv (λ again straight from its slot), ‖w‖², ‖r‖².
 import type { Backend, Buf } from '../backend/types.js';
 import type { MlpObjective } from '../objective/mlp-objective.js';
-import { SOLVER_SLOT, type EigResult } from './lanczos.js';
+import { SOLVER_SLOT, type EigResult, type SolverOptions } from './lanczos.js';
 import { hessianOperator, type SymOperator } from './operator.js';
 
 export type { EigResult } from './lanczos.js';
 
-export interface PowerOptions {
-  k: number;
+export interface PowerOptions extends SolverOptions {
   /** Iterations per eigenpair (default 1000). */
   maxIter?: number;
-  /** Relative residual ‖Av − λv‖/|λ| at which a pair counts as converged (default 1e-5). */
-  tol?: number;
-  seed?: number;
   /** Warm start per pair (not modified; need not be orthogonal or normalised). */
   init?: Buf[];
-  wantVectors?: boolean;
 }
 
 const STREAM = 0x9e37;

@@ -6,7 +6,8 @@
 // Pass notation follows DESIGN.md ("The passes of a dense layer").
 import type { Backend, Buf, LossName, MatmulOp, View } from '../backend/types.js';
 import type { MlpLayout } from '../nn/mlp.js';
-import type { HvpOptions, LossAcc, Objective } from './types.js';
+import type { HvpOptions } from './types.js';
+import { SlotObjective } from './slot-objective.js';
 export type { LossAcc } from './types.js';
 
 export interface DeviceData {
@@ -38,12 +39,11 @@ export function uploadData(backend: Backend, X: Float32Array, Y: Float32Array, N
   return { X: Xb, Y: Yb, N, d, c };
 }
 
-export class MlpObjective implements Objective {
+export class MlpObjective extends SlotObjective {
   readonly K: number;
   readonly P: number;
   readonly B: number;
   readonly loss: LossName;
-  private readonly slot: number;
   // Per-layer scratch, each [K, B, out_l]: pre-activations, activations (all
   // but the last layer), δ, Wᵀδ before σ′ (G), and the tangent/R-backward
   // counterparts.
@@ -57,7 +57,8 @@ export class MlpObjective implements Objective {
   private S: Buf[] = [];
   private PE: Buf;
 
-  constructor(readonly backend: Backend, readonly layout: MlpLayout, readonly data: DeviceData, opts: ObjectiveOptions) {
+  constructor(backend: Backend, readonly layout: MlpLayout, readonly data: DeviceData, opts: ObjectiveOptions) {
+    super(backend, opts.slotBase ?? 0);
     const sizes = layout.spec.sizes;
     if (sizes[0] !== data.d) {
       throw new Error(`shape mismatch: the model takes inputs of size ${sizes[0]} but the data has ${data.d} features; build the model for this dataset`);
@@ -69,7 +70,6 @@ export class MlpObjective implements Objective {
     this.P = layout.P;
     this.loss = opts.loss;
     this.B = Math.min(opts.physicalBatch ?? data.N, data.N);
-    this.slot = opts.slotBase ?? 0;
     if (!Number.isInteger(this.B) || this.B <= 0) throw new Error(`physical batch size must be a positive integer, got ${opts.physicalBatch}`);
     const last = layout.layers.length - 1;
     for (const l of layout.layers) {
@@ -243,10 +243,6 @@ export class MlpObjective implements Objective {
     for (let r0 = 0; r0 < this.data.N; r0 += this.B) fn(r0, Math.min(this.B, this.data.N - r0), r0 === 0);
   }
 
-  async readLossAcc(): Promise<LossAcc> {
-    const s = await this.backend.readScalars(this.slot, 2 * this.K);
-    return { loss: s.slice(0, this.K), acc: s.slice(this.K, 2 * this.K) };
-  }
 
   /** Enqueue a full-batch loss/accuracy evaluation (no read-back). */
   encodeLossAcc(theta: Buf): void {
@@ -255,10 +251,6 @@ export class MlpObjective implements Objective {
     this.passes((r0, b) => { this.forward(theta, r0, b); this.head(r0, b); });
   }
 
-  async lossAcc(theta: Buf): Promise<LossAcc> {
-    this.encodeLossAcc(theta);
-    return this.readLossAcc();
-  }
 
   /** Enqueue full-batch gradient into `grad` (K·P), with loss/accuracy into the slots. */
   encodeGrad(theta: Buf, grad: Buf): void {
@@ -272,10 +264,6 @@ export class MlpObjective implements Objective {
     });
   }
 
-  async grad(theta: Buf, grad: Buf): Promise<LossAcc> {
-    this.encodeGrad(theta, grad);
-    return this.readLossAcc();
-  }
 
   /**
    * Enqueue outs[j] = H vs[j] (or G vs[j] with gaussNewton) for every j, full
@@ -300,10 +288,6 @@ export class MlpObjective implements Objective {
     });
   }
 
-  async hvp(theta: Buf, vs: Buf[], outs: Buf[], opts: HvpOptions = {}): Promise<LossAcc> {
-    this.encodeHvp(theta, vs, outs, opts);
-    return this.readLossAcc();
-  }
 
   /** Device bytes of this objective's scratch (not counting data, θ and vectors). */
   scratchBytes(): number {

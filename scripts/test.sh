@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node scripts/embed-shaders.mjs --check
 # The AssemblyScript core into build/ (gitignored): the Wasm tests load it.
-npx --no-install asc --config asconfig.json --target release
-npx --no-install asc --config asconfig.json --target scalar
+bash scripts/build-wasm.sh
 npx --no-install tsc --noEmit -p .
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { instantiateCore } from '../core/ts/backend/wasm/module.js';
 import { philox4x32, seedKey, signedUniforms } from '../core/ts/rng/philox.js';
 
-for (const file of ['build/eoslab.wasm', 'build/eoslab-scalar.wasm']) {
+for (const [file, shared] of [['build/eoslab.wasm', true], ['build/eoslab-simd.wasm', false], ['build/eoslab-scalar.wasm', false]] as const) {
   test(`${file}: Philox bits and signed uniforms equal the TS definition exactly`, async () => {
-    const core = await instantiateCore(readFileSync(file));
+    const core = await instantiateCore(readFileSync(file), shared);
     const n = 1001, seed = 2 ** 37 + 99, stream = 5, index0 = 17;
     const [k0, k1] = seedKey(seed);
     const p = core.alloc(4 * n);

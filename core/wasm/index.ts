@@ -1,6 +1,9 @@
 // The WebAssembly core's entry point (asconfig.json builds it into build/).
-// Memory is the module's own linear memory; hosts allocate views into it.
+// Memory is imported (env.memory, shared in the threads build): the host
+// creates it, every worker instance computes in it, hosts view into it.
 export { philoxBits, philoxSigned } from './philox';
+export { mm, mmScratchBytes } from './matmul';
+export * from './ops';
 
 /** Bump allocation of `bytes` (16-aligned) in linear memory, growing it as needed; returns the offset. */
 let top: usize = 0;

@@ -3,10 +3,11 @@
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
 import type {
-  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
+  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp,
 } from '../types.js';
 import { ACTIVATION_IDS } from '../../nn/activations.js';
 import { seedKey } from '../../rng/philox.js';
+import { checkColsum, checkLoss, checkMatmul, checkOptim, checkRandom, checkReduce, checkToy, checkVector } from '../checks.js';
 import { DeviceErrors } from './device-errors.js';
 import { KERNELS, kernelSource, type ConstValue, type KernelName } from './kernels.js';
 import { MatmulTuner, variantConsts, variantEligible, variantGrid, type MatmulVariant } from './matmul-variants.js';
@@ -236,13 +237,7 @@ export class WebGPUBackend implements Backend {
   // ---- ops ------------------------------------------------------------------
 
   matmul(op: MatmulOp, variant?: MatmulVariant): void {
-    checkView('matmul A', op.a, op.layout === 'atb' ? op.L * op.M : op.M * op.L, op.K);
-    checkView('matmul B', op.b, op.L * op.N, op.K);
-    checkView('matmul C', op.c, op.M * op.N, op.K);
-    if (op.bias) checkView('matmul bias', op.bias, op.N, op.K);
-    if (op.out2) checkView('matmul out2', op.out2, op.M * op.N, op.K);
-    if (op.dact) checkView('matmul aux', op.dact, op.M * op.N, op.K);
-    if ((op.applyAct || op.dact) && !op.act) throw new Error('matmul: applyAct/dact need an activation');
+    checkMatmul(op);
     // An explicit variant that cannot run this op (matmul_vec4 on unaligned
     // operands) gives way to the tuner's choice, which always can.
     const v = variant && variantEligible(variant, op) ? variant : this.tuner.choose(op);
@@ -275,12 +270,7 @@ export class WebGPUBackend implements Backend {
   }
 
   loss(op: LossOp): void {
-    checkView('loss outputs', op.f, op.B * op.c, op.K);
-    checkView('loss targets', { ...op.y, bs: 0 }, op.B * op.c, 1);
-    checkView('loss gradient', op.d, op.B * op.c, op.K);
-    if (op.mode === 'grad' && !(op.pe && op.acc)) throw new Error('loss grad mode needs per-example loss and accuracy views');
-    if (op.pe && op.acc && op.pe.buf.id !== op.acc.buf.id) throw new Error('loss: pe and acc must view the same buffer');
-    if (op.mode === 'hess' && !op.rf) throw new Error('loss hess mode needs the output tangent rf');
+    checkLoss(op);
     const p = this.params(64);
     p.u.set([op.B, op.c, op.K, 0, op.f.off, op.f.bs, op.y.off, op.d.off, op.d.bs,
       op.pe?.off ?? 0, op.pe?.bs ?? 0, op.rf?.off ?? 0, op.rf?.bs ?? 0, 0, op.acc?.off ?? 0, op.acc?.bs ?? 0]);
@@ -290,17 +280,14 @@ export class WebGPUBackend implements Backend {
   }
 
   colsum(op: ColsumOp): void {
-    checkView('colsum input', op.d, op.M * op.N, op.K);
-    checkView('colsum output', op.out, op.N, op.K);
+    checkColsum(op);
     const p = this.params(32);
     p.u.set([op.M, op.N, op.K, 0, op.d.off, op.d.bs, op.out.off, op.out.bs]);
     this.dispatch('colsum', { ACCUM: op.accumulate }, p.offset, [op.d.buf, op.out.buf], [Math.ceil(op.N / 64), op.K, 1]);
   }
 
   reduce(op: ReduceOp): void {
-    checkView('reduce x', op.x, op.n, op.K);
-    if (op.y) checkView('reduce y', op.y, op.n, op.K);
-    if (op.slot + op.K > SCALARS) throw new Error(`reduce: scalar slots ${op.slot}..${op.slot + op.K} exceed ${SCALARS}`);
+    checkReduce(op, SCALARS);
     // Fixed chunking (a function of n only) keeps the summation order, hence
     // the bits, identical from run to run.
     const nchunks = Math.min(256, Math.max(1, Math.ceil(op.n / 4096)));
@@ -318,10 +305,8 @@ export class WebGPUBackend implements Backend {
   }
 
   vector(op: VectorOp): void {
+    checkVector(op);
     const yOff = op.yOff ?? 0, xOff = op.xOff ?? 0;
-    if (yOff + op.n > op.y.length) throw new Error(`vector op on '${op.y.label}': range exceeds its length`);
-    if (op.x && xOff + op.n > op.x.length) throw new Error(`vector op on '${op.x.label}': range exceeds its length`);
-    if (op.x && op.x.id === op.y.id) throw new Error('vector op: x and y must be different buffers');
     const [x, y, pitch] = this.grid(op.n);
     const p = this.params(32);
     p.u.set([op.n, pitch, xOff, yOff]);
@@ -330,8 +315,8 @@ export class WebGPUBackend implements Backend {
   }
 
   random(op: RandomOp): void {
+    checkRandom(op);
     const off = op.off ?? 0;
-    if (off + op.n > op.out.length) throw new Error(`random fill of '${op.out.label}': range exceeds its length`);
     const [k0, k1] = seedKey(op.seed);
     const [x, y, pitch] = this.grid(op.n);
     const p = this.params(32);
@@ -342,13 +327,7 @@ export class WebGPUBackend implements Backend {
   }
 
   optim(op: OptimOp): void {
-    const need: Record<OptimOp['mode'], (keyof OptimOp)[]> = {
-      polyak: ['grad', 'v'], nesterov: ['grad', 'v'], adam: ['grad', 'm', 'v'], rmsprop: ['grad', 'v'], precond: ['v'], scale: ['grad'],
-    };
-    for (const k of need[op.mode]) if (!op[k]) throw new Error(`optim ${op.mode}: needs ${k}`);
-    for (const b of [op.theta, op.grad, op.m, op.v]) {
-      if (b && b.length < op.n) throw new Error(`optim ${op.mode}: '${b.label}' is shorter than ${op.n}`);
-    }
+    checkOptim(op);
     const [x, y, pitch] = this.grid(op.n);
     const p = this.params(48);
     p.u.set([op.n, pitch]);
@@ -358,10 +337,7 @@ export class WebGPUBackend implements Backend {
   }
 
   toy(op: ToyOp): void {
-    const P = op.model === 'xyzw' ? 4 : 2;
-    for (const b of [op.theta, op.out, op.v]) if (b && b.length < op.K * P) throw new Error(`toy ${op.model}: '${b.label}' needs K×P = ${op.K}×${P} values`);
-    if (op.mode === 'hvp' && !op.v) throw new Error('toy hvp needs a direction v');
-    if (op.slot + 2 * op.K > SCALARS) throw new Error(`toy: scalar slots exceed ${SCALARS}`);
+    const P = checkToy(op, SCALARS);
     const p = this.params(16);
     p.u.set([op.K, P, op.slot]);
     const model = { xyzw: 0, x2y2: 1, xy: 2 }[op.model];
@@ -388,12 +364,5 @@ export class WebGPUBackend implements Backend {
     this.pass = null;
     // Dawn busy-polls a core until the device is destroyed.
     this.device.destroy();
-  }
-}
-
-function checkView(what: string, v: View, perModel: number, K: number): void {
-  const need = v.off + (K - 1) * v.bs + perModel;
-  if (!Number.isInteger(v.off) || v.off < 0 || need > v.buf.length) {
-    throw new Error(`${what}: view of '${v.buf.label}' (offset ${v.off}, stride ${v.bs}, ${K}×${perModel}) exceeds its length ${v.buf.length}`);
   }
 }

@@ -1,0 +1,74 @@
+// Argument checks shared by every backend: a bad view or a missing operand is
+// a one-line error at enqueue time, not a device fault later.
+import type { ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, ReduceOp, ToyOp, VectorOp, View } from './types.js';
+
+export function checkView(what: string, v: View, perModel: number, K: number): void {
+  const need = v.off + (K - 1) * v.bs + perModel;
+  if (!Number.isInteger(v.off) || v.off < 0 || need > v.buf.length) {
+    throw new Error(`${what}: view of '${v.buf.label}' (offset ${v.off}, stride ${v.bs}, ${K}×${perModel}) exceeds its length ${v.buf.length}`);
+  }
+}
+
+const OPTIM_NEEDS: Record<OptimOp['mode'], (keyof OptimOp)[]> = {
+  polyak: ['grad', 'v'], nesterov: ['grad', 'v'], adam: ['grad', 'm', 'v'], rmsprop: ['grad', 'v'], precond: ['v'], scale: ['grad'],
+};
+
+export function checkOptim(op: OptimOp): void {
+  for (const k of OPTIM_NEEDS[op.mode]) if (!op[k]) throw new Error(`optim ${op.mode}: needs ${k}`);
+  for (const b of [op.theta, op.grad, op.m, op.v]) {
+    if (b && b.length < op.n) throw new Error(`optim ${op.mode}: '${b.label}' is shorter than ${op.n}`);
+  }
+}
+
+export function checkMatmul(op: MatmulOp): void {
+  checkView('matmul A', op.a, op.layout === 'atb' ? op.L * op.M : op.M * op.L, op.K);
+  checkView('matmul B', op.b, op.L * op.N, op.K);
+  checkView('matmul C', op.c, op.M * op.N, op.K);
+  if (op.bias) checkView('matmul bias', op.bias, op.N, op.K);
+  if (op.out2) checkView('matmul out2', op.out2, op.M * op.N, op.K);
+  if (op.dact) checkView('matmul aux', op.dact, op.M * op.N, op.K);
+  if ((op.applyAct || op.dact) && !op.act) throw new Error('matmul: applyAct/dact need an activation');
+}
+
+export function checkLoss(op: LossOp): void {
+  checkView('loss outputs', op.f, op.B * op.c, op.K);
+  checkView('loss targets', { ...op.y, bs: 0 }, op.B * op.c, 1);
+  checkView('loss gradient', op.d, op.B * op.c, op.K);
+  if (op.mode === 'grad' && !(op.pe && op.acc)) throw new Error('loss grad mode needs per-example loss and accuracy views');
+  if (op.pe && op.acc && op.pe.buf.id !== op.acc.buf.id) throw new Error('loss: pe and acc must view the same buffer');
+  if (op.mode === 'hess' && !op.rf) throw new Error('loss hess mode needs the output tangent rf');
+  if (op.pe) checkView('loss per-example', op.pe, op.B, op.K);
+  if (op.acc) checkView('loss accuracy', op.acc, op.B, op.K);
+  if (op.rf) checkView('loss tangent', op.rf, op.B * op.c, op.K);
+}
+
+export function checkColsum(op: ColsumOp): void {
+  checkView('colsum input', op.d, op.M * op.N, op.K);
+  checkView('colsum output', op.out, op.N, op.K);
+}
+
+export function checkReduce(op: ReduceOp, scalars: number): void {
+  checkView('reduce x', op.x, op.n, op.K);
+  if (op.y) checkView('reduce y', op.y, op.n, op.K);
+  if (op.slot + op.K > scalars) throw new Error(`reduce: scalar slots ${op.slot}..${op.slot + op.K} exceed ${scalars}`);
+}
+
+export function checkVector(op: VectorOp): void {
+  const yOff = op.yOff ?? 0, xOff = op.xOff ?? 0;
+  if (yOff + op.n > op.y.length) throw new Error(`vector op on '${op.y.label}': range exceeds its length`);
+  if (op.x && xOff + op.n > op.x.length) throw new Error(`vector op on '${op.x.label}': range exceeds its length`);
+  if (op.x && op.x.id === op.y.id) throw new Error('vector op: x and y must be different buffers');
+}
+
+export function checkRandom(op: RandomOp): void {
+  if ((op.off ?? 0) + op.n > op.out.length) throw new Error(`random fill of '${op.out.label}': range exceeds its length`);
+}
+
+/** Returns the toy model's parameter count P. */
+export function checkToy(op: ToyOp, scalars: number): number {
+  const P = op.model === 'xyzw' ? 4 : 2;
+  for (const b of [op.theta, op.out, op.v]) if (b && b.length < op.K * P) throw new Error(`toy ${op.model}: '${b.label}' needs K×P = ${op.K}×${P} values`);
+  if (op.mode === 'hvp' && !op.v) throw new Error('toy hvp needs a direction v');
+  if (op.slot + 2 * op.K > scalars) throw new Error(`toy: scalar slots exceed ${scalars}`);
+  return P;
+}

@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_RUN, parseLrDrops, type RunConfig } from '../../core/ts/run/config.js';
 import { OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../../core/ts/optim/optimizers.js';
 import { runDemo } from './demo.js';
-import { resumeRun, startRun } from './run-command.js';
+import { resumeRun, startRun, type BackendFlags } from './run-command.js';
+import { parseBackendChoice } from '../shared/select-backend.js';
 import { listDatasets, prepareDataset } from './datasets-command.js';
 
 function num(name: string, check: (x: number) => boolean, what: string) {
@@ -18,9 +19,25 @@ const int = (name: string) => num(name, (x) => Number.isInteger(x) && x >= 0, 'a
 const pos = (name: string) => num(name, (x) => x > 0, 'a positive number');
 const real = (name: string) => num(name, () => true, 'a number');
 
+const threadsArg = num('--threads', (x) => Number.isInteger(x) && x >= 1 && x <= 256, 'an integer from 1 to 256');
+const backendArg = (s: string) => {
+  try { return parseBackendChoice(s); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+};
+
+/** `--backend` and `--threads`, on every command that computes. */
+function backendOptions(cmd: Command, defaultBackend: string | undefined = 'auto'): Command {
+  return cmd
+    .option('--backend <b>', 'webgpu, wasm, or auto (a hardware WebGPU adapter if there is one, else the Wasm core)', backendArg, defaultBackend)
+    .option('--threads <n>', 'Wasm threads (default: the CPU cores the host offers)', threadsArg);
+}
+
+function backendFlags(o: Record<string, unknown>): BackendFlags {
+  return { backend: o.backend as BackendFlags['backend'], threads: o.threads as number | undefined };
+}
+
 /** Measurement, stopping and record flags shared by train and flow. */
 function measurementOptions(cmd: Command): Command {
-  return cmd
+  return backendOptions(cmd)
     .option('--seed <s>', 'initialisation seed', int('--seed'), DEFAULT_RUN.seed)
     .option('--dataset-seed <s>', 'data order / synthetic data seed', int('--dataset-seed'), DEFAULT_RUN.datasetSeed)
     .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
@@ -69,7 +86,7 @@ function lossOption(loss: string): 'mse' | 'ce' {
 export function buildCli(log: (s: string) => void = console.log): Command {
   // exitOverride before the subcommands exist, so they inherit it: parse errors throw instead of exiting.
   const program = new Command('eoslab').exitOverride()
-    .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU');
+    .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU or WebAssembly');
 
   measurementOptions(program.command('train')
     .description('train with GD, momentum, SGD, Adam or RMSProp while tracking the top Hessian eigenvalues')
@@ -97,7 +114,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
         ...DEFAULT_RUN, ...common(o), kind: 'train', dataset, arch, loss, lr, maxSteps, opt,
         batchSize: o.batchSize as number, lambdaA: !!o.lambdaA, lrDrops: (o.lrDrop as RunConfig['lrDrops']) ?? [],
       };
-      await startRun(cfg, { out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+      await startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
     });
 
   measurementOptions(program.command('flow')
@@ -114,10 +131,10 @@ export function buildCli(log: (s: string) => void = console.log): Command {
         ...DEFAULT_RUN, ...common(o), kind: 'flow', dataset, arch, loss, lr: 0, maxSteps: maxTime, tick,
         alpha: o.alpha as number, maxStepSize: o.maxStepSize as number, opt: { name: 'gd' }, batchSize: 0, lambdaA: false, lrDrops: [],
       };
-      await startRun(cfg, { out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+      await startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
     });
 
-  program.command('resume')
+  backendOptions(program.command('resume'), undefined)
     .description('continue a run from its last checkpoint (optimizer state included), optionally with new settings')
     .argument('<run_dir>', 'a run directory')
     .option('--lr <eta>', 'learning rate from the resumed step on', pos('--lr'))
@@ -127,10 +144,10 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--eig-freq <f>', 'new eigenvalue frequency', int('--eig-freq'))
     .option('--checkpoint-every <f>', 'new checkpoint frequency', int('--checkpoint-every'))
     .action(async (dir: string, o: Record<string, number | undefined>) => {
-      await resumeRun(dir, o, process.argv.slice(2).join(' '), log);
+      await resumeRun(dir, { ...o, ...backendFlags(o) }, process.argv.slice(2).join(' '), log);
     });
 
-  program.command('demo')
+  backendOptions(program.command('demo'))
     .description('quick look: full-batch GD on a small MLP, printing loss and λ₁ (exact HVP) against 2/η')
     .option('--dataset <id>', 'dataset id', 'gmm-256-16-4')
     .option('--arch <id>', 'architecture', 'mlp:64x64:tanh')
@@ -142,7 +159,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), 1000)
     .option('--save <file>', 'write the final θ as safetensors (PyTorch nn.Sequential keys)')
     .action(async (o) => {
-      await runDemo({ dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
+      await runDemo({ ...backendFlags(o), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
   const datasets = program.command('datasets').description('the datasets eoslab knows: where they come from and how to get them');
   datasets.command('list')

@@ -2,7 +2,8 @@
 // loss, accuracy, gradient norm and, every few steps, the top Hessian
 // eigenvalue λ₁ (exact HVPs, power iteration) printed against GD's stability
 // threshold 2/η.
-import { createNodeGpu } from './device.js';
+import { createNodeBackend } from './backend.js';
+import type { BackendFlags } from './run-command.js';
 import { loadDataset } from '../../datasets/registry.js';
 import { parseArch, mlpLayout } from '../../core/ts/nn/mlp.js';
 import { initParams } from '../../core/ts/nn/init.js';
@@ -13,7 +14,7 @@ import { encodeSafetensors } from '../../core/ts/io/safetensors.js';
 import { stateDictFromTheta } from '../../core/ts/io/torch-state-dict.js';
 import { writeFileSync, renameSync } from 'node:fs';
 
-export interface DemoOptions {
+export interface DemoOptions extends BackendFlags {
   dataset: string;
   arch: string;
   loss: LossName;
@@ -30,10 +31,10 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = console
   if (!(o.lr > 0)) throw new Error(`learning rate must be positive, got ${o.lr}`);
   const ds = loadDataset(o.dataset, { seed: o.seed });
   const layout = mlpLayout(parseArch(o.arch, ds.d, ds.c));
-  const { backend, driver, saveTuning } = await createNodeGpu();
+  const { backend, why, saveTuning } = await createNodeBackend({ backend: o.backend, threads: o.threads });
   try {
     log(`eoslab demo: ${o.arch} on ${ds.id} (N=${ds.train.N}, P=${layout.P}), ${o.loss}, GD η=${o.lr}, 2/η=${(2 / o.lr).toFixed(3)}`);
-    log(`device: ${backend.description} [${driver.kind}]`);
+    log(why);
     log(`loss convention: ${o.loss === 'mse' ? 'MSE = (1/N) Σ ½‖f(x)−y‖²' : 'mean softmax cross-entropy'}`);
     const data = uploadData(backend, ds.train.X, ds.train.Y, ds.train.N, ds.d, ds.c);
     const obj = new MlpObjective(backend, layout, data, { loss: o.loss, physicalBatch: o.physicalBatch });

@@ -21,6 +21,7 @@ export interface NodeGpu {
   backend: WebGPUBackend;
   driver: DriverChoice;
   adapterInfo: Record<string, string>;
+  cpuLike: boolean;
   /** Writes the autotune choices made so far to the per-adapter cache file. */
   saveTuning(): void;
 }
@@ -58,9 +59,9 @@ export async function createNodeGpu(opts: { prefer?: DriverPreference; backend?:
   const { gpu, driver } = dawnInstance(opts.prefer);
   let description = '';
   const tuneCache = opts.backend?.tuneCache ?? new Map<string, string>();
-  const { backend, adapterInfo } = await createNavigatorGpu(gpu, `${noAdapterMessage()} (driver: ${driver.note})`, { ...opts.backend, tuneCache });
+  const { backend, adapterInfo, cpuLike } = await createNavigatorGpu(gpu, `${noAdapterMessage()} (driver: ${driver.note})`, { ...opts.backend, tuneCache });
   description = backend.description;
   // Choices are per adapter: fill the live map from the cache now that we know which one.
   if (!opts.backend?.tuneCache) for (const [k, v] of loadTuneCache(tuneKey(description))) tuneCache.set(k, v);
-  return { backend, driver, adapterInfo, saveTuning: () => saveTuneCache(tuneKey(description), backend.tuner.choices) };
+  return { backend, driver, adapterInfo, cpuLike, saveTuning: () => saveTuneCache(tuneKey(description), backend.tuner.choices) };
 }

@@ -7,7 +7,8 @@ import { dataFreeParams } from '../../core/ts/run/problem.js';
 import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
-import { createNodeGpu } from './device.js';
+import { createNodeBackend } from './backend.js';
+import type { BackendChoice } from '../shared/select-backend.js';
 import { makeProgress } from './progress.js';
 import { sharpnessChart } from './chart.js';
 import { metadataFor, RunDir, type RunMetadata } from './run-dir.js';
@@ -37,7 +38,13 @@ async function loadData(cfg: RunConfig): Promise<RunData | null> {
   return { d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
 
-export interface StartOptions {
+/** `--backend` and `--threads`. */
+export interface BackendFlags {
+  backend?: BackendChoice;
+  threads?: number;
+}
+
+export interface StartOptions extends BackendFlags {
   out?: string;
   force?: boolean;
   command: string;
@@ -62,7 +69,7 @@ export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string>
     }
     throw new Error(`${dir.dir} holds an unfinished run: continue it with \`eoslab resume ${dir.dir}\`, or start over with --force`);
   }
-  return execute(cfg, data, dir, null, o.command, log);
+  return execute(cfg, data, dir, null, o.command, o, log);
 }
 
 export interface ResumeOverrides {
@@ -74,7 +81,7 @@ export interface ResumeOverrides {
   checkpointEvery?: number;
 }
 
-export async function resumeRun(dirPath: string, ov: ResumeOverrides, command: string, log: (s: string) => void = console.log): Promise<string> {
+export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFlags, command: string, log: (s: string) => void = console.log): Promise<string> {
   const dir = new RunDir(resolve(dirPath));
   if (!dir.exists()) throw new Error(`${dir.dir} has no metadata.json: give the directory of an eoslab run`);
   const meta = dir.readMeta();
@@ -103,25 +110,31 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides, command: s
   meta.config = cfg;
   meta.status = 'running';
   meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes });
-  return execute(cfg, data, dir, { meta, ckpt }, command, log);
+  // The backend the run started on, unless told otherwise: same kernels, same bits.
+  const recorded = meta.device.backend === 'wasm' || meta.device.backend === 'webgpu' ? meta.device.backend : 'auto';
+  return execute(cfg, data, dir, { meta, ckpt }, command, { backend: ov.backend ?? recorded, threads: ov.threads }, log);
 }
 
 async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
-                       command: string, log: (s: string) => void): Promise<string> {
+                       command: string, flags: BackendFlags, log: (s: string) => void): Promise<string> {
   const layout = layoutFor(cfg, data);
-  // A resumed run keeps the kernels it started with: identical summation order, identical bits.
-  const gpu = await createNodeGpu({ backend: resume ? { tuneCache: new Map(Object.entries(resume.meta.matmul_variants)) } : {} });
-  const { backend } = gpu;
+  // A resumed WebGPU run keeps the kernels it started with: identical summation order, identical bits.
+  const dev = await createNodeBackend({
+    backend: flags.backend, threads: flags.threads,
+    webgpu: resume ? { tuneCache: new Map(Object.entries(resume.meta.matmul_variants)) } : {},
+  });
+  const { backend } = dev;
   const meta = resume?.meta ?? metadataFor(cfg, {
     eoslab_version: VERSION, command,
-    device: { backend: backend.kind, adapter: backend.description, driver: gpu.driver.note },
+    device: dev.device,
     matmul_variants: {},
     dataset_source: lastSource,
   });
+  if (resume) meta.device = dev.device;
   if (!resume) dir.create(meta);
   else dir.writeMeta(meta);
   log(`run directory: ${dir.dir}`);
-  log(`device: ${backend.description} [${gpu.driver.kind}]`);
+  log(dev.why);
   const total = cfg.kind === 'train' ? cfg.maxSteps : Math.round(cfg.maxSteps / cfg.tick);
   const progress = makeProgress(total, cfg.kind === 'train' ? 'step' : 'tick');
   try {
@@ -133,8 +146,8 @@ async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume
       resume: resume?.ckpt,
       prepare: async (objs) => {
         for (const o of objs) await o.tune();
-        gpu.saveTuning();
-        meta.matmul_variants = Object.fromEntries(backend.tuner.choices);
+        dev.saveTuning();
+        meta.matmul_variants = dev.kernelChoices();
         dir.writeMeta(meta);
       },
     });

@@ -20,7 +20,8 @@ export interface RunMetadata {
   status: 'running' | 'finished';
   stop_reason: StopReason | null;
   last_step: number | null;
-  device: { backend: string; adapter: string; driver: string };
+  /** backend (webgpu | wasm), adapter, why it was picked; driver (WebGPU) or threads (Wasm). */
+  device: Record<string, string | number>;
   matmul_variants: Record<string, string>;
   /** Where the data came from: files (and where), the npm-shipped cache, or generated. */
   dataset_source: string;

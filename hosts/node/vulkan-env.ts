@@ -52,7 +52,7 @@ function lavapipeIcd(repoRoot: string): string | null {
 
 // Debian's mesa-vulkan-drivers drops intel/radeon ICD jsons on every machine, GPU or not, so a
 // json alone proves nothing: also require a device node a hardware driver could open.
-function hasHardwareIcd(): boolean {
+export function hasHardwareIcd(): boolean {
   const hardwareJson = SYSTEM_ICD_DIRS.some((dir) => {
     try {
       return readdirSync(dir).some((f) => f.endsWith('.json') && !/lvp|lavapipe|swiftshader/i.test(f));

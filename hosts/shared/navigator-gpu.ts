@@ -6,6 +6,8 @@ import { WebGPUBackend, type WebGPUBackendOptions } from '../../core/ts/backend/
 export interface NavigatorGpu {
   backend: WebGPUBackend;
   adapterInfo: Record<string, string>;
+  /** A software rasteriser (SwiftShader, lavapipe): the Wasm core beats it on the same CPU. */
+  cpuLike: boolean;
 }
 
 /** Describes an adapter in one line for logs and metadata (same format as hosts/node). */
@@ -42,10 +44,7 @@ export async function createNavigatorGpu(
       maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
     },
   });
-  const backend = new WebGPUBackend(device, {
-    description: describeAdapter(info),
-    cpuLike: isCpuAdapter(info, fallback),
-    ...opts,
-  });
-  return { backend, adapterInfo: info };
+  const cpuLike = isCpuAdapter(info, fallback);
+  const backend = new WebGPUBackend(device, { description: describeAdapter(info), cpuLike, ...opts });
+  return { backend, adapterInfo: info, cpuLike };
 }

@@ -1,0 +1,48 @@
+// The Node host's backend: `--backend webgpu|wasm|auto` (hosts/shared/select-backend.ts).
+// Under auto the WebGPU probe is skipped when no hardware Vulkan driver is
+// installed, so a GPU-less machine never starts Dawn (which busy-polls a core).
+import type { Backend } from '../../core/ts/backend/types.js';
+import type { WebGPUBackendOptions } from '../../core/ts/backend/webgpu/backend.js';
+import { selectBackend, type BackendChoice } from '../shared/select-backend.js';
+import { createNodeGpu, type NodeGpu } from './device.js';
+import { hasHardwareIcd } from './vulkan-env.js';
+import { createNodeWasm } from './wasm.js';
+
+export interface NodeBackend {
+  backend: Backend;
+  gpu: NodeGpu | null;
+  why: string;
+  /** Metadata: which backend, on what, and why. */
+  device: Record<string, string | number>;
+  /** Persists WebGPU autotune choices (no-op on Wasm). */
+  saveTuning(): void;
+  /** The matmul kernels chosen so far (WebGPU only). */
+  kernelChoices(): Record<string, string>;
+}
+
+export interface NodeBackendOptions {
+  backend?: BackendChoice;
+  threads?: number;
+  webgpu?: WebGPUBackendOptions;
+}
+
+export async function createNodeBackend(opts: NodeBackendOptions = {}): Promise<NodeBackend> {
+  const sel = await selectBackend(opts.backend ?? 'auto', {
+    webgpu: () => createNodeGpu({ backend: opts.webgpu }),
+    wasm: () => createNodeWasm({ threads: opts.threads }),
+    noHardware: () => process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES || hasHardwareIcd()
+      ? null : 'no GPU or hardware Vulkan driver on this machine',
+  });
+  const gpu = sel.gpu;
+  const device: Record<string, string | number> = { backend: sel.backend.kind, adapter: sel.backend.description, why: sel.why };
+  if (gpu) device.driver = gpu.driver.note;
+  if (sel.backend.kind === 'wasm') device.threads = (sel.backend as { threads?: number }).threads ?? 1;
+  return {
+    backend: sel.backend,
+    gpu,
+    why: sel.why,
+    device,
+    saveTuning: () => gpu?.saveTuning(),
+    kernelChoices: () => (gpu ? Object.fromEntries(gpu.backend.tuner.choices) : {}),
+  };
+}

@@ -1,0 +1,48 @@
+// The Node host's Wasm backend: the AssemblyScript core from build/ (built by
+// `npm install` / `npm run build`) on worker_threads over one shared memory.
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { WasmBackend } from '../../core/ts/backend/wasm/backend.js';
+import type { CoreFlavour } from '../../core/ts/backend/wasm/module.js';
+import type { SpawnCoreWorker } from '../../core/ts/backend/wasm/threads.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const FILES: Record<CoreFlavour, string> = { threads: 'build/eoslab.wasm', simd: 'build/eoslab-simd.wasm', scalar: 'build/eoslab-scalar.wasm' };
+
+const modules = new Map<CoreFlavour, WebAssembly.Module>();
+
+/** The compiled core, read and compiled once per process. */
+export function nodeCoreModule(flavour: CoreFlavour): WebAssembly.Module {
+  let m = modules.get(flavour);
+  if (!m) {
+    const file = join(ROOT, FILES[flavour]);
+    if (!existsSync(file)) throw new Error(`the Wasm core ${FILES[flavour]} is missing: run \`npm run build\``);
+    m = new WebAssembly.Module(readFileSync(file));
+    modules.set(flavour, m);
+  }
+  return m;
+}
+
+export const spawnNodeWorker: SpawnCoreWorker = (init, onError) => {
+  const w = new Worker(new URL('./wasm-worker.mjs', import.meta.url), { workerData: init });
+  w.on('error', (e: Error) => onError(e.message));
+  w.on('exit', (code) => { if (code !== 0) onError(`worker exited with code ${code}`); });
+  w.unref(); // a sleeping worker must not keep the process alive
+  return { terminate: () => void w.terminate() };
+};
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+export async function createNodeWasm(opts: { threads?: number; flavour?: CoreFlavour } = {}): Promise<WasmBackend> {
+  const threads = opts.threads ?? defaultThreads();
+  const flavour = opts.flavour ?? 'threads';
+  return WasmBackend.create({
+    module: nodeCoreModule(flavour), flavour, threads, spawn: spawnNodeWorker,
+    description: `${cpus()[0]?.model.trim() ?? 'CPU'}, ${cpus().length} cores`,
+  });
+}

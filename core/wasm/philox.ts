@@ -57,3 +57,68 @@ export function philoxSigned(out: usize, n: u32, index0: u32, stream: u32, k0: u
     store<f32>(out + (<usize>j << 2), scale * u);
   }
 }
+
+/** out[j] = scale · uniform [0, 1) draw (exact: (x >> 8)·2^-24, one rounding by scale). */
+export function philoxUniform(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
+  let current: u32 = 0xffffffff;
+  for (let j: u32 = 0; j < n; j++) {
+    const i = index0 + j;
+    const b = i >> 2;
+    if (b != current || j == 0) { block(b, stream, 0, 0, k0, k1); current = b; }
+    const u = <f32>(word(i & 3) >> 8) * (<f32>1.0 / <f32>16777216.0);
+    store<f32>(out + (<usize>j << 2), scale * u);
+  }
+}
+
+// Box-Muller's log and cos from +, ×, ÷ only, transcribed from rng.wgsl (the
+// same f32 operations in the same order), so Wasm directions match WebGPU's
+// to f32 rounding rather than to whatever Mathf's log/cos would give.
+const SQRT2: f32 = 1.4142135623730951;
+const LN2: f32 = 0.69314718055994531;
+const HALF_PI: f32 = 1.5707963267948966;
+const INV_SQRT2: f32 = 0.70710678118654752;
+
+@inline function logUnit(x: f32): f32 { // x in (0, 1]
+  const bits = reinterpret<u32>(x);
+  let e = <f32>(<i32>(bits >> 23) - 127);
+  let m = reinterpret<f32>((bits & 0x7fffff) | 0x3f800000); // [1, 2)
+  // m in [√½, √2) so log x near 0 (x near 1) has no e·ln2 − log m cancellation.
+  if (m > SQRT2) { m = <f32>0.5 * m; e += 1; }
+  const s: f32 = (m - <f32>1) / (m + <f32>1);                 // |s| < 0.172
+  const s2 = s * s;
+  // 2·atanh(s) series to s^15: truncation < 1e-13.
+  const p: f32 = <f32>1 + s2 * (<f32>(1.0 / 3.0) + s2 * (<f32>(1.0 / 5.0) + s2 * (<f32>(1.0 / 7.0) + s2 * (<f32>(1.0 / 9.0) +
+    s2 * (<f32>(1.0 / 11.0) + s2 * (<f32>(1.0 / 13.0) + s2 * <f32>(1.0 / 15.0)))))));
+  return e * LN2 + <f32>2 * s * p;
+}
+
+@inline function cosTurn(t: f32): f32 { // cos(2π t), t in [0, 1)
+  const q4: f32 = <f32>4 * t; // exact: t has 24 bits
+  const q = <u32>q4;          // floor: q4 ≥ 0
+  const b: f32 = (q4 - <f32>q - <f32>0.5) * HALF_PI; // [-π/4, π/4)
+  const b2 = b * b;
+  // Taylor to degree 11/12 on |b| ≤ π/4: truncation < 1e-9.
+  const sn: f32 = b * (<f32>1 - b2 / <f32>6 * (<f32>1 - b2 / <f32>20 * (<f32>1 - b2 / <f32>42 * (<f32>1 - b2 / <f32>72 * (<f32>1 - b2 / <f32>110)))));
+  const cs: f32 = <f32>1 - b2 / <f32>2 * (<f32>1 - b2 / <f32>12 * (<f32>1 - b2 / <f32>30 * (<f32>1 - b2 / <f32>56 * (<f32>1 - b2 / <f32>90 * (<f32>1 - b2 / <f32>132)))));
+  // a = b + π/4 in [0, π/2): cos a = (cs − sn)/√2, sin a = (cs + sn)/√2.
+  const ca: f32 = (cs - sn) * INV_SQRT2;
+  const sa: f32 = (cs + sn) * INV_SQRT2;
+  return q == 0 ? ca : q == 1 ? -sa : q == 2 ? -ca : sa;
+}
+
+/**
+ * out[j] = scale · standard normal draw index0 + j: Box-Muller cos on counter
+ * (i >> 1, stream, 1, 0), lanes 2(i&1) and 2(i&1)+1, u1 in (0, 1] so log is finite.
+ */
+export function philoxNormal(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
+  let current: u32 = 0xffffffff;
+  for (let j: u32 = 0; j < n; j++) {
+    const i = index0 + j;
+    const b = i >> 1;
+    if (b != current || j == 0) { block(b, stream, 1, 0, k0, k1); current = b; }
+    const lane = (i & 1) << 1;
+    const u1 = <f32>((word(lane) >> 8) + 1) * (<f32>1.0 / <f32>16777216.0);
+    const u2 = <f32>(word(lane + 1) >> 8) * (<f32>1.0 / <f32>16777216.0);
+    store<f32>(out + (<usize>j << 2), scale * (Mathf.sqrt(<f32>-2 * logUnit(u1)) * cosTurn(u2)));
+  }
+}

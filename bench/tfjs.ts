@@ -1,5 +1,7 @@
-// The same gradient and HVP with TensorFlow.js's WebGPU backend, on the same
-// Dawn instance (hence the same adapter) as eoslab, in the same process.
+// TensorFlow.js peers of eoslab's gradient and HVP: the model, loss, gradient,
+// HVP and timing code shared by the WebGPU backend (here, on the same Dawn
+// instance — hence the same adapter — as eoslab, in the same process) and the
+// Wasm backend (bench/tfjs-wasm.ts).
 //
 // HVP = double backward: tf.grads of θ ↦ ⟨∇L(θ), v⟩. TF.js's built-in Tanh
 // gradient computes dy·(1−y²) from a *clone* of its output y that the engine
@@ -12,25 +14,38 @@
 // Loading: the Node entry of @tensorflow/tfjs-core (a CJS bundle) registers no
 // gradients; they live only in its ES-module build (register_all_gradients),
 // which imports extension-less paths Node cannot load. So, as a browser app
-// would, we bundle the ES modules of tfjs-core (with all gradients) and
-// tfjs-backend-webgpu once with esbuild into .cache/bench/ and import that.
+// would, we bundle the ES modules of tfjs-core (with all gradients),
+// tfjs-backend-wasm and tfjs-backend-webgpu once with esbuild into
+// .cache/bench/tfjs.mjs and import that: one tfjs-core instance for both
+// backends. The webgpu backend registers itself only if navigator.gpu exists
+// when its module runs, so the bundle evaluates that module lazily
+// (`registerWebgpu`), after `loadTfjs` has installed navigator.gpu.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MlpLayout } from '../core/ts/nn/mlp.js';
 import { median, timeReps, type GradHvpTimes } from './common.js';
 
-type TF = typeof import('@tensorflow/tfjs-core');
+export type TF = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
 
-let tfModule: TF | null = null;
+/** What the bundle exports: tfjs-core, the wasm backend's module, and a trigger for the webgpu backend's. */
+export interface TfjsBundle {
+  tf: TF;
+  wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  /** Evaluates tfjs-backend-webgpu (once), which registers 'webgpu' if navigator.gpu exists by then. */
+  registerWebgpu(): Promise<unknown>;
+}
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BUNDLE = join(ROOT, '.cache/bench/tfjs-webgpu.mjs');
+let bundleModule: Promise<TfjsBundle> | null = null;
 
-/** Bundles TF.js (core + all gradients + webgpu backend) unless the bundle is newer than the installed packages. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BUNDLE = join(ROOT, '.cache/bench/tfjs.mjs');
+const PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm'];
+
+/** Bundles TF.js (core + all gradients + wasm and webgpu backends) unless the bundle is newer than the installed packages. */
 async function tfjsBundle(): Promise<string> {
-  const pkgs = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu'].map((p) => join(ROOT, 'node_modules', p, 'package.json'));
+  const pkgs = PACKAGES.map((p) => join(ROOT, 'node_modules', p, 'package.json'));
   for (const p of pkgs) if (!existsSync(p)) throw new Error(`${p} missing: run \`npm install\` (TF.js is a devDependency)`);
   const newest = Math.max(...pkgs.map((p) => statSync(p).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
   if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < newest) {
@@ -40,19 +55,43 @@ async function tfjsBundle(): Promise<string> {
       stdin: {
         contents: [
           "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
-          "import '@tensorflow/tfjs-backend-webgpu';",
-          "export * from '@tensorflow/tfjs-core';",
+          "export * as tf from '@tensorflow/tfjs-core';",
+          "export * as wasm from '@tensorflow/tfjs-backend-wasm';",
+          // esbuild inlines a dynamic import of a bundled module as a lazily evaluated one.
+          "export const registerWebgpu = () => import('@tensorflow/tfjs-backend-webgpu');",
         ].join('\n'),
         resolveDir: ROOT,
         loader: 'js',
       },
       bundle: true, format: 'esm', platform: 'node', mainFields: ['module', 'main'],
-      // tfjs-core's Node platform require()s 'util' at run time.
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      // tfjs-core's Node platform require()s 'util' at run time; the wasm backend's
+      // Emscripten loader require()s 'fs' and 'path' and reads __dirname.
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; import { dirname as __dn } from 'node:path'; " +
+          "import { fileURLToPath as __fu } from 'node:url'; " +
+          'const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);',
+      },
       outfile: BUNDLE, logLevel: 'error',
     });
   }
   return BUNDLE;
+}
+
+/** The bundled TF.js (built on first use), imported once per process. */
+export function importTfjs(): Promise<TfjsBundle> {
+  return (bundleModule ??= tfjsBundle().then((b) => import(pathToFileURL(b).href) as Promise<TfjsBundle>));
+}
+
+/** Runs `fn` with console.log/warn silenced (tfjs-core in Node suggests installing tfjs-node; Emscripten chats). */
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const warn = console.warn, log = console.log;
+  console.warn = console.log = () => {};
+  try {
+    return await fn();
+  } finally {
+    console.warn = warn;
+    console.log = log;
+  }
 }
 
 /** Loads TF.js core and its WebGPU backend on the given WebGPU instance; returns tf and the adapter description. */
@@ -61,17 +100,12 @@ export async function loadTfjs(gpu: GPU): Promise<{ tf: TF; device: GPUDevice; d
   const g = globalThis as { navigator?: { gpu?: GPU } };
   if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
   Object.defineProperty(g.navigator!, 'gpu', { value: gpu, configurable: true, writable: true });
-  const tf = (tfModule ??= (await import(pathToFileURL(await tfjsBundle()).href)) as TF);
-  // tfjs-core in Node suggests installing tfjs-node once; keep the bench output clean.
-  const warn = console.warn, log = console.log;
-  console.warn = console.log = () => {};
-  try {
+  const { tf, registerWebgpu } = await importTfjs();
+  await quietly(async () => {
+    await registerWebgpu();
     if (!(await tf.setBackend('webgpu'))) throw new Error('TF.js could not initialise its webgpu backend');
     await tf.ready();
-  } finally {
-    console.warn = warn;
-    console.log = log;
-  }
+  });
   const backend = tf.backend() as unknown as { device: GPUDevice; adapterInfo?: { description?: string; vendor?: string; architecture?: string } };
   const info = backend.adapterInfo ?? {};
   return { tf, device: backend.device, description: [info.description, info.vendor, info.architecture].filter(Boolean).join(' / ') };
@@ -179,11 +213,12 @@ export interface TfBench extends GradHvpTimes {
 }
 
 /**
- * Full-batch timings: each rep runs the whole op and awaits the read-back of
- * its scalar value (reading submits everything queued; the queue is in order).
+ * Full-batch timings on tf's current backend: each rep runs the whole op and
+ * awaits the read-back of its scalar value, then `sync` (if given).
  */
-export async function benchTfjs(tf: TF, device: GPUDevice, layout: MlpLayout, X: Float32Array, Y: Float32Array, N: number,
-                                theta: Float32Array, v: Float32Array, opts: { reps: number; budgetMs: number; log: (s: string) => void }): Promise<TfBench> {
+export async function benchTfGradHvp(tf: TF, layout: MlpLayout, X: Float32Array, Y: Float32Array, N: number,
+                                     theta: Float32Array, v: Float32Array,
+                                     opts: { reps: number; budgetMs: number; log: (s: string) => void; label: string; sync?: () => Promise<unknown> }): Promise<TfBench> {
   const m = buildModel(tf, layout, X, Y, N, theta, { fixTanh: true });
   const vs = splitLike(tf, m, v);
   const before = tf.memory().numTensors;
@@ -191,13 +226,13 @@ export async function benchTfjs(tf: TF, device: GPUDevice, layout: MlpLayout, X:
   const run = async (op: () => { value: Tensor; grads: Tensor[] }, keep?: (x: number) => void) => {
     const r = op();
     const val = (await r.value.data())[0];
-    await device.queue.onSubmittedWorkDone();
+    await opts.sync?.();
     keep?.(val);
     tf.dispose([r.value, ...r.grads]);
   };
-  opts.log('  timing the TF.js full-batch gradient…');
+  opts.log(`  timing the ${opts.label} full-batch gradient…`);
   const gr = await timeReps(() => run(() => tfGrad(tf, m), (x) => { loss = x; }), opts.reps, opts.budgetMs);
-  opts.log('  timing the TF.js full-batch HVP (double backward)…');
+  opts.log(`  timing the ${opts.label} full-batch HVP (double backward)…`);
   const hr = await timeReps(() => run(() => tfHvp(tf, m, vs)), opts.reps, opts.budgetMs);
   const leakedTensors = tf.memory().numTensors - before;
   tf.dispose(vs);
@@ -206,4 +241,10 @@ export async function benchTfjs(tf: TF, device: GPUDevice, layout: MlpLayout, X:
     gradTimes: gr.times, hvpTimes: hr.times, gradWarmMs: gr.warmMs, hvpWarmMs: hr.warmMs,
     gradMs: median(gr.times), hvpMs: median(hr.times), loss, leakedTensors,
   };
+}
+
+/** TF.js webgpu: `benchTfGradHvp`, each rep also waiting for the device queue to drain. */
+export function benchTfjs(tf: TF, device: GPUDevice, layout: MlpLayout, X: Float32Array, Y: Float32Array, N: number,
+                          theta: Float32Array, v: Float32Array, opts: { reps: number; budgetMs: number; log: (s: string) => void }): Promise<TfBench> {
+  return benchTfGradHvp(tf, layout, X, Y, N, theta, v, { ...opts, label: 'TF.js', sync: () => device.queue.onSubmittedWorkDone() });
 }

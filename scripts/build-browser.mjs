@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Bundles hosts/browser/<name>.ts into one classic script beside a copy of <name>.html; returns the html path. */
-async function bundlePage(name, outDir) {
+async function bundlePage(name, outDir, html = true) {
   mkdirSync(outDir, { recursive: true });
   await build({
     entryPoints: [join(root, `hosts/browser/${name}.ts`)],
@@ -20,14 +20,20 @@ async function bundlePage(name, outDir) {
     target: 'es2022',
     sourcemap: 'inline',
     logLevel: 'warning',
+    // The Wasm core (build/*.wasm, built first by scripts/build-wasm.sh) rides inside the script.
+    loader: { '.wasm': 'binary' },
   });
-  const html = join(outDir, `${name}.html`);
-  copyFileSync(join(root, `hosts/browser/${name}.html`), html);
-  return html;
+  if (!html) return join(outDir, `${name}.js`);
+  const page = join(outDir, `${name}.html`);
+  copyFileSync(join(root, `hosts/browser/${name}.html`), page);
+  return page;
 }
 
-/** Builds build/browser/{smoke.js,smoke.html}; returns the html path. */
-export const buildBrowser = (outDir = join(root, 'build', 'browser')) => bundlePage('smoke', outDir);
+/** Builds build/browser/{smoke.js,smoke.html,wasm-worker.js}; returns the html path. */
+export async function buildBrowser(outDir = join(root, 'build', 'browser')) {
+  await bundlePage('wasm-worker', outDir, false);
+  return bundlePage('smoke', outDir);
+}
 
 /** Builds build/browser/{datasets.js,datasets.html}: the dataset loaders in a page; returns the html path. */
 export const buildDatasetsPage = (outDir = join(root, 'build', 'browser')) => bundlePage('datasets', outDir);

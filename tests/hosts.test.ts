@@ -18,6 +18,13 @@
 // Each host's result is also checked against the float64 reference, so the
 // hosts cannot agree on something wrong.
 //
+// Every host runs it twice: on its WebGPU backend and on the Wasm core
+// (issue 5: "the Wasm backend runs in Deno and in the browser page too"),
+// with worker threads (Node worker_threads, Deno Workers, and in Chromium
+// Web Workers on a cross-origin-isolated page served from loopback). The
+// same tolerances hold across all six runs; the exact-integer matmul, big
+// enough to be split over the threads, must come back exact everywhere.
+//
 // Deno and Chromium are required: when either is missing the suite fails
 // with install instructions (`npm install` for Deno, `npm run setup` for
 // Chromium) rather than skipping.
@@ -25,7 +32,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normals } from '../core/ts/rng/philox.js';
@@ -33,7 +40,12 @@ import { initParams } from '../core/ts/nn/init.js';
 import { mlpLayout } from '../core/ts/nn/mlp.js';
 import { CROSS_HOST_SPEC, crossHostData, crossHostProblem, type CrossHostResult } from '../core/ts/smoke/cross-host.js';
 import type { SmokeOutcome } from '../hosts/browser/smoke.js';
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { crossHostMatmulExpected } from '../core/ts/smoke/cross-host.js';
+import type { Backend } from '../core/ts/backend/types.js';
 import { createNodeGpu } from '../hosts/node/device.js';
+import { createNodeWasm } from '../hosts/node/wasm.js';
 import { configureVulkanEnv, lavapipeLdLibraryPath } from '../hosts/node/vulkan-env.js';
 import { buildBrowser } from '../scripts/build-browser.mjs';
 import * as ref from './reference/mlp64.js';
@@ -45,8 +57,11 @@ const TOL = { rng: 1e-6, loss: 1e-6, grad: 1e-5, hvp: 1e-5 };
 const REF_TOL = 2e-5; // as in tests/passes.test.ts
 const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 
-type Host = 'node' | 'deno' | 'chromium';
-const HOSTS: Host[] = ['node', 'deno', 'chromium'];
+type Platform = 'node' | 'deno' | 'chromium';
+type BackendKind = 'webgpu' | 'wasm';
+type Host = `${Platform}/${BackendKind}`;
+const PLATFORMS: Platform[] = ['node', 'deno', 'chromium'];
+const HOSTS: Host[] = PLATFORMS.flatMap((p) => [`${p}/webgpu`, `${p}/wasm`] as Host[]);
 const results: Partial<Record<Host, CrossHostResult>> = {};
 const timings: Partial<Record<Host, number>> = {};
 const worst: Record<string, number> = {};
@@ -86,17 +101,17 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function parseResult(host: Host, text: string): CrossHostResult {
+function parseResult(host: string, text: string): CrossHostResult {
   const r = JSON.parse(text) as CrossHostResult;
-  for (const k of ['theta', 'grad', 'hvp', 'rng'] as const) {
+  for (const k of ['theta', 'grad', 'hvp', 'rng', 'matmul'] as const) {
     assert.ok(Array.isArray(r[k]) && r[k].every(Number.isFinite), `${host}: ${k} missing or not finite`);
   }
   assert.ok(Number.isFinite(r.loss), `${host}: loss ${r.loss}`);
   return r;
 }
 
-async function runNode(): Promise<CrossHostResult> {
-  const { backend } = await createNodeGpu();
+async function runNode(kind: BackendKind): Promise<CrossHostResult> {
+  const backend: Backend = kind === 'webgpu' ? (await createNodeGpu()).backend : await createNodeWasm({ threads: 2 });
   try {
     return await crossHostProblem(backend);
   } finally {
@@ -104,9 +119,8 @@ async function runNode(): Promise<CrossHostResult> {
   }
 }
 
-const DENO_ARGS = ['run', '--sloppy-imports', 'hosts/deno/smoke.ts'];
-
-async function runDeno(): Promise<CrossHostResult> {
+async function runDeno(kind: BackendKind): Promise<CrossHostResult> {
+  const DENO_ARGS = ['run', '--sloppy-imports', '--allow-read', 'hosts/deno/smoke.ts', '--backend', kind];
   const bin = denoBinary();
   const child = spawn(bin, DENO_ARGS, { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
@@ -122,7 +136,7 @@ async function runDeno(): Promise<CrossHostResult> {
     if (code !== 0) throw new Error(`\`${bin} ${DENO_ARGS.join(' ')}\` exited with ${code}:\n${stderr || stdout}`);
     const line = stdout.trim().split('\n').pop() ?? '';
     try {
-      return parseResult('deno', line);
+      return parseResult(`deno/${kind}`, line);
     } catch (e) {
       throw new Error(`deno printed no result (${(e as Error).message}):\n${stdout}\n${stderr}`);
     }
@@ -132,7 +146,25 @@ async function runDeno(): Promise<CrossHostResult> {
   }
 }
 
-async function runChromium(): Promise<CrossHostResult> {
+/** Serves build/browser on loopback with the headers that make the page cross-origin isolated (SharedArrayBuffer). */
+async function servePages(dir: string): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const name = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+    if (!/^[\w.-]+$/.test(name) || !existsSync(join(dir, name))) { res.writeHead(404).end(); return; }
+    res.writeHead(200, {
+      'content-type': name.endsWith('.html') ? 'text/html' : 'text/javascript',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
+    res.end(readFileSync(join(dir, name)));
+  });
+  return new Promise((res) => server.listen(0, '127.0.0.1', () => {
+    const a = server.address() as { port: number };
+    res({ server, base: `http://127.0.0.1:${a.port}/` });
+  }));
+}
+
+async function runChromium(kind: BackendKind): Promise<CrossHostResult> {
   const executablePath = process.env.EOSLAB_CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath}: run \`npm run setup\` (installs Debian's chromium), or set EOSLAB_CHROMIUM to a Chromium binary`);
@@ -148,12 +180,13 @@ async function runChromium(): Promise<CrossHostResult> {
   // Playwright adds --headless, --no-sandbox, a fresh --user-data-dir (removed on close) and
   // --disable-background-networking/--disable-component-update/--disable-sync/--no-first-run.
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: HOST_TIMEOUT_MS });
+  const { server, base } = await servePages(dirname(html));
   try {
     const page = await browser.newPage();
     const log: string[] = [];
     page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
-    await page.goto(pathToFileURL(html).href);
+    await page.goto(`${base}smoke.html?backend=${kind}`);
     try {
       await page.waitForFunction(() => window.__eoslabSmoke !== undefined, null, { timeout: HOST_TIMEOUT_MS });
     } catch (e) {
@@ -161,18 +194,24 @@ async function runChromium(): Promise<CrossHostResult> {
     }
     const outcome: SmokeOutcome = await page.evaluate(() => window.__eoslabSmoke!);
     if (!outcome.ok) throw new Error(`the smoke page failed in Chromium: ${outcome.error}\nconsole:\n${log.join('\n')}`);
-    return parseResult('chromium', JSON.stringify(outcome.result));
+    return parseResult(`chromium/${kind}`, JSON.stringify(outcome.result));
   } finally {
+    server.close();
     await browser.close();
   }
 }
 
-const RUN: Record<Host, () => Promise<CrossHostResult>> = { node: runNode, deno: runDeno, chromium: runChromium };
+const RUN: Record<Platform, (kind: BackendKind) => Promise<CrossHostResult>> = { node: runNode, deno: runDeno, chromium: runChromium };
 
 for (const host of HOSTS) {
   test(`${host}: runs the cross-host problem`, async () => {
     const t0 = performance.now();
-    results[host] = await RUN[host]();
+    const [platform, kind] = host.split('/') as [Platform, BackendKind];
+    results[host] = await RUN[platform](kind);
+    if (kind === 'wasm') {
+      // Two cores here: the Wasm core must have used its worker threads on every host.
+      assert.match(results[host]!.description, /WebAssembly \(f32x4 SIMD, [2-9]\d* threads\)/, `${host}: ${results[host]!.description}`);
+    }
     timings[host] = performance.now() - t0;
   });
 }
@@ -185,7 +224,7 @@ function all(): Record<Host, CrossHostResult> {
   return results as Record<Host, CrossHostResult>;
 }
 
-const PAIRS: [Host, Host][] = [['deno', 'node'], ['chromium', 'node'], ['chromium', 'deno']];
+const PAIRS: [Host, Host][] = HOSTS.flatMap((a, i) => HOSTS.slice(i + 1).map((b) => [a, b] as [Host, Host]));
 
 function record(what: string, e: number): number {
   worst[what] = Math.max(worst[what] ?? 0, e);
@@ -228,11 +267,17 @@ test(`loss agrees to ${TOL.loss}, grad and hvp to ${TOL.grad}`, () => {
   }
 });
 
+test('the threaded exact-integer matmul is exact on every host and backend', () => {
+  const r = all();
+  const want = crossHostMatmulExpected();
+  for (const h of HOSTS) assert.equal(r[h].matmul, want, `${h}: matmul`);
+});
+
 test(`every host matches the float64 reference to ${REF_TOL}`, () => {
   const r = all();
   const { X, Y, N } = crossHostData();
   const m64: ref.Mlp64 = { sizes: CROSS_HOST_SPEC.sizes, act: 'tanh', bias: true };
-  const theta = Float64Array.from(r.node.theta);
+  const theta = Float64Array.from(r['node/webgpu'].theta);
   const v = Float64Array.from(initParams(mlpLayout(CROSS_HOST_SPEC), { seed: 99 }));
   const args = [m64, theta, Float64Array.from(X), Float64Array.from(Y), N, 'ce'] as const;
   const loss = ref.lossAcc64(...args).loss, grad = ref.grad64(...args), hvp = ref.hvp64(...args, v);

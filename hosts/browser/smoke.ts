@@ -3,10 +3,12 @@
 // smoke.html): runs the cross-host problem on navigator.gpu and publishes
 // { ok, result | error } as window.__eoslabSmoke and in <pre id="out">.
 import { crossHostProblem, type CrossHostResult } from '../../core/ts/smoke/cross-host.js';
+import { parseBackendChoice, selectBackend } from '../shared/select-backend.js';
 import { createBrowserGpu } from './device.js';
+import { createBrowserWasm } from './wasm.js';
 
 export type SmokeOutcome =
-  | { ok: true; result: CrossHostResult & { host: 'browser'; adapterInfo: Record<string, string> } }
+  | { ok: true; result: CrossHostResult & { host: 'browser'; backend: string; why: string; adapterInfo: Record<string, string> } }
   | { ok: false; error: string };
 
 declare global {
@@ -15,10 +17,12 @@ declare global {
 
 async function run(): Promise<SmokeOutcome> {
   try {
-    const { backend, adapterInfo } = await createBrowserGpu();
+    // smoke.html?backend=wasm|webgpu|auto (default webgpu)
+    const choice = parseBackendChoice(new URLSearchParams(location.search).get('backend') ?? 'webgpu');
+    const { backend, gpu, why } = await selectBackend(choice, { webgpu: () => createBrowserGpu(), wasm: () => createBrowserWasm() });
     try {
       const result = await crossHostProblem(backend);
-      return { ok: true, result: { host: 'browser', adapterInfo, ...result } };
+      return { ok: true, result: { host: 'browser', backend: backend.kind, why, adapterInfo: gpu?.adapterInfo ?? {}, ...result } };
     } finally {
       backend.destroy();
     }

@@ -28,6 +28,35 @@ export interface CrossHostResult {
   loss: number;
   /** 16 device-side standard normal draws (seed 5, stream 0). */
   rng: number[];
+  /**
+   * Every 97th entry of C = A·Bᵀ (M 256, N 64, L 128, exact small-integer
+   * inputs, so C is exact in f32): big enough that the Wasm backend splits
+   * it over its worker threads.
+   */
+  matmul: number[];
+}
+
+const MM = { M: 256, N: 64, L: 128 } as const;
+
+/** A[m][k] = ((m + 2k) mod 7) − 3, B[n][k] = ((3n + k) mod 5) − 2: products and sums stay exact. */
+export function crossHostMatmulInputs(): { A: Float32Array; B: Float32Array } {
+  const A = new Float32Array(MM.M * MM.L), B = new Float32Array(MM.N * MM.L);
+  for (let m = 0; m < MM.M; m++) for (let k = 0; k < MM.L; k++) A[m * MM.L + k] = ((m + 2 * k) % 7) - 3;
+  for (let n = 0; n < MM.N; n++) for (let k = 0; k < MM.L; k++) B[n * MM.L + k] = ((3 * n + k) % 5) - 2;
+  return { A, B };
+}
+
+/** The exact product's sampled entries (what every backend must return bit for bit). */
+export function crossHostMatmulExpected(): number[] {
+  const { A, B } = crossHostMatmulInputs();
+  const out: number[] = [];
+  for (let e = 0; e < MM.M * MM.N; e += 97) {
+    const m = Math.floor(e / MM.N), n = e % MM.N;
+    let s = 0;
+    for (let k = 0; k < MM.L; k++) s += A[m * MM.L + k] * B[n * MM.L + k];
+    out.push(s);
+  }
+  return out;
 }
 
 /** The inputs and one-hot targets: x_ij = ((7i + 3j) mod 11)/5 − 1, class i mod 3. */
@@ -65,6 +94,12 @@ export async function crossHostProblem(backend: Backend): Promise<CrossHostResul
     await objective.hvp(thetaBuf, [vBuf], [hvpBuf]);
     backend.random({ out: rngBuf, n: RNG.n, seed: RNG.seed, stream: RNG.stream, dist: 'normal' });
     const [grad, hvp, rng] = [await backend.read(gradBuf), await backend.read(hvpBuf), await backend.read(rngBuf)];
+    const { A, B } = crossHostMatmulInputs();
+    const a = alloc(A.length, 'cross-host A'), b = alloc(B.length, 'cross-host B'), cm = alloc(MM.M * MM.N, 'cross-host C');
+    backend.write(a, A);
+    backend.write(b, B);
+    backend.matmul({ layout: 'abt', ...MM, K: 1, a: { buf: a, off: 0, bs: 0 }, b: { buf: b, off: 0, bs: 0 }, c: { buf: cm, off: 0, bs: 0 } });
+    const C = await backend.read(cm);
     return {
       description: backend.description,
       theta: Array.from(theta),
@@ -72,6 +107,7 @@ export async function crossHostProblem(backend: Backend): Promise<CrossHostResul
       hvp: Array.from(hvp),
       loss: loss[0],
       rng: Array.from(rng),
+      matmul: Array.from(C.filter((_, i) => i % 97 === 0)),
     };
   } finally {
     objective.dispose();

@@ -59,3 +59,10 @@ export interface GradHvpTimes {
   hvpMs: number;
   loss: number;
 }
+
+/** A bench target: its report key, what it says, whether it was met (null: not measurable here), the measured value. */
+export type Target = [key: string, name: string, met: boolean | null, value: string];
+
+export function targetLines(targets: Target[]): string[] {
+  return targets.map(([, name, met, value]) => `  ${met === null ? 'n/a ' : met ? 'MET ' : 'MISS'}  ${name}: ${value}`);
+}

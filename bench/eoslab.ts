@@ -2,6 +2,7 @@
 // fc-tanh on synthetic CIFAR-shaped data, timed end to end (encode the whole
 // full-batch op, then await the read-back of the loss scalars), plus the
 // device memory the HVP needs.
+import type { Backend } from '../core/ts/backend/types.js';
 import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { initParams } from '../core/ts/nn/init.js';
 import { mlpLayout, parseArch, type MlpLayout } from '../core/ts/nn/mlp.js';
@@ -31,7 +32,7 @@ export interface EoslabSmall {
  * Gradient and HVP of a small problem (N examples, the bench architecture),
  * computed over two physical batches: the reference TF.js is checked against.
  */
-export async function eoslabSmall(backend: WebGPUBackend, layout: MlpLayout, X: Float32Array, Y: Float32Array, N: number,
+export async function eoslabSmall(backend: Backend, layout: MlpLayout, X: Float32Array, Y: Float32Array, N: number,
                                   theta: Float32Array, v: Float32Array): Promise<EoslabSmall> {
   const data = uploadData(backend, X, Y, N, D_IN, CLASSES);
   const obj = new MlpObjective(backend, layout, data, { loss: 'mse', physicalBatch: Math.ceil(N / 2) });
@@ -56,7 +57,7 @@ export interface EoslabResult extends GradHvpTimes {
   mem: { dataBytes: number; vectorBytes: number; scratchBytes: number; totalBytes: number };
 }
 
-export async function benchEoslab(backend: WebGPUBackend, opts: {
+export async function benchEoslab(backend: Backend, opts: {
   N: number; physicalBatch: number; reps: number; budgetMs: number; log: (s: string) => void;
 }): Promise<EoslabResult> {
   const layout = benchLayout();
@@ -69,7 +70,7 @@ export async function benchEoslab(backend: WebGPUBackend, opts: {
   backend.write(th, theta);
   backend.write(vb, v);
 
-  opts.log(`  autotuning matmuls for physical batch ${obj.B}…`);
+  if (backend.tune) opts.log(`  autotuning matmuls for physical batch ${obj.B}…`);
   let t0 = performance.now();
   await obj.tune();
   const tuneMs = performance.now() - t0;
@@ -87,7 +88,7 @@ export async function benchEoslab(backend: WebGPUBackend, opts: {
   const scratchBytes = obj.scratchBytes();
   const result: EoslabResult = {
     N: opts.N, physicalBatch: obj.B, tuneMs,
-    choices: new Map(backend.tuner.choices), timings: new Map(backend.tuner.timings),
+    ...kernelChoices(backend),
     gradTimes: gr.times, hvpTimes: hr.times, gradWarmMs: gr.warmMs, hvpWarmMs: hr.warmMs,
     gradMs: median(gr.times), hvpMs: median(hr.times), loss,
     mem: { dataBytes, vectorBytes, scratchBytes, totalBytes: dataBytes + vectorBytes + scratchBytes },
@@ -95,6 +96,12 @@ export async function benchEoslab(backend: WebGPUBackend, opts: {
   for (const b of [th, vb, g, hv, data.X, data.Y]) backend.release(b);
   obj.dispose();
   return result;
+}
+
+/** WebGPU's autotuned matmul variants (the Wasm core has one blocked kernel). */
+function kernelChoices(backend: Backend): Pick<EoslabResult, 'choices' | 'timings'> {
+  const tuner = backend.kind === 'webgpu' ? (backend as WebGPUBackend).tuner : null;
+  return { choices: new Map(tuner?.choices ?? []), timings: new Map(tuner?.timings ?? []) };
 }
 
 export const toMiB = (bytes: number): number => bytes / MiB;

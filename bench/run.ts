@@ -9,10 +9,11 @@ import { createNodeGpu, isCpuAdapter, nodeGpuInstance } from '../hosts/node/devi
 import { configureVulkanEnv, type DriverPreference } from '../hosts/node/vulkan-env.js';
 import { reexecForVulkanIfNeeded } from '../hosts/node/reexec.js';
 import { hvp64 } from '../tests/reference/mlp64.js';
-import { fmt, MiB, relErr, syntheticData } from './common.js';
+import { fmt, MiB, relErr, syntheticData, targetLines, type Target } from './common.js';
 import { benchEoslab, benchLayout, benchParams, CLASSES, D_IN, eoslabSmall, type EoslabResult } from './eoslab.js';
 import { benchMatmul, type LayoutResult } from './matmul.js';
 import { benchTfjs, loadTfjs, tfSmall, unloadTfjs, type TfBench } from './tfjs.js';
+import { benchCpu, type CpuBench } from './cpu.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -22,14 +23,20 @@ const { values: argv } = parseArgs({
     driver: { type: 'string', default: 'auto' },
     'skip-matmul': { type: 'boolean', default: false },
     'skip-tfjs': { type: 'boolean', default: false },
+    'skip-wasm': { type: 'boolean', default: false },
+    'skip-webgpu': { type: 'boolean', default: false },
+    threads: { type: 'string' },
     'variant-timeout': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (argv.help) {
   console.log(`usage: npm run bench -- [--quick] [--json FILE] [--reps N] [--driver auto|lavapipe|swiftshader|system]
-                      [--skip-matmul] [--skip-tfjs] [--variant-timeout SECONDS]
-  --quick   N = 1000 examples (matmul M or L = 1000), fewer repetitions: a smoke run of a minute or two`);
+                      [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--threads N] [--variant-timeout SECONDS]
+  --quick        N = 1000 examples (matmul M or L = 1000), fewer repetitions: a smoke run of a few minutes
+  --skip-wasm    leave out the CPU half (eoslab's Wasm core vs TF.js wasm)
+  --skip-webgpu  only the CPU half
+  --threads N    Wasm threads (default: every core)`);
   process.exit(0);
 }
 
@@ -59,6 +66,28 @@ report.node = process.version;
 report.driver = driver.note;
 log(`eoslab bench${quick ? ' (--quick)' : ''}: N = ${N}, physical batch ${PHYSICAL_BATCH}, ${reps} timed reps after a warm-up; ${driver.note}`);
 
+// ---- CPU half: the Wasm core vs TF.js wasm (before any Dawn device exists) --------
+const layout = benchLayout();
+const { theta, v } = benchParams(layout);
+const small = syntheticData(SMALL_N, D_IN, CLASSES, 99);
+let cpu: CpuBench | null = null;
+if (!argv['skip-wasm']) {
+  log(`[${elapsed()}] CPU: eoslab Wasm core and TF.js wasm`);
+  cpu = await benchCpu({
+    N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, threads: argv.threads ? Number(argv.threads) : undefined,
+    skipTfjs: argv['skip-tfjs']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
+  });
+  Object.assign(report, cpu.report);
+  notes.push(...cpu.notes);
+}
+if (argv['skip-webgpu']) {
+  const out = ['', ...(cpu?.lines ?? []), '', 'targets:', ...targetLines(cpu?.targets ?? [])];
+  out.push('', ...notes.map((n) => `note: ${n}`), `total bench time ${elapsed()}`);
+  console.log(out.join('\n'));
+  if (argv.json) { writeFileSync(argv.json, JSON.stringify(report, null, 2) + '\n'); log(`wrote ${argv.json}`); }
+  process.exit(0);
+}
+
 // ---- matmul variants (child processes, no device held here meanwhile) -------
 let matmul: LayoutResult[] = [];
 if (!argv['skip-matmul']) {
@@ -70,9 +99,6 @@ if (!argv['skip-matmul']) {
 
 // ---- eoslab ------------------------------------------------------------------
 log(`[${elapsed()}] eoslab: fc-tanh gradient and HVP`);
-const layout = benchLayout();
-const { theta, v } = benchParams(layout);
-const small = syntheticData(SMALL_N, D_IN, CLASSES, 99);
 let eos: EoslabResult;
 let eosSmall: Awaited<ReturnType<typeof eoslabSmall>>;
 let cpuLike = false;
@@ -176,21 +202,17 @@ const desc = String(report.adapter ?? '');
 const lavapipe = /llvmpipe|lavapipe/i.test(desc), swiftshader = /swiftshader/i.test(desc);
 const matmulTarget = lavapipe ? 5 : swiftshader ? 1.5 : null;
 const minMatmul = matmul.length ? Math.min(...matmul.map((l) => l.best?.gflops ?? 0)) : null;
-const targets: [string, boolean | null, string][] = [
-  ['hvp_over_grad ≤ 2.5', ratio <= 2.5, `${ratio.toFixed(2)}×`],
-  ['grad ≥ 2× faster than TF.js', tfb ? tfb.gradMs / gradMs >= 2 : null, tfb ? `${(tfb.gradMs / gradMs).toFixed(2)}×` : 'not measured'],
-  ['HVP ≥ 2× faster than TF.js', tfb ? tfb.hvpMs / hvpMs >= 2 : null, tfb ? `${(tfb.hvpMs / hvpMs).toFixed(2)}×` : 'not measured'],
-  [`matmul ≥ ${matmulTarget ?? '?'} GFLOP/s (every layout, best variant)`, matmulTarget !== null && minMatmul !== null ? minMatmul >= matmulTarget : null,
+const targets: Target[] = [
+  ['target_hvp_over_grad_met', 'hvp_over_grad ≤ 2.5', ratio <= 2.5, `${ratio.toFixed(2)}×`],
+  ['target_grad_2x_tfjs_met', 'grad ≥ 2× faster than TF.js', tfb ? tfb.gradMs / gradMs >= 2 : null, tfb ? `${(tfb.gradMs / gradMs).toFixed(2)}×` : 'not measured'],
+  ['target_hvp_2x_tfjs_met', 'HVP ≥ 2× faster than TF.js', tfb ? tfb.hvpMs / hvpMs >= 2 : null, tfb ? `${(tfb.hvpMs / hvpMs).toFixed(2)}×` : 'not measured'],
+  ['target_matmul_met', `matmul ≥ ${matmulTarget ?? '?'} GFLOP/s (every layout, best variant)`, matmulTarget !== null && minMatmul !== null ? minMatmul >= matmulTarget : null,
     minMatmul !== null ? `min ${minMatmul.toFixed(2)} GFLOP/s` : 'not measured'],
   // Defined at N = 5000: with --quick's N = 1000 the data is 5× smaller, the scratch is not.
-  ['HVP device memory ≤ 1.5× resident data', quick ? null : hvpMiB / residentMiB <= 1.5,
+  ['target_memory_met', 'HVP device memory ≤ 1.5× resident data', quick ? null : hvpMiB / residentMiB <= 1.5,
     `${(hvpMiB / residentMiB).toFixed(2)}×${quick ? ' (target defined at N = 5000)' : ''}`],
 ];
-report.target_hvp_over_grad_met = targets[0][1];
-report.target_grad_2x_tfjs_met = targets[1][1];
-report.target_hvp_2x_tfjs_met = targets[2][1];
-report.target_matmul_met = targets[3][1];
-report.target_memory_met = targets[4][1];
+for (const [key, , met] of targets) report[key] = met;
 
 const caveat = `${cpus().length} CPU cores${cpuLike ? ', CPU Vulkan driver' : ''}: Dawn busy-polls a core while a device lives, so a software ` +
   'adapter computes on what is left and timings are noisy; compare numbers only within one run/machine.';
@@ -242,8 +264,8 @@ for (const [k, id] of eos!.choices) {
   out.push(`  ${k.padEnd(26)} → ${id.padEnd(16)} ${t ? Object.entries(t).map(([vid, ms]) => `${vid} ${ms.toFixed(1)}`).join(', ') : ''}`);
 }
 out.push('');
-out.push('targets:');
-for (const [name, met, value] of targets) out.push(`  ${met === null ? 'n/a ' : met ? 'MET ' : 'MISS'}  ${name}: ${value}`);
+if (cpu) out.push('', ...cpu.lines, '');
+out.push('targets:', ...targetLines([...targets, ...(cpu?.targets ?? [])]));
 out.push('');
 for (const n of notes) out.push(`note: ${n}`);
 out.push(`total bench time ${elapsed()}`);

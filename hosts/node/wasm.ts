@@ -38,9 +38,16 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
+/** The best build this Node can run: SIMD with threads, else SIMD, else scalar. */
+export function nodeCoreFlavour(): CoreFlavour {
+  if (!WebAssembly.validate(readFileSync(join(ROOT, FILES.simd)))) return 'scalar';
+  return typeof SharedArrayBuffer === 'function' ? 'threads' : 'simd';
+}
+
 export async function createNodeWasm(opts: { threads?: number; flavour?: CoreFlavour } = {}): Promise<WasmBackend> {
-  const threads = opts.threads ?? defaultThreads();
-  const flavour = opts.flavour ?? 'threads';
+  const flavour = opts.flavour ?? nodeCoreFlavour();
+  const threads = flavour === 'threads' ? opts.threads ?? defaultThreads() : 1;
+  if (flavour !== 'threads' && (opts.threads ?? 1) > 1) throw new Error(`--threads ${opts.threads} needs the threads build of the Wasm core; the ${flavour} build runs one thread`);
   return WasmBackend.create({
     module: nodeCoreModule(flavour), flavour, threads, spawn: spawnNodeWorker,
     description: `${cpus()[0]?.model.trim() ?? 'CPU'}, ${cpus().length} cores`,

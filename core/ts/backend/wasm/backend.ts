@@ -147,6 +147,11 @@ export class WasmBackend implements Backend {
   async read(buf: Buf, offset = 0, length = buf.length - offset): Promise<Float32Array> {
     this.live();
     if (offset + length > buf.length) throw new Error(`read from '${buf.label}': range exceeds its length ${buf.length}`);
+    return this.mem32(buf, offset, length);
+  }
+
+  /** A copy of `length` values of `buf` from `offset`, synchronously (the CPU is the device). */
+  mem32(buf: Buf, offset: number, length: number): Float32Array {
     const p = (buf as WasmBuf).ptr / 4 + offset;
     return this.mem().slice(p, p + length);
   }

@@ -1,0 +1,91 @@
+// The Wasm core's blocked matmul on all three builds (threads with 2 and 3
+// threads, unshared SIMD, scalar) against the float64 reference: every
+// layout × every epilogue flag, K = 2 models with offsets and per-model
+// strides (A shared), and shapes that cross the kernel's blocking edges
+// (micro-tile 4×8, K blocks of 256, row blocks of 128) — the WebGPU-parity
+// tests in tests/matmul.test.ts run on the default build only.
+// Tolerance 1e-5 relative (‖a−b‖∞/‖b‖∞), as tests/matmul.test.ts: f32
+// accumulation over L ≤ 300 terms of O(1) products; measured ≤ ~1e-6.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Layout, MatmulOp } from '../core/ts/backend/types.js';
+import type { WasmBackend } from '../core/ts/backend/wasm/backend.js';
+import type { CoreFlavour } from '../core/ts/backend/wasm/module.js';
+import { createNodeWasm } from '../hosts/node/wasm.js';
+import { matmulRef64, type EpilogueFlags } from './reference/matmul64.js';
+import { randArray, relErr } from './helpers/gpu.js';
+
+const TOL = 1e-5;
+const BUILDS: [CoreFlavour, number][] = [['threads', 2], ['threads', 3], ['simd', 1], ['scalar', 1]];
+const SHAPES: [number, number, number][] = [[1, 1, 1], [5, 9, 3], [37, 29, 61], [130, 70, 300], [260, 17, 40]];
+const FLAGS: EpilogueFlags[] = [
+  { accum: false, bias: false, act: false, dact: false, alpha: 1 },
+  { accum: true, bias: true, act: true, dact: false, alpha: 0.5 },
+  { accum: false, bias: true, act: false, dact: true, alpha: -2 },
+  { accum: true, bias: false, act: false, dact: false, alpha: 1 },
+];
+
+function check(be: WasmBackend, layout: Layout, [M, N, L]: [number, number, number], f: EpilogueFlags, K: number): number {
+  const OFF = 3; // views start mid-buffer
+  const A = randArray(M * L, M + 7 * L), B = randArray(K * L * N, N + 3), C0 = randArray(K * M * N, 5);
+  const bias = randArray(K * N, 6), aux = randArray(K * M * N, 8, 2);
+  const buf = (x: Float32Array, label: string) => {
+    const b = be.alloc(x.length + OFF, label);
+    be.write(b, x, OFF);
+    return b;
+  };
+  const a = buf(A, 'A'), b = buf(B, 'B'), c = buf(C0, 'C'), bi = buf(bias, 'bias'), ax = buf(aux, 'aux');
+  const o2 = be.alloc(K * M * N + OFF, 'out2');
+  const v = (x: typeof a, bs: number) => ({ buf: x, off: OFF, bs });
+  const op: MatmulOp = {
+    layout, M, N, L, K, a: v(a, 0), b: v(b, L * N), c: v(c, M * N), alpha: f.alpha, accumulate: f.accum,
+    bias: f.bias ? v(bi, N) : undefined, act: 'tanh', applyAct: f.act, dact: f.dact ? v(ax, M * N) : undefined, out2: v(o2, M * N),
+  };
+  be.matmul(op);
+  const ref = matmulRef64(layout, M, N, L, K, 0, A, B, C0, bias, aux, f);
+  const got = be.mem32(c, OFF, K * M * N), pre = be.mem32(o2, OFF, K * M * N);
+  for (const x of [a, b, c, bi, ax, o2]) be.release(x);
+  return Math.max(relErr(got, ref.C), relErr(pre, ref.pre));
+}
+
+for (const [flavour, threads] of BUILDS) {
+  test(`${flavour} build, ${threads} thread(s): layouts × epilogues × shapes, K = 2, against float64`, async () => {
+    const be = await createNodeWasm({ flavour, threads });
+    let worst = 0;
+    try {
+      for (const layout of ['ab', 'abt', 'atb'] as Layout[]) {
+        for (const shape of SHAPES) {
+          for (const f of FLAGS) {
+            const e = check(be, layout, shape, f, 2);
+            worst = Math.max(worst, e);
+            assert.ok(e < TOL, `${layout} ${shape.join('×')} ${JSON.stringify(f)}: rel err ${e}`);
+          }
+        }
+      }
+    } finally {
+      be.destroy();
+    }
+    console.log(`  ${flavour}/${threads}: worst rel err ${worst.toExponential(2)}`);
+  });
+}
+
+test('the thread count does not change a single bit (each output tile is summed by one thread in one order)', async () => {
+  const outs: Float32Array[] = [];
+  for (const threads of [1, 2, 3]) {
+    const be = await createNodeWasm({ threads });
+    try {
+      const [M, N, L] = [300, 90, 500];
+      const a = be.alloc(M * L, 'A'), b = be.alloc(N * L, 'B'), c = be.alloc(M * N, 'C');
+      be.write(a, randArray(M * L, 1));
+      be.write(b, randArray(N * L, 2));
+      be.matmul({ layout: 'abt', M, N, L, K: 1, a: { buf: a, off: 0, bs: 0 }, b: { buf: b, off: 0, bs: 0 }, c: { buf: c, off: 0, bs: 0 } });
+      outs.push(await be.read(c));
+    } finally {
+      be.destroy();
+    }
+  }
+  assert.equal(Array.from(outs[1]), Array.from(outs[0]));
+  assert.equal(Array.from(outs[2]), Array.from(outs[0]));
+});
+
+test.run();

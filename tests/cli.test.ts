@@ -42,11 +42,54 @@ test('bad input: one line, non-zero exit', () => {
     [['demo', '--arch', 'resnet', '--steps', '0'], /unknown architecture 'resnet'/],
     [['demo', '--loss', 'hinge'], /--loss must be mse or ce/],
     [['demo', '--bogus'], /unknown option '--bogus'/],
+    [['demo', '--backend', 'cuda'], /unknown backend 'cuda': use webgpu, wasm or auto/],
+    [['demo', '--threads', '0'], /--threads must be an integer from 1 to 256/],
   ];
   for (const [args, re] of cases) {
     const r = eoslab(...args);
     assert.is.not(r.code, 0, args.join(' '));
     assert.match(r.err, re);
+  }
+});
+
+test('with no GPU, auto runs on the Wasm core and says why, in the log and in metadata.json', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'eoslab-')), 'run');
+  // No inherited ICD: the machine's own drivers decide (tests may have pointed VK_ICD_FILENAMES at lavapipe).
+  const env = { ...process.env };
+  delete env.VK_ICD_FILENAMES;
+  delete env.VK_DRIVER_FILES;
+  const r = spawnSync(process.execPath, ['hosts/node/bin/eoslab.mjs', 'train', 'gmm-64-4-2', 'mlp:8:tanh', 'mse', '0.1', '3', '--out', out],
+    { encoding: 'utf8', timeout: 120_000, env });
+  assert.is(r.status, 0, r.stderr);
+  const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+  const hardware = meta.device.backend === 'webgpu';
+  if (hardware) {
+    assert.match(meta.device.why, /backend webgpu \(auto\): hardware adapter/);
+  } else {
+    assert.is(meta.device.backend, 'wasm');
+    assert.match(meta.device.why, /^backend wasm \(auto\): (no GPU or hardware Vulkan driver|no WebGPU adapter|the WebGPU adapter is a software rasteriser)/);
+    assert.ok(meta.device.threads >= 1);
+  }
+  assert.ok((r.stdout + r.stderr).includes(meta.device.why), 'the log says which backend and why');
+});
+
+test('--backend wasm --threads 1 and --backend webgpu give the same run to f32 tolerance', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eoslab-'));
+  const rows: number[][][] = [];
+  for (const [i, flags] of [['--backend', 'wasm', '--threads', '1'], ['--backend', 'webgpu']].entries()) {
+    const out = join(dir, `run${i}`);
+    const r = eoslab('train', 'gmm-64-4-2', 'mlp:8:tanh', 'mse', '0.1', '5', '--out', out, ...flags);
+    assert.is(r.code, 0, r.err);
+    const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+    assert.is(meta.device.backend, flags[1]);
+    assert.match(meta.device.why, new RegExp(`\\(--backend ${flags[1]}\\)`));
+    const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    const col = csv[0].split(',').indexOf('train_loss');
+    rows.push(csv.slice(1).map((l) => [Number(l.split(',')[col])]));
+  }
+  assert.is(rows[0].length, rows[1].length);
+  for (let i = 0; i < rows[0].length; i++) {
+    assert.ok(Math.abs(rows[0][i][0] - rows[1][i][0]) <= 1e-5 * Math.abs(rows[1][i][0]), `step ${i}: ${rows[0][i]} vs ${rows[1][i]}`);
   }
 });
 

@@ -1,17 +1,12 @@
-// Philox-4x32-10: known-answer vectors (Random123's kat_vectors), and the
-// WGSL kernel against the TS definition: raw bits and uniforms exactly,
-// normals to f32 transcendental accuracy.
-import { suite } from 'uvu';
+// Philox-4x32-10: known-answer vectors (Random123's kat_vectors), and each
+// backend's kernel (WGSL, AssemblyScript) against the TS definition: raw bits
+// and uniforms exactly, normals to f32 transcendental accuracy.
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { normals, philox4x32, signedUniforms, uniforms } from '../core/ts/rng/philox.js';
-import { testGpu } from './helpers/gpu.js';
+import { forEachBackend } from './helpers/backends.js';
 
-const T = suite<{ gpu: WebGPUBackend }>('philox rng');
-T.before(async (ctx) => { ctx.gpu = (await testGpu()).backend; });
-T.after((ctx) => ctx.gpu.destroy());
-
-T('Random123 known-answer vectors', () => {
+test('Random123 known-answer vectors', () => {
   const hex = (a: Uint32Array) => Array.from(a, (x) => x.toString(16).padStart(8, '0'));
   assert.equal(hex(philox4x32(0, 0, 0, 0, 0, 0)), ['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']);
   const f = 0xffffffff;
@@ -20,47 +15,49 @@ T('Random123 known-answer vectors', () => {
     ['d16cfe09', '94fdcceb', '5001e420', '24126ea1']);
 });
 
-T('WGSL bits and uniforms equal the TS definition exactly', async ({ gpu }) => {
-  const n = 1000, seed = 2 ** 40 + 12345, stream = 7, index0 = 333;
-  const b = gpu.alloc(n, 'draws');
-  gpu.random({ out: b, n, seed, stream, index0, dist: 'bits' });
-  const bits = new Uint32Array((await gpu.read(b)).buffer);
-  const [k0, k1] = [seed >>> 0, Math.floor(seed / 2 ** 32)];
-  for (let j = 0; j < n; j++) {
-    const i = index0 + j;
-    assert.is(bits[j], philox4x32(Math.floor(i / 4), stream, 0, 0, k0, k1)[i & 3], `draw ${i}`);
-  }
-  gpu.random({ out: b, n, seed, stream, index0, dist: 'uniform' });
-  assert.equal(Array.from(await gpu.read(b)), Array.from(Float32Array.from(uniforms(seed, stream, index0, n))));
-  gpu.random({ out: b, n, seed, stream, index0, dist: 'signed', scale: 0.25 });
-  assert.equal(Array.from(await gpu.read(b)), Array.from(Float32Array.from(signedUniforms(seed, stream, index0, n), (x) => 0.25 * x)));
-  gpu.release(b);
-});
-
-T('WGSL normals match the float64 definition and are standard normal', async ({ gpu }) => {
-  const n = 20000;
-  const b = gpu.alloc(n, 'normals');
-  gpu.random({ out: b, n, seed: 3, stream: 1, dist: 'normal' });
-  const z = await gpu.read(b);
-  const ref = normals(3, 1, 0, n);
-  let maxErr = 0, mean = 0, sq = 0;
-  for (let i = 0; i < n; i++) {
-    // Own f32 log/cos polynomials on the device: a few ulp of |z| ≤ 6, so ≤ 2e-6 absolute.
-    maxErr = Math.max(maxErr, Math.abs(z[i] - ref[i]));
-    mean += z[i] / n;
-    sq += (z[i] * z[i]) / n;
-  }
-  assert.ok(maxErr < 2e-6, `device vs host normal: ${maxErr}`);
-  // 20000 draws: mean ~ N(0, 1/n) → |mean| < 4/√n; variance within 5%.
-  assert.ok(Math.abs(mean) < 4 / Math.sqrt(n), `mean ${mean}`);
-  assert.ok(Math.abs(sq - 1) < 0.05, `second moment ${sq}`);
-  gpu.release(b);
-});
-
-T('different streams and seeds give different draws', () => {
+test('different streams and seeds give different draws', () => {
   const a = uniforms(1, 0, 0, 8), b = uniforms(1, 1, 0, 8), c = uniforms(2, 0, 0, 8);
   assert.not.equal(Array.from(a), Array.from(b));
   assert.not.equal(Array.from(a), Array.from(c));
 });
 
-T.run();
+test.run();
+
+forEachBackend('philox rng', (T) => {
+  T('bits and uniforms equal the TS definition exactly', async ({ be }) => {
+    const n = 1000, seed = 2 ** 40 + 12345, stream = 7, index0 = 333;
+    const b = be.alloc(n, 'draws');
+    be.random({ out: b, n, seed, stream, index0, dist: 'bits' });
+    const bits = new Uint32Array((await be.read(b)).buffer);
+    const [k0, k1] = [seed >>> 0, Math.floor(seed / 2 ** 32)];
+    for (let j = 0; j < n; j++) {
+      const i = index0 + j;
+      assert.is(bits[j], philox4x32(Math.floor(i / 4), stream, 0, 0, k0, k1)[i & 3], `draw ${i}`);
+    }
+    be.random({ out: b, n, seed, stream, index0, dist: 'uniform' });
+    assert.equal(Array.from(await be.read(b)), Array.from(Float32Array.from(uniforms(seed, stream, index0, n))));
+    be.random({ out: b, n, seed, stream, index0, dist: 'signed', scale: 0.25 });
+    assert.equal(Array.from(await be.read(b)), Array.from(Float32Array.from(signedUniforms(seed, stream, index0, n), (x) => 0.25 * x)));
+    be.release(b);
+  });
+
+  T('normals match the float64 definition and are standard normal', async ({ be }) => {
+    const n = 20000;
+    const b = be.alloc(n, 'normals');
+    be.random({ out: b, n, seed: 3, stream: 1, dist: 'normal' });
+    const z = await be.read(b);
+    const ref = normals(3, 1, 0, n);
+    let maxErr = 0, mean = 0, sq = 0;
+    for (let i = 0; i < n; i++) {
+      // Own f32 log/cos polynomials in either backend's kernel: a few ulp of |z| ≤ 6, so ≤ 2e-6 absolute.
+      maxErr = Math.max(maxErr, Math.abs(z[i] - ref[i]));
+      mean += z[i] / n;
+      sq += (z[i] * z[i]) / n;
+    }
+    assert.ok(maxErr < 2e-6, `device vs host normal: ${maxErr}`);
+    // 20000 draws: mean ~ N(0, 1/n) → |mean| < 4/√n; variance within 5%.
+    assert.ok(Math.abs(mean) < 4 / Math.sqrt(n), `mean ${mean}`);
+    assert.ok(Math.abs(sq - 1) < 0.05, `second moment ${sq}`);
+    be.release(b);
+  });
+});

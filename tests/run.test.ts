@@ -117,23 +117,27 @@ test('a finished run is reused unless --force', () => {
   assert.match(r.out, /already finished \(max_steps at step 12\)/);
 });
 
-test('resume continues bit for bit, Adam state included', () => {
-  const args = ['train', 'gmm-64-6-3', 'mlp:16x16:tanh', 'ce', '0.01', '--opt', 'adam', '--beta2', '0.99', '--neigs', '1', '--eig-freq', '5', '--checkpoint-every', '5'];
-  const whole = join(root, 'whole'), parts = join(root, 'parts');
-  assert.is(eoslab(...args.slice(0, 5), '20', ...args.slice(5), '--out', whole).code, 0);
-  assert.is(eoslab(...args.slice(0, 5), '10', ...args.slice(5), '--out', parts).code, 0);
-  const r = eoslab('resume', parts, '--max-steps', '20');
-  assert.is(r.code, 0, r.err);
-  const a = csv(join(whole, 'metrics.csv')), b = csv(join(parts, 'metrics.csv'));
-  assert.is(b.rows.length, 21);
-  const strip = (rows: string[][]) => rows.map((row) => row.slice(0, -1)); // wall_s differs
-  assert.equal(strip(b.rows), strip(a.rows));
-  const bytes = (d: string) => readFileSync(join(d, 'checkpoints', 'step_20.safetensors'));
-  assert.ok(bytes(whole).equals(bytes(parts)), 'final θ identical');
-  const meta = JSON.parse(readFileSync(join(parts, 'metadata.json'), 'utf8'));
-  assert.is(meta.resumes.length, 1);
-  assert.is(meta.resumes[0].from_step, 10);
-});
+for (const backend of ['wasm', 'webgpu']) {
+  test(`resume continues bit for bit, Adam state included (${backend}; resume keeps the backend)`, () => {
+    const args = ['train', 'gmm-64-6-3', 'mlp:16x16:tanh', 'ce', '0.01', '--opt', 'adam', '--beta2', '0.99', '--neigs', '1', '--eig-freq', '5',
+      '--checkpoint-every', '5', '--backend', backend];
+    const whole = join(root, `whole-${backend}`), parts = join(root, `parts-${backend}`);
+    assert.is(eoslab(...args.slice(0, 5), '20', ...args.slice(5), '--out', whole).code, 0);
+    assert.is(eoslab(...args.slice(0, 5), '10', ...args.slice(5), '--out', parts).code, 0);
+    const r = eoslab('resume', parts, '--max-steps', '20');
+    assert.is(r.code, 0, r.err);
+    const a = csv(join(whole, 'metrics.csv')), b = csv(join(parts, 'metrics.csv'));
+    assert.is(b.rows.length, 21);
+    const strip = (rows: string[][]) => rows.map((row) => row.slice(0, -1)); // wall_s differs
+    assert.equal(strip(b.rows), strip(a.rows));
+    const bytes = (d: string) => readFileSync(join(d, 'checkpoints', 'step_20.safetensors'));
+    assert.ok(bytes(whole).equals(bytes(parts)), 'final θ identical');
+    const meta = JSON.parse(readFileSync(join(parts, 'metadata.json'), 'utf8'));
+    assert.is(meta.resumes.length, 1);
+    assert.is(meta.resumes[0].from_step, 10);
+    assert.is(meta.device.backend, backend);
+  });
+}
 
 test('SGD minibatches follow the dataset seed: same seed, same trajectory; another seed, another one', () => {
   const sgd = (seed: string, out: string) => eoslab('train', 'gmm-64-6-3', 'mlp:16:tanh', 'mse', '0.2', '8', '--batch-size', '16', '--dataset-seed', seed, '--eig-freq', '0', '--out', join(root, out));

@@ -30,8 +30,11 @@ export async function createNodeBackend(opts: NodeBackendOptions = {}): Promise<
   const sel = await selectBackend(opts.backend ?? 'auto', {
     webgpu: () => createNodeGpu({ backend: opts.webgpu }),
     wasm: () => createNodeWasm({ threads: opts.threads }),
-    noHardware: () => process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES || hasHardwareIcd()
-      ? null : 'no GPU or hardware Vulkan driver on this machine',
+    noHardware: () => {
+      const preset = process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES;
+      if (preset) return /lvp|lavapipe|swiftshader/i.test(preset) ? `VK_ICD_FILENAMES selects a software Vulkan driver (${preset})` : null;
+      return hasHardwareIcd() ? null : 'no GPU or hardware Vulkan driver on this machine';
+    },
   });
   const gpu = sel.gpu;
   const device: Record<string, string | number> = { backend: sel.backend.kind, adapter: sel.backend.description, why: sel.why };

@@ -25,9 +25,10 @@ const backendArg = (s: string) => {
 };
 
 /** `--backend` and `--threads`, on every command that computes. */
-function backendOptions(cmd: Command, defaultBackend: string | undefined = 'auto'): Command {
+function backendOptions(cmd: Command, defaultBackend: 'auto' | null = 'auto'): Command {
   return cmd
-    .option('--backend <b>', 'webgpu, wasm, or auto (a hardware WebGPU adapter if there is one, else the Wasm core)', backendArg, defaultBackend)
+    .option('--backend <b>', defaultBackend ? 'webgpu, wasm, or auto (a hardware WebGPU adapter if there is one, else the Wasm core)'
+      : 'webgpu, wasm or auto (default: the backend the run started on)', backendArg, defaultBackend ?? undefined)
     .option('--threads <n>', 'Wasm threads (default: the CPU cores the host offers)', threadsArg);
 }
 
@@ -134,7 +135,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
       await startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
     });
 
-  backendOptions(program.command('resume'), undefined)
+  backendOptions(program.command('resume'), null)
     .description('continue a run from its last checkpoint (optimizer state included), optionally with new settings')
     .argument('<run_dir>', 'a run directory')
     .option('--lr <eta>', 'learning rate from the resumed step on', pos('--lr'))

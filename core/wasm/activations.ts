@@ -3,6 +3,7 @@
 // core/shaders/activations.wgsl, in f32, so both backends round alike.
 // Callers pass a constant id to an @inline helper where they can, so the
 // switch folds away after inlining (as the WGSL `act_id` constant does).
+import { tanh4 } from './simd-math';
 
 @inline function sigmoid_f(x: f32): f32 {
   // Two branches keep exp() from overflowing for large |x|.
@@ -32,6 +33,9 @@ const INV_SQRT_2PI: f32 = 0.39894228040143268;
 }
 
 @inline function tanh_f(x: f32): f32 {
+  // SIMD builds: the vector tanh of simd-math.ts (clamped to ±15 there), so a
+  // lane-at-a-time caller and a four-lane loop give the same bits.
+  if (ASC_FEATURE_SIMD) return f32x4.extract_lane(tanh4(f32x4.splat(x)), 0);
   // Clamped as in the WGSL (some drivers' tanh overflows); tanh(±15) is ±1 in f32 anyway.
   return Mathf.tanh(Mathf.min(Mathf.max(x, -15), 15));
 }

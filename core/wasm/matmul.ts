@@ -13,6 +13,7 @@
 // thread tid does a contiguous range of them, packing into its own scratch.
 // The caller (core/ts/backend/wasm) waits for all threads.
 import { act_d1, act_f } from './activations';
+import { tanh4 } from './simd-math';
 
 // Micro-tile and cache blocks (L1: a KC×NR panel of B = 8 KiB; L2: an MC×KC
 // block of A = 128 KiB and a KC×NC block of B = 1 MiB).
@@ -279,8 +280,26 @@ function epilogue(params: usize, z: i32, m0: i32, m1: i32, n0: i32, n1: i32): vo
   const biasZ = bias + (<usize>(z * pi(params, P_BIASBS)) << 2);
   const auxZ = aux + (<usize>(z * pi(params, P_AUXBS)) << 2);
   const out2Z = out2 + (<usize>(z * pi(params, P_OUT2BS)) << 2);
+  // Four columns at a time where every step has a vector form (tanh, or no activation
+  // step at all); the SIMD and lane-at-a-time tanh give the same bits (activations.ts).
+  const vector = ASC_FEATURE_SIMD && (act == 1 || (!apply && aux == 0));
   for (let m = m0; m < m1; m++) {
-    for (let n = n0; n < n1; n++) {
+    let n = n0;
+    if (vector) {
+      for (; n + 4 <= n1; n += 4) {
+        const e = <usize>(m * N + n) << 2;
+        let v = v128.load(gC + e);
+        if (bias != 0) v = f32x4.add(v, v128.load(biasZ + (<usize>n << 2)));
+        if (out2 != 0) v128.store(out2Z + e, v);
+        if (apply) v = tanh4(v);
+        if (aux != 0) {
+          const t = tanh4(v128.load(auxZ + e));
+          v = f32x4.mul(v, f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)));
+        }
+        v128.store(gC + e, v);
+      }
+    }
+    for (; n < n1; n++) {
       const e = <usize>(m * N + n) << 2;
       let v = load<f32>(gC + e);
       if (bias != 0) v += load<f32>(biasZ + (<usize>n << 2));

@@ -6,12 +6,56 @@
 // over one shared memory, and only alloc() in index.ts may claim heap.
 import { act_d1, act_d2, act_f } from './activations';
 import { philoxBits, philoxNormal, philoxSigned, philoxUniform } from './philox';
+import { tanh4 } from './simd-math';
 
 @inline function at(base: usize, i: usize): usize {
   return base + (i << 2);
 }
 
 // ---------------------------------------------------------------- rdelta
+
+/** Up to 3 trailing f32 values at p + 4i as lanes 0.. of a vector (the rest 0). */
+@inline function loadTail(p: usize, i: usize, rem: usize): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(at(p, i)));
+  if (rem > 1) v = f32x4.replace_lane(v, 1, load<f32>(at(p, i + 1)));
+  if (rem > 2) v = f32x4.replace_lane(v, 2, load<f32>(at(p, i + 2)));
+  return v;
+}
+
+@inline function storeTail(p: usize, i: usize, rem: usize, v: v128): void {
+  store<f32>(at(p, i), f32x4.extract_lane(v, 0));
+  if (rem > 1) store<f32>(at(p, i + 1), f32x4.extract_lane(v, 1));
+  if (rem > 2) store<f32>(at(p, i + 2), f32x4.extract_lane(v, 2));
+}
+
+@inline function rdeltaTanh4(x: v128, r: v128, g: v128, s: v128): v128 {
+  const t = tanh4(x);
+  const d1 = f32x4.sub(f32x4.splat(1), f32x4.mul(t, t));
+  const d2 = f32x4.mul(f32x4.mul(f32x4.splat(-2), t), d1);
+  return f32x4.add(f32x4.mul(f32x4.mul(d2, r), g), f32x4.mul(d1, s));
+}
+
+/**
+ * tanh's R-backward four lanes at a time, t = tanh(a) computed once:
+ * σ′ = 1 − t², σ″ = −2t·σ′. The ragged tail goes through the same lanes, so
+ * every element gets the same formula.
+ */
+function rdeltaTanhSimd(perModel: u32, K: u32, a: usize, aBs: u32, ra: usize, raBs: u32,
+  g: usize, gBs: u32, s: usize, sBs: u32, out: usize, outBs: u32): void {
+  const n = <usize>perModel, n4 = n & ~3;
+  for (let z: u32 = 0; z < K; z++) {
+    const pa = at(a, <usize>z * aBs), pr = at(ra, <usize>z * raBs), pg = at(g, <usize>z * gBs);
+    const ps = at(s, <usize>z * sBs), po = at(out, <usize>z * outBs);
+    for (let i: usize = 0; i < n4; i += 4) {
+      v128.store(at(po, i), rdeltaTanh4(v128.load(at(pa, i)), v128.load(at(pr, i)), v128.load(at(pg, i)), v128.load(at(ps, i))));
+    }
+    if (n4 < n) {
+      const rem = n - n4;
+      storeTail(po, n4, rem, rdeltaTanh4(loadTail(pa, n4, rem), loadTail(pr, n4, rem), loadTail(pg, n4, rem), loadTail(ps, n4, rem)));
+    }
+  }
+}
 
 @inline function rdeltaLoop(id: i32, perModel: u32, K: u32, a: usize, aBs: u32, ra: usize, raBs: u32,
   g: usize, gBs: u32, s: usize, sBs: u32, out: usize, outBs: u32): void {
@@ -33,7 +77,10 @@ export function rdelta(act: i32, perModel: u32, K: u32, a: usize, aBs: u32, ra: 
   g: usize, gBs: u32, s: usize, sBs: u32, out: usize, outBs: u32): void {
   // One loop per activation with a constant id, so act_d1/act_d2 fold to straight code.
   switch (act) {
-    case 1: rdeltaLoop(1, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs); break;
+    case 1:
+      if (ASC_FEATURE_SIMD) rdeltaTanhSimd(perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs);
+      else rdeltaLoop(1, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs);
+      break;
     case 2: rdeltaLoop(2, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs); break;
     case 3: rdeltaLoop(3, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs); break;
     case 4: rdeltaLoop(4, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs); break;
@@ -42,6 +89,14 @@ export function rdelta(act: i32, perModel: u32, K: u32, a: usize, aBs: u32, ra: 
     case 7: rdeltaLoop(7, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs); break;
     default: rdeltaLoop(0, perModel, K, a, aBs, ra, raBs, g, gBs, s, sBs, out, outBs);
   }
+}
+
+/** Test hook: out[i] = tanh4(x[i]) (the SIMD tanh of simd-math.ts), i < n; SIMD builds only. */
+export function tanhSimd(x: usize, out: usize, n: u32): void {
+  if (!ASC_FEATURE_SIMD) return;
+  const m = <usize>n, n4 = m & ~3;
+  for (let i: usize = 0; i < n4; i += 4) v128.store(at(out, i), tanh4(v128.load(at(x, i))));
+  if (n4 < m) storeTail(out, n4, m - n4, tanh4(loadTail(x, n4, m - n4)));
 }
 
 /**

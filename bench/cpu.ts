@@ -10,6 +10,7 @@ import { grad64, hvp64 } from '../tests/reference/mlp64.js';
 import { fmt, relErr, syntheticData, type Target } from './common.js';
 import { benchEoslab, CLASSES, D_IN, eoslabSmall, type EoslabResult } from './eoslab.js';
 import { benchWasmMatmul, type WasmMatmul } from './wasm-matmul.js';
+import { benchNumpyPeer, numpyPeerErrors, type NumpyPeerResult } from './numpy-peer.js';
 import { benchTfjsWasm, benchTfjsWasmMatmul, loadTfjsWasm, tfjsWasmSmallErrors, unloadTfjsWasm, type TfBench, type TfjsWasmMatmul } from './tfjs-wasm.js';
 
 /** PyTorch + OpenBLAS on a 2-core machine, as the issue quotes them (not measured here). */
@@ -22,6 +23,7 @@ export interface CpuBenchOptions {
   budgetMs: number;
   threads?: number;
   skipTfjs: boolean;
+  skipNumpy: boolean;
   layout: MlpLayout;
   theta: Float32Array;
   v: Float32Array;
@@ -106,24 +108,45 @@ export async function benchCpu(o: CpuBenchOptions): Promise<CpuBench> {
     report.speedup_wasm_grad_vs_tfjs_wasm = tf.gradMs / eos.gradMs;
     report.speedup_wasm_hvp_vs_tfjs_wasm = tf.hvpMs / eos.hvpMs;
   }
+  // ---- NumPy + OpenBLAS ------------------------------------------------------------
+  // The issue's PyTorch + OpenBLAS figure comes from another machine; NumPy on
+  // OpenBLAS is the native peer measured here, on the same data, in this run.
+  let np: NumpyPeerResult | null = null, npErr: { grad: number; hvp: number } | null = null;
+  if (!o.skipNumpy) {
+    o.log('  NumPy + OpenBLAS peer (python3, same W)');
+    const big = syntheticData(o.N, D_IN, CLASSES, 2024);
+    np = await benchNumpyPeer(o.layout, big.X, big.Y, o.N, o.theta, o.v, { reps: Math.max(o.reps, 5), log: o.log });
+    if (np) npErr = await numpyPeerErrors(o.layout, o.small.X, o.small.Y, o.small.N, o.theta, o.v).catch(() => null);
+    if (!np) notes.push('NumPy peer not measured (python3 with NumPy not found)');
+  }
+  report.numpy_grad_ms = np?.gradMs ?? null;
+  report.numpy_hvp_ms = np?.hvpMs ?? null;
+  if (np) {
+    Object.assign(report, { numpy_threads: np.threads, numpy_blas: np.blas, numpy_version: np.numpy,
+      wasm_grad_over_numpy: eos.gradMs / np.gradMs, wasm_hvp_over_numpy: eos.hvpMs / np.hvpMs });
+  }
+  if (npErr) { report.numpy_grad_rel_err_f64 = npErr.grad; report.numpy_hvp_rel_err_f64 = npErr.hvp; }
   report.wasm_grad_over_pytorch_2core = eos.gradMs / PYTORCH_2CORE.gradMs;
   report.wasm_hvp_over_pytorch_2core = eos.hvpMs / PYTORCH_2CORE.hvpMs;
 
   // ---- report ---------------------------------------------------------------------
   const lines: string[] = [];
-  const row = (name: string, a: number, b: number | null, c: number | null) =>
+  const vs = (a: number, c: number | null) => (c === null ? '—' : `${fmt(c, 0)} ms (eoslab ${(a / c).toFixed(2)}×)`);
+  const row = (name: string, a: number, b: number | null, c: number | null, d: number) =>
     `${name.padEnd(16)} ${fmt(a).padStart(9)} ms  ${(b === null ? '—' : fmt(b)).padStart(10)} ms  ${(b === null ? '—' : (b / a).toFixed(1) + '×').padStart(8)}` +
-    `   ${c === null ? '' : `${fmt(c, 0)} ms (${(a / c).toFixed(2)}× of it)`}`;
+    `   ${vs(a, c).padEnd(26)} ${vs(a, d)}`;
   lines.push(`CPU: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}); N = ${o.N}, physical batch ${eos.physicalBatch}; median of ${o.reps} reps after a warm-up`);
   lines.push(`  eoslab: ${wasm.description}`);
   if (tfDesc) lines.push(`  peer:   ${tfDesc}`);
+  if (np) lines.push(`  native: NumPy ${np.numpy} on ${np.blas}, ${np.threads} threads (python3; the stand-in for PyTorch + OpenBLAS)`);
   lines.push('');
-  lines.push('                 eoslab wasm   TF.js wasm   speed-up   PyTorch+OpenBLAS, 2 cores (issue\'s figure)');
-  lines.push(row('gradient', eos.gradMs, tf?.gradMs ?? null, PYTORCH_2CORE.gradMs));
-  lines.push(row('HVP', eos.hvpMs, tf?.hvpMs ?? null, PYTORCH_2CORE.hvpMs));
+  lines.push('                 eoslab wasm   TF.js wasm   speed-up   NumPy+OpenBLAS (here)      PyTorch+OpenBLAS (issue, 2 cores)');
+  lines.push(row('gradient', eos.gradMs, tf?.gradMs ?? null, np?.gradMs ?? null, PYTORCH_2CORE.gradMs));
+  lines.push(row('HVP', eos.hvpMs, tf?.hvpMs ?? null, np?.hvpMs ?? null, PYTORCH_2CORE.hvpMs));
   lines.push(`  eoslab wasm reps (ms): grad ${report.wasm_grad_times_ms}; HVP ${report.wasm_hvp_times_ms}; HVP/grad ${(eos.hvpMs / eos.gradMs).toFixed(2)}×`);
   lines.push(`  vs float64 (N = ${o.small.N}): eoslab wasm grad ${errs.grad.toExponential(2)}, HVP ${errs.hvp.toExponential(2)}` +
-    (tfErr ? `; TF.js wasm grad ${tfErr.grad.toExponential(2)}, HVP ${tfErr.hvp.toExponential(2)}` : ''));
+    (tfErr ? `; TF.js wasm grad ${tfErr.grad.toExponential(2)}, HVP ${tfErr.hvp.toExponential(2)}` : '') +
+    (npErr ? `; NumPy grad ${npErr.grad.toExponential(2)}, HVP ${npErr.hvp.toExponential(2)}` : ''));
   lines.push('');
   lines.push('  matmul GFLOP/s       eoslab wasm   TF.js wasm');
   for (const m of mm) {
@@ -137,6 +160,10 @@ export async function benchCpu(o: CpuBenchOptions): Promise<CpuBench> {
       `${(eos.gradMs / PYTORCH_2CORE.gradMs).toFixed(2)}×${o.N !== 5000 ? ' (defined at N = 5000)' : ''}`],
     ['target_wasm_hvp_4x_pytorch_met', 'Wasm HVP within 4× of PyTorch+OpenBLAS (251 ms on 2 cores)', cpus().length === 2 && o.N === 5000 ? eos.hvpMs <= 4 * PYTORCH_2CORE.hvpMs : null,
       `${(eos.hvpMs / PYTORCH_2CORE.hvpMs).toFixed(2)}×${o.N !== 5000 ? ' (defined at N = 5000)' : ''}`],
+    ['target_wasm_grad_4x_numpy_met', 'Wasm gradient within 4× of NumPy+OpenBLAS measured here', np ? eos.gradMs <= 4 * np.gradMs : null,
+      np ? `${(eos.gradMs / np.gradMs).toFixed(2)}×` : 'not measured'],
+    ['target_wasm_hvp_4x_numpy_met', 'Wasm HVP within 4× of NumPy+OpenBLAS measured here', np ? eos.hvpMs <= 4 * np.hvpMs : null,
+      np ? `${(eos.hvpMs / np.hvpMs).toFixed(2)}×` : 'not measured'],
   ];
   for (const [key, , met] of targets) report[key] = met;
   return { report, lines, targets, notes };

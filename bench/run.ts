@@ -24,6 +24,7 @@ const { values: argv } = parseArgs({
     'skip-matmul': { type: 'boolean', default: false },
     'skip-tfjs': { type: 'boolean', default: false },
     'skip-wasm': { type: 'boolean', default: false },
+    'skip-numpy': { type: 'boolean', default: false },
     'skip-webgpu': { type: 'boolean', default: false },
     threads: { type: 'string' },
     'variant-timeout': { type: 'string' },
@@ -32,10 +33,11 @@ const { values: argv } = parseArgs({
 });
 if (argv.help) {
   console.log(`usage: npm run bench -- [--quick] [--json FILE] [--reps N] [--driver auto|lavapipe|swiftshader|system]
-                      [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--threads N] [--variant-timeout SECONDS]
+                      [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--skip-numpy] [--threads N] [--variant-timeout SECONDS]
   --quick        N = 1000 examples (matmul M or L = 1000), fewer repetitions: a smoke run of a few minutes
   --skip-wasm    leave out the CPU half (eoslab's Wasm core vs TF.js wasm)
   --skip-webgpu  only the CPU half
+  --skip-numpy   leave out the NumPy + OpenBLAS peer (python3)
   --threads N    Wasm threads (default: every core)`);
   process.exit(0);
 }
@@ -75,7 +77,7 @@ if (!argv['skip-wasm']) {
   log(`[${elapsed()}] CPU: eoslab Wasm core and TF.js wasm`);
   cpu = await benchCpu({
     N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, threads: argv.threads ? Number(argv.threads) : undefined,
-    skipTfjs: argv['skip-tfjs']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
+    skipTfjs: argv['skip-tfjs']!, skipNumpy: argv['skip-numpy']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
   });
   Object.assign(report, cpu.report);
   notes.push(...cpu.notes);

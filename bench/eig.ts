@@ -2,9 +2,10 @@
 // measured every 10 steps (the run loop end to end), and operator
 // applications (HVPs) per λ₁ measurement for Lanczos and for LOBPCG
 // warm-started from the previous measurement. Not a test.
-//   node --import tsx bench/eig.ts [--n 1000] [--steps 30] [--json FILE]
+//   node --import tsx bench/eig.ts [--n 1000] [--steps 30] [--backend webgpu|wasm|auto] [--json FILE]
 import { writeFileSync } from 'node:fs';
-import { createNodeGpu } from '../hosts/node/device.js';
+import { createNodeBackend } from '../hosts/node/backend.js';
+import { parseBackendChoice } from '../hosts/shared/select-backend.js';
 import { runExperiment } from '../core/ts/run/experiment.js';
 import { DEFAULT_RUN, type RunConfig } from '../core/ts/run/config.js';
 import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
@@ -22,9 +23,10 @@ const arg = (name: string, dflt: number) => {
 const jsonIdx = process.argv.indexOf('--json');
 const N = arg('n', 1000), steps = arg('steps', 30), lr = 0.01;
 
-const gpu = await createNodeGpu();
-const { backend } = gpu;
-const report: Record<string, number | string> = { adapter: backend.description, N, arch: 'fc-tanh', steps, eig_freq: 10 };
+const backendIdx = process.argv.indexOf('--backend');
+const { backend, why } = await createNodeBackend({ backend: parseBackendChoice(backendIdx >= 0 ? process.argv[backendIdx + 1] : 'auto') });
+console.error(why);
+const report: Record<string, number | string> = { backend: backend.kind, adapter: backend.description, N, arch: 'fc-tanh', steps, eig_freq: 10 };
 try {
   const { X, Y } = syntheticData(N, 3072, 10, 1);
   const data = { d: 3072, c: 10, train: { X, Y, N }, test: { X, Y, N } };

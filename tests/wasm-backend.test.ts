@@ -4,7 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createNodeWasm } from '../hosts/node/wasm.js';
-import { randArray } from './helpers/gpu.js';
+import type { CoreFlavour } from '../core/ts/backend/wasm/module.js';
+import * as ref from './reference/mlp64.js';
+import { randArray, relErr } from './helpers/gpu.js';
+import { f64, makeProblem, upload } from './helpers/problem.js';
 
 test('buffers survive memory growth; recycled buffers are zeroed', async () => {
   const be = await createNodeWasm({ threads: 2 });
@@ -45,5 +48,34 @@ test('misuse: one-line errors', async () => {
     () => assert.unreachable('threads need the threads build'),
     (e: Error) => assert.match(e.message, /--threads 2 needs the threads build of the Wasm core; the simd build runs one thread/));
 });
+
+// The parameterised suites run the default (threads) build; the unshared SIMD
+// build (pages without cross-origin isolation) and the scalar build (no Wasm
+// SIMD) run the engine's passes too. Tolerance 2e-5 as tests/passes.test.ts.
+for (const flavour of ['simd', 'scalar'] as CoreFlavour[]) {
+  test(`${flavour} build: loss, gradient and HVP of an MLP against float64 (tanh and gelu, MSE and CE)`, async () => {
+    const be = await createNodeWasm({ flavour, threads: 1 });
+    try {
+      for (const [act, loss] of [['tanh', 'mse'], ['gelu', 'ce']] as const) {
+        const p = makeProblem(be, { sizes: [5, 12, 9, 3], act, bias: true, loss, N: 11, seed: 4, physicalBatch: 4 });
+        const th = randArray(p.layout.P, 9, 0.8), v = randArray(p.layout.P, 10);
+        const tb = upload(be, th, 'θ'), vb = upload(be, v, 'v'), g = be.alloc(p.layout.P, 'g'), hv = be.alloc(p.layout.P, 'hv');
+        const args = [p.m64, f64(th), f64(p.X), f64(p.Y), p.N, loss] as const;
+        const { loss: l } = await p.obj.grad(tb, g);
+        const want = ref.lossAcc64(...args).loss;
+        assert.ok(Math.abs(l[0] - want) <= 1e-5 * Math.abs(want), `${act} ${loss}: loss ${l[0]} vs ${want}`);
+        const eg = relErr(await be.read(g), ref.grad64(...args));
+        assert.ok(eg < 2e-5, `${act} ${loss}: grad rel err ${eg}`);
+        await p.obj.hvp(tb, [vb], [hv]);
+        const eh = relErr(await be.read(hv), ref.hvp64(...args, f64(v)));
+        assert.ok(eh < 2e-5, `${act} ${loss}: hvp rel err ${eh}`);
+        for (const b of [tb, vb, g, hv]) be.release(b);
+        p.dispose();
+      }
+    } finally {
+      be.destroy();
+    }
+  });
+}
 
 test.run();

@@ -37,6 +37,7 @@ export async function createNodeBackend(opts: NodeBackendOptions = {}): Promise<
     },
   });
   const gpu = sel.gpu;
+  if (gpu && opts.threads !== undefined) sel.why += ` (--threads ${opts.threads} ignored: it sets the Wasm core's threads)`;
   const device: Record<string, string | number> = { backend: sel.backend.kind, adapter: sel.backend.description, why: sel.why };
   if (gpu) device.driver = gpu.driver.note;
   if (sel.backend.kind === 'wasm') device.threads = (sel.backend as { threads?: number }).threads ?? 1;

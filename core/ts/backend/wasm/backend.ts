@@ -58,7 +58,7 @@ export class WasmBackend implements Backend {
   readonly scalarCapacity = SCALARS;
   readonly threads: number;
   private nextId = 1;
-  private pool = new Map<number, WasmBuf[]>();
+  private freeBufs = new Map<number, WasmBuf[]>();
   private x: Exports;
   private scalars: WasmBuf;
   get scalarsBuf(): Buf { return this.scalars; }
@@ -68,9 +68,9 @@ export class WasmBackend implements Backend {
   private destroyed = false;
   private view: Float32Array;
 
-  private constructor(private core: WasmCore, readonly flavour: CoreFlavour, private pool_: CoreThreads | null, description: string) {
+  private constructor(private core: WasmCore, readonly flavour: CoreFlavour, private threadPool: CoreThreads | null, description: string) {
     this.x = core.exports as unknown as Exports;
-    this.threads = pool_?.count ?? 1;
+    this.threads = threadPool?.count ?? 1;
     this.description = description;
     this.view = new Float32Array(core.memory.buffer);
     this.scratchStride = this.x.mmScratchBytes();
@@ -112,7 +112,7 @@ export class WasmBackend implements Backend {
     this.live();
     if (!Number.isInteger(length) || length <= 0) throw new Error(`alloc '${label}': length must be a positive integer, got ${length}`);
     const bytes = Math.ceil((length * 4) / 64) * 64;
-    const free = this.pool.get(bytes)?.pop();
+    const free = this.freeBufs.get(bytes)?.pop();
     let ptr = free?.ptr;
     if (ptr === undefined) {
       const have = this.core.memory.buffer.byteLength;
@@ -133,9 +133,9 @@ export class WasmBackend implements Backend {
 
   release(buf: Buf): void {
     const b = buf as WasmBuf;
-    const list = this.pool.get(b.bytes) ?? [];
+    const list = this.freeBufs.get(b.bytes) ?? [];
     list.push(b);
-    this.pool.set(b.bytes, list);
+    this.freeBufs.set(b.bytes, list);
   }
 
   write(buf: Buf, data: Float32Array, offset = 0): void {
@@ -177,8 +177,8 @@ export class WasmBackend implements Backend {
       0, op.accumulate ? 1 : 0, ACTIVATION_IDS[op.act ?? 'identity'], op.applyAct ? 1 : 0, this.scratch, this.scratchStride]);
     new Float32Array(p.buffer, p.byteOffset, MM_WORDS)[17] = op.alpha ?? 1;
     const flops = 2 * op.M * op.N * op.L * op.K;
-    const n = this.pool_ && flops >= PARALLEL_MIN_FLOPS ? this.threads : 1;
-    if (n > 1) this.pool_!.mm((tid, nt) => this.x.mm(this.mmParams, tid, nt), this.mmParams, n);
+    const n = this.threadPool && flops >= PARALLEL_MIN_FLOPS ? this.threads : 1;
+    if (n > 1) this.threadPool!.mm((tid, nt) => this.x.mm(this.mmParams, tid, nt), this.mmParams, n);
     else this.x.mm(this.mmParams, 0, 1);
   }
 
@@ -260,6 +260,6 @@ export class WasmBackend implements Backend {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.pool_?.stop();
+    this.threadPool?.stop();
   }
 }

@@ -35,39 +35,39 @@ function word(lane: u32): u32 {
   return lane == 0 ? x0 : lane == 1 ? x1 : lane == 2 ? x2 : x3;
 }
 
-/** out[j] = raw bits of uniform draw index0 + j (counter (i>>2, stream, 0, 0), lane i&3). */
+/**
+ * The draws of one Philox word each, index0 + j for j < n: word (i & 3) of
+ * counter (i >> 2, stream, 0, 0). kind 0 stores the raw bits; 1 and 2 store
+ * scale · uniform [0, 1) or [-1, 1), exact before the one rounding by scale.
+ * @inline with a constant kind, so each export gets a straight loop.
+ */
+@inline function wordDraws(kind: i32, out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
+  let current: u32 = 0xffffffff;
+  for (let j: u32 = 0; j < n; j++) {
+    const i = index0 + j;
+    const b = i >> 2;
+    if (b != current || j == 0) { block(b, stream, 0, 0, k0, k1); current = b; }
+    const w = word(i & 3);
+    const p = out + (<usize>j << 2);
+    if (kind == 0) store<u32>(p, w);
+    else if (kind == 1) store<f32>(p, scale * (<f32>(w >> 8) * (<f32>1.0 / <f32>16777216.0)));
+    else store<f32>(p, scale * (<f32>(<i32>(w >> 8) - 8388608) * (<f32>1.0 / <f32>8388608.0)));
+  }
+}
+
+/** out[j] = raw bits of uniform draw index0 + j. */
 export function philoxBits(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32): void {
-  let current: u32 = 0xffffffff;
-  for (let j: u32 = 0; j < n; j++) {
-    const i = index0 + j;
-    const b = i >> 2;
-    if (b != current || j == 0) { block(b, stream, 0, 0, k0, k1); current = b; }
-    store<u32>(out + (<usize>j << 2), word(i & 3));
-  }
+  wordDraws(0, out, n, index0, stream, k0, k1, 1);
 }
 
-/** out[j] = scale · uniform [-1, 1) draw (exact: ((x >> 8) − 2^23)·2^-23, one rounding by scale). */
-export function philoxSigned(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
-  let current: u32 = 0xffffffff;
-  for (let j: u32 = 0; j < n; j++) {
-    const i = index0 + j;
-    const b = i >> 2;
-    if (b != current || j == 0) { block(b, stream, 0, 0, k0, k1); current = b; }
-    const u = <f32>(<i32>(word(i & 3) >> 8) - 8388608) * (<f32>1.0 / <f32>8388608.0);
-    store<f32>(out + (<usize>j << 2), scale * u);
-  }
-}
-
-/** out[j] = scale · uniform [0, 1) draw (exact: (x >> 8)·2^-24, one rounding by scale). */
+/** out[j] = scale · uniform [0, 1) draw: (x >> 8)·2^-24. */
 export function philoxUniform(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
-  let current: u32 = 0xffffffff;
-  for (let j: u32 = 0; j < n; j++) {
-    const i = index0 + j;
-    const b = i >> 2;
-    if (b != current || j == 0) { block(b, stream, 0, 0, k0, k1); current = b; }
-    const u = <f32>(word(i & 3) >> 8) * (<f32>1.0 / <f32>16777216.0);
-    store<f32>(out + (<usize>j << 2), scale * u);
-  }
+  wordDraws(1, out, n, index0, stream, k0, k1, scale);
+}
+
+/** out[j] = scale · uniform [-1, 1) draw: ((x >> 8) − 2^23)·2^-23. */
+export function philoxSigned(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
+  wordDraws(2, out, n, index0, stream, k0, k1, scale);
 }
 
 // Box-Muller's log and cos from +, ×, ÷ only, transcribed from rng.wgsl (the

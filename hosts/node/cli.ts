@@ -85,6 +85,8 @@ function lossOption(loss: string): 'mse' | 'ce' {
 }
 
 export function buildCli(log: (s: string) => void = console.log): Command {
+  const start = (cfg: RunConfig, o: Record<string, unknown>) =>
+    startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
   // exitOverride before the subcommands exist, so they inherit it: parse errors throw instead of exiting.
   const program = new Command('eoslab').exitOverride()
     .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU or WebAssembly');
@@ -115,7 +117,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
         ...DEFAULT_RUN, ...common(o), kind: 'train', dataset, arch, loss, lr, maxSteps, opt,
         batchSize: o.batchSize as number, lambdaA: !!o.lambdaA, lrDrops: (o.lrDrop as RunConfig['lrDrops']) ?? [],
       };
-      await startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+      await start(cfg, o);
     });
 
   measurementOptions(program.command('flow')
@@ -132,7 +134,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
         ...DEFAULT_RUN, ...common(o), kind: 'flow', dataset, arch, loss, lr: 0, maxSteps: maxTime, tick,
         alpha: o.alpha as number, maxStepSize: o.maxStepSize as number, opt: { name: 'gd' }, batchSize: 0, lambdaA: false, lrDrops: [],
       };
-      await startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+      await start(cfg, o);
     });
 
   backendOptions(program.command('resume'), null)

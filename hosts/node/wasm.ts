@@ -39,9 +39,11 @@ export function defaultThreads(): number {
 }
 
 /** The best build this Node can run: SIMD with threads, else SIMD, else scalar. */
+let bestFlavour: CoreFlavour | null = null;
 export function nodeCoreFlavour(): CoreFlavour {
-  if (!WebAssembly.validate(readFileSync(join(ROOT, FILES.simd)))) return 'scalar';
-  return typeof SharedArrayBuffer === 'function' ? 'threads' : 'simd';
+  bestFlavour ??= !WebAssembly.validate(readFileSync(join(ROOT, FILES.simd))) ? 'scalar'
+    : typeof SharedArrayBuffer === 'function' ? 'threads' : 'simd';
+  return bestFlavour;
 }
 
 export async function createNodeWasm(opts: { threads?: number; flavour?: CoreFlavour } = {}): Promise<WasmBackend> {

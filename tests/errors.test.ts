@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { parseActivation } from '../core/ts/nn/activations.js';
+import { parseActivation } from '../core/ts/backend/activations.js';
 import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
 import { MlpObjective } from '../core/ts/objective/mlp-objective.js';
 import type { Backend, Buf } from '../core/ts/backend/types.js';

@@ -11,7 +11,7 @@
 // loose enough for any conforming driver, 100× tighter than a missing term
 // (a dropped σ″ or Vᵀδ term changes the HVP by > 1e-2 on these problems).
 import * as assert from 'uvu/assert';
-import { ACTIVATIONS } from '../core/ts/nn/activations.js';
+import { ACTIVATIONS } from '../core/ts/backend/activations.js';
 import * as ref from './reference/mlp64.js';
 import { forEachBackend } from './helpers/backends.js';
 import { relErr, randArray } from './helpers/gpu.js';

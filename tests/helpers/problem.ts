@@ -1,7 +1,7 @@
 // Small random MLP problems, uploaded to a backend and mirrored in float64
 // for the reference.
 import type { Backend, Buf, LossName } from '../../core/ts/backend/types.js';
-import type { ActName } from '../../core/ts/nn/activations.js';
+import type { ActName } from '../../core/ts/backend/activations.js';
 import { mlpLayout, type MlpLayout } from '../../core/ts/nn/mlp.js';
 import { MlpObjective, uploadData } from '../../core/ts/objective/mlp-objective.js';
 import { hiddenPreacts64, type Mlp64 } from '../reference/mlp64.js';

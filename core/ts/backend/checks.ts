@@ -1,6 +1,8 @@
 // Argument checks shared by every backend: a bad view or a missing operand is
 // a one-line error at enqueue time, not a device fault later.
-import type { ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, ReduceOp, ToyOp, VectorOp, View } from './types.js';
+import type {
+  ActOp, ColsumOp, ConvOp, ConvShape, LossOp, MatmulOp, OptimOp, PoolOp, PoolShape, RandomOp, ReduceOp, ToyOp, VectorOp, View,
+} from './types.js';
 
 export function checkView(what: string, v: View, perModel: number, K: number): void {
   const need = v.off + (K - 1) * v.bs + perModel;
@@ -71,4 +73,63 @@ export function checkToy(op: ToyOp, scalars: number): number {
   if (op.mode === 'hvp' && !op.v) throw new Error('toy hvp needs a direction v');
   if (op.slot + 2 * op.K > scalars) throw new Error(`toy: scalar slots exceed ${scalars}`);
   return P;
+}
+
+/** Conv2d geometry with PyTorch's output size; `pad` is a number or 'same' (stride 1, odd kernels). */
+export function convShape(g: { Cin: number; H: number; W: number; Cout: number; kh: number; kw?: number; stride?: number; pad?: number | 'same' }): ConvShape {
+  const kw = g.kw ?? g.kh, stride = g.stride ?? 1;
+  let padH: number, padW: number;
+  if (g.pad === 'same') {
+    if (stride !== 1 || g.kh % 2 === 0 || kw % 2 === 0) throw new Error(`conv padding 'same' needs stride 1 and odd kernels, got ${g.kh}×${kw} stride ${stride}`);
+    padH = (g.kh - 1) / 2; padW = (kw - 1) / 2;
+  } else {
+    padH = padW = g.pad ?? 0;
+  }
+  for (const [k, v] of Object.entries({ Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, kh: g.kh, kw, stride })) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`conv ${k} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isInteger(padH) || padH < 0) throw new Error(`conv padding must be a non-negative integer or 'same', got ${g.pad}`);
+  const Ho = Math.floor((g.H + 2 * padH - g.kh) / stride) + 1, Wo = Math.floor((g.W + 2 * padW - kw) / stride) + 1;
+  if (Ho <= 0 || Wo <= 0) throw new Error(`conv ${g.kh}×${kw} (stride ${stride}, padding ${padH}) does not fit a ${g.H}×${g.W} input`);
+  return { Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, kh: g.kh, kw, stride, padH, padW, Ho, Wo };
+}
+
+/** Pooling geometry with PyTorch's output size (ceil_mode off). */
+export function poolShape(g: { C: number; H: number; W: number; kh: number; kw?: number; stride?: number; pad?: number }): PoolShape {
+  const kw = g.kw ?? g.kh, stride = g.stride ?? g.kh, pad = g.pad ?? 0;
+  for (const [k, v] of Object.entries({ C: g.C, H: g.H, W: g.W, kh: g.kh, kw, stride })) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`pool ${k} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isInteger(pad) || pad < 0 || 2 * pad > Math.min(g.kh, kw)) throw new Error(`pool padding must be an integer in [0, kernel/2], got ${pad}`);
+  const Ho = Math.floor((g.H + 2 * pad - g.kh) / stride) + 1, Wo = Math.floor((g.W + 2 * pad - kw) / stride) + 1;
+  if (Ho <= 0 || Wo <= 0) throw new Error(`pool ${g.kh}×${kw} (stride ${stride}) does not fit a ${g.H}×${g.W} input`);
+  return { C: g.C, H: g.H, W: g.W, kh: g.kh, kw, stride, pad, Ho, Wo };
+}
+
+export function checkConv(op: ConvOp): void {
+  const s = op.shape;
+  const nx = op.B * s.Cin * s.H * s.W, nw = s.Cout * s.Cin * s.kh * s.kw, ny = op.B * s.Cout * s.Ho * s.Wo;
+  checkView(`conv ${op.mode} x`, op.x, nx, op.K);
+  checkView(`conv ${op.mode} w`, op.w, nw, op.K);
+  checkView(`conv ${op.mode} y`, op.y, ny, op.K);
+  if (op.bias) checkView(`conv ${op.mode} bias`, op.bias, s.Cout, op.K);
+  if (op.bias && op.mode === 'dinput') throw new Error('conv dinput takes no bias');
+}
+
+export function checkPool(op: PoolOp): void {
+  const s = op.shape;
+  const nin = op.B * s.C * s.H * s.W, nout = op.B * s.C * s.Ho * s.Wo;
+  checkView(`${op.kind}pool ${op.mode} x`, op.x, nin, op.K);
+  if (op.mode !== 'forward' && !op.src) throw new Error(`${op.kind}pool ${op.mode} needs src`);
+  if (op.src) checkView(`${op.kind}pool ${op.mode} src`, op.src, op.mode === 'backward' ? nout : nin, op.K);
+  checkView(`${op.kind}pool ${op.mode} dst`, op.dst, op.mode === 'backward' ? nin : nout, op.K);
+}
+
+export function checkAct(op: ActOp): void {
+  checkView(`activation ${op.mode} x`, op.x, op.perModel, op.K);
+  checkView(`activation ${op.mode} out`, op.out, op.perModel, op.K);
+  if (op.mode === 'dmul') {
+    if (!op.a) throw new Error('activation dmul needs the pre-activation a');
+    checkView('activation dmul a', op.a, op.perModel, op.K);
+  }
 }

@@ -2,7 +2,7 @@
 // webgpu/ (WGSL kernels) and, later, wasm/. Every op is enqueued, not run:
 // a backend batches ops into one submission and only reading back (read,
 // readScalars, flush) waits for the device.
-import type { ActName } from '../nn/activations.js';
+import type { ActName } from './activations.js';
 
 /** A device buffer of `length` f32 elements. */
 export interface Buf {
@@ -156,6 +156,88 @@ export interface ToyOp {
   slot: number;
 }
 
+/**
+ * Conv2d geometry of one example (PyTorch's cross-correlation, zero padding):
+ * input [Cin, H, W], weights [Cout, Cin, kh, kw], output [Cout, Ho, Wo] with
+ * Ho = ⌊(H + 2·padH − kh)/stride⌋ + 1, Wo likewise. Build it with convShape().
+ */
+export interface ConvShape {
+  Cin: number; H: number; W: number;
+  Cout: number; kh: number; kw: number;
+  stride: number; padH: number; padW: number;
+  Ho: number; Wo: number;
+}
+
+/**
+ * Conv2d over B examples for K models, NCHW, every operand contiguous per model
+ * (x [K][B, Cin, H, W], w [K][Cout, Cin, kh, kw], y [K][B, Cout, Ho, Wo]).
+ * Conv is bilinear in (x, w), so these three products give every pass:
+ *   'forward':  y (+)= conv(x, w) (+ bias[co])          reads x, w; writes y
+ *   'dinput':   x (+)= convᵀ(y, w), gather form          reads y, w; writes x
+ *               (each input element sums its own terms: no atomics, deterministic)
+ *   'dweight':  w (+)= Σ_b y_b ⋆ x_b;                    reads y, x; writes w
+ *               bias (+)= Σ_{b,oh,ow} y when bias is given
+ * `accumulate` adds into the written operand (and bias) instead of overwriting.
+ */
+export interface ConvOp {
+  mode: 'forward' | 'dinput' | 'dweight';
+  shape: ConvShape;
+  B: number;
+  K: number;
+  x: View;
+  w: View;
+  y: View;
+  bias?: View;
+  accumulate?: boolean;
+}
+
+/**
+ * 2-d pooling geometry of one example: [C, H, W] → [C, Ho, Wo], window kh×kw,
+ * one stride, zero (avg, count_include_pad) or −∞ (max) padding `pad` on
+ * every side, Ho = ⌊(H + 2·pad − kh)/stride⌋ + 1. Build it with poolShape().
+ */
+export interface PoolShape {
+  C: number; H: number; W: number;
+  kh: number; kw: number; stride: number; pad: number;
+  Ho: number; Wo: number;
+}
+
+/**
+ * Max or average pooling over B examples for K models (NCHW). Pooling is
+ * linear in its input once max's routing is fixed by the forward input x
+ * (the first maximum in row-major window order wins, as PyTorch):
+ *   'forward':  dst[B, C, Ho, Wo] = pool(x)                 (src unused)
+ *   'tangent':  dst[B, C, Ho, Wo] = J(x) src[B, C, H, W]     (jvp)
+ *   'backward': dst[B, C, H, W]   = J(x)ᵀ src[B, C, Ho, Wo]  (vjp, gather form)
+ * Average pooling ignores x. `accumulate` adds into dst.
+ */
+export interface PoolOp {
+  kind: 'max' | 'avg';
+  mode: 'forward' | 'tangent' | 'backward';
+  shape: PoolShape;
+  B: number;
+  K: number;
+  x: View;
+  src?: View;
+  dst: View;
+  accumulate?: boolean;
+}
+
+/**
+ * A standalone activation over K blocks of `perModel` elements:
+ *   'apply': out = σ(x)            'dmul': out = σ′(a) ⊙ x
+ * (jvp and vjp of σ are both 'dmul'; the R-backward is rdelta.)
+ */
+export interface ActOp {
+  act: ActName;
+  mode: 'apply' | 'dmul';
+  perModel: number;
+  K: number;
+  x: View;
+  a?: View;
+  out: View;
+}
+
 export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal';
 
 /** out[off + j] = scale · draw(seed, stream, index0 + j), j < n (core/ts/rng/philox.ts). */
@@ -197,6 +279,9 @@ export interface Backend {
   random(op: RandomOp): void;
   optim(op: OptimOp): void;
   toy(op: ToyOp): void;
+  conv(op: ConvOp): void;
+  pool(op: PoolOp): void;
+  activation(op: ActOp): void;
 
   /** Zero scalar slots [slot, slot + n). */
   clearScalars(slot: number, n: number): void;
@@ -206,5 +291,7 @@ export interface Backend {
   flush(): Promise<void>;
   /** Choose kernel variants for the matmul shapes about to be used. */
   tune?(ops: MatmulOp[]): Promise<void>;
+  /** Choose kernel variants for the convolutions about to be used. */
+  tuneConv?(ops: ConvOp[]): Promise<void>;
   destroy(): void;
 }

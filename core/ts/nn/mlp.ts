@@ -2,7 +2,7 @@
 // θ is one flat vector: for each dense layer in order, W [out, in] row-major
 // (PyTorch nn.Linear layout), then b [out] when bias is on. The last layer
 // has no activation.
-import { parseActivation, type ActName } from './activations.js';
+import { parseActivation, type ActName } from '../backend/activations.js';
 
 export interface MlpSpec {
   /** [input, hidden…, output] */

@@ -8,7 +8,7 @@ import type {
   Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
 import { checkColsum, checkLoss, checkMatmul, checkOptim, checkRandom, checkReduce, checkToy, checkVector, checkView } from '../checks.js';
-import { ACTIVATION_IDS } from '../../nn/activations.js';
+import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
 import { createCoreMemory, instantiateModule, type CoreFlavour, type WasmCore } from './module.js';
 import { CoreThreads, type SpawnCoreWorker } from './threads.js';

@@ -5,7 +5,7 @@
 import type {
   Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp,
 } from '../types.js';
-import { ACTIVATION_IDS } from '../../nn/activations.js';
+import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
 import { checkColsum, checkLoss, checkMatmul, checkOptim, checkRandom, checkReduce, checkToy, checkVector } from '../checks.js';
 import { DeviceErrors } from './device-errors.js';

@@ -1,6 +1,7 @@
 // Dataset ids → datasets. Synthetic sets are generated (loadDataset, sync);
-// the image sets (Fashion-MNIST, MNIST, CIFAR-10, SVHN) read files through an
-// injected FileSource (loadDatasetFrom), so this module never touches fs.
+// the image sets (Fashion-MNIST, MNIST, CIFAR-10, SVHN) and `npz:PATH` read
+// files through an injected FileSource (loadDatasetFrom), so this module never
+// touches fs.
 import { chebyshev, gaussianMixture, linearTeacher, type Dataset } from './synthetic.js';
 import { hasFile, type FileSource } from './sources.js';
 import { prepareImages, type RawImageSet } from './preprocess.js';
@@ -8,9 +9,29 @@ import { decodeImageCache } from './image-cache.js';
 import { parseIdx } from './formats/idx.js';
 import { cifar10FromBinary, cifar10FromPickle, type Cifar10 } from './formats/cifar10.js';
 import { svhnFromMat } from './formats/matv5.js';
+import { npzDataset, sha256Hex } from './formats/npz.js';
+
+/** A dataset read from one file the user named (npz:PATH), as metadata.json records it. */
+export interface DatasetFile {
+  /** As the FileSource names it (the absolute path on Node). */
+  path: string;
+  bytes: number;
+  /** SHA-256 of the file, lower-case hex. */
+  sha256: string;
+}
+
+// What file-backed loaders add to every Dataset (optional: synthetic sets leave them out).
+declare module './synthetic.js' {
+  interface Dataset {
+    /** Per-example input shape: [C, H, W] for images, [d] for feature vectors; [d] when absent. */
+    shape?: number[];
+    /** The file an npz: dataset was read from. */
+    file?: DatasetFile;
+  }
+}
 
 export const SYNTHETIC_IDS = ['chebyshev-{3,4,5}-20', 'linear-50-50 (linear-<n>-<d>)', 'gmm-<n>-<d>-<c>'];
-export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k', '(any subset)-balanced'];
+export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k', '(any subset)-balanced', 'npz:PATH'];
 export const DATASET_IDS = [...SYNTHETIC_IDS, ...FILE_IDS];
 
 export type ImageFamily = 'fmnist' | 'mnist' | 'cifar10' | 'svhn';
@@ -149,24 +170,54 @@ export function loadDataset(id: string, opts: { seed?: number } = {}): Dataset {
     if (n < 1 || d < 1) throw new Error(`dataset '${id}': linear-<n>-<d> needs n ≥ 1 and d ≥ 1`);
     return linearTeacher(n, d, opts.seed ?? 0);
   }
-  if (parseImageId(id)) throw new Error(`dataset '${id}' is read from files: load it with loadDatasetFrom(id, { files })`);
+  if (parseImageId(id) || parseNpzId(id) !== null) throw new Error(`dataset '${id}' is read from files: load it with loadDatasetFrom(id, { files })`);
   throw unknown(id);
 }
 
+/** `npz:PATH` → PATH (as the FileSource names files); null when not an npz: id. */
+export function parseNpzId(id: string): string | null {
+  if (!id.startsWith('npz:')) return null;
+  const path = id.slice(4);
+  if (path.trim() === '') throw new Error(`dataset '${id}': npz: needs the path of a NumPy .npz, e.g. npz:data/mnist.npz`);
+  return path;
+}
+
+export interface LoadOptions {
+  seed?: number;
+  files?: FileSource;
+  /** npz: only — standardise each input feature with the training split's mean and std (default: values as given). */
+  standardize?: boolean;
+}
+
+/** `npz:PATH`: the .npz at PATH in `files`, with its size and SHA-256. */
+async function loadNpz(id: string, path: string, o: LoadOptions): Promise<Dataset> {
+  if (!o.files) throw new Error(`dataset '${id}' is read from a file, and no file source was given`);
+  const bytes = o.files.read(path);
+  if (bytes === null) throw new Error(`dataset '${id}': no file ${o.files.where(path)}: give the path of a NumPy .npz (written by np.savez(path, x_train=…, y_train=…))`);
+  const where = o.files.where(path);
+  const ds = npzDataset(id, bytes, where, { standardize: o.standardize });
+  return { ...ds, file: { path: where, bytes: bytes.length, sha256: await sha256Hex(bytes) } };
+}
+
 /**
- * Any id: synthetic ones as loadDataset; image ones from `files`. Pixels are
- * scaled to [0, 1] and standardised per feature with the FULL training set's
- * mean and std; `-Nk` keeps the first N thousand training examples (in the
- * source's order); the test split is always whole.
+ * Any id: synthetic ones as loadDataset; image ones and npz:PATH from `files`.
+ * Pixels are scaled to [0, 1] and standardised per feature with the FULL
+ * training set's mean and std; `-Nk` keeps the first N thousand training
+ * examples (in the source's order); the test split is always whole. npz data
+ * is used as given unless `standardize` (formats/npz.ts).
  */
-export async function loadDatasetFrom(id: string, opts: { seed?: number; files?: FileSource } = {}): Promise<Dataset> {
+export async function loadDatasetFrom(id: string, opts: LoadOptions = {}): Promise<Dataset> {
+  const npz = parseNpzId(id);
+  if (npz !== null) return loadNpz(id, npz, opts);
+  if (opts.standardize) throw new Error(`dataset '${id}': --standardize applies to npz: datasets (image sets are always standardised, synthetic ones are generated as they are)`);
   const spec = parseImageId(id);
   if (!spec) return loadDataset(id, opts);
   if (!opts.files) throw new Error(`dataset '${id}' is read from files, and none were given`);
   const found = findLayout(spec.family, opts.files);
   if (!found) throw new Error(FAMILIES[spec.family].missing(opts.files));
   const raw = found.layout.load(opts.files, found.paths);
-  return prepareImages(id, raw, spec.n === null ? {} : { subset: { n: spec.n, balanced: spec.balanced } });
+  const ds = prepareImages(id, raw, spec.n === null ? {} : { subset: { n: spec.n, balanced: spec.balanced } });
+  return { ...ds, shape: [...raw.shape] };
 }
 
 export interface DatasetListing {
@@ -183,6 +234,7 @@ export function describeDatasets(files: FileSource): DatasetListing[] {
     { id: 'chebyshev-{3,4,5}-20', source: 'generated', present: true, how: '' },
     { id: 'linear-50-50, linear-<n>-<d>', source: 'generated (seeded linear teacher)', present: true, how: '' },
     { id: 'gmm-<n>-<d>-<c>', source: 'generated (seeded)', present: true, how: '' },
+    { id: 'npz:PATH', source: 'a NumPy .npz you have: x_train, y_train[, x_test, y_test] (np.savez or np.savez_compressed); values as given, --standardize to standardise', present: true, how: '' },
   ];
   const subsets: Record<ImageFamily, string> = { fmnist: 'fmnist, fmnist-<N>k', mnist: 'mnist, mnist-<N>k', cifar10: 'cifar10, cifar10-{1,2,5,10,20}k', svhn: 'svhn, svhn-<N>k' };
   for (const fam of Object.keys(FAMILIES) as ImageFamily[]) {

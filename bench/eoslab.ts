@@ -5,8 +5,9 @@
 import type { Backend } from '../core/ts/backend/types.js';
 import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
 import { initParams } from '../core/ts/nn/init.js';
-import { mlpLayout, parseArch, type MlpLayout } from '../core/ts/nn/mlp.js';
-import { MlpObjective, uploadData } from '../core/ts/objective/mlp-objective.js';
+import { ModelObjective } from '../core/ts/objective/model-objective.js';
+import { uploadData } from '../core/ts/objective/data.js';
+import { mlpLayout, type MlpLayout } from './mlp-layout.js';
 import { MiB, median, signedArray, syntheticData, timeReps, type GradHvpTimes } from './common.js';
 
 export const ARCH = 'fc-tanh';
@@ -14,12 +15,13 @@ export const D_IN = 3072;
 export const CLASSES = 10;
 
 export function benchLayout(): MlpLayout {
-  return mlpLayout(parseArch(ARCH, D_IN, CLASSES));
+  // fc-tanh: Flatten → [Linear(3072, 200) → Tanh] × 2 → Linear(200, 10).
+  return mlpLayout({ sizes: [D_IN, 200, 200, CLASSES], act: 'tanh', bias: true });
 }
 
 /** θ (PyTorch default init, seed 1) and a direction v with entries in ±1/√fan-in-ish scale. */
 export function benchParams(layout: MlpLayout): { theta: Float32Array; v: Float32Array } {
-  return { theta: initParams(layout, { seed: 1 }), v: signedArray(layout.P, 4242, 0.02) };
+  return { theta: initParams(layout.model, { seed: 1 }), v: signedArray(layout.P, 4242, 0.02) };
 }
 
 export interface EoslabSmall {
@@ -35,7 +37,7 @@ export interface EoslabSmall {
 export async function eoslabSmall(backend: Backend, layout: MlpLayout, X: Float32Array, Y: Float32Array, N: number,
                                   theta: Float32Array, v: Float32Array): Promise<EoslabSmall> {
   const data = uploadData(backend, X, Y, N, D_IN, CLASSES);
-  const obj = new MlpObjective(backend, layout, data, { loss: 'mse', physicalBatch: Math.ceil(N / 2) });
+  const obj = new ModelObjective(backend, layout.model, data, { loss: 'mse', physicalBatch: Math.ceil(N / 2) });
   const th = backend.alloc(layout.P, 'θ small'), vb = backend.alloc(layout.P, 'v small');
   const g = backend.alloc(layout.P, 'grad small'), hv = backend.alloc(layout.P, 'Hv small');
   backend.write(th, theta);
@@ -63,7 +65,7 @@ export async function benchEoslab(backend: Backend, opts: {
   const layout = benchLayout();
   const { X, Y } = syntheticData(opts.N, D_IN, CLASSES, 2024);
   const data = uploadData(backend, X, Y, opts.N, D_IN, CLASSES);
-  const obj = new MlpObjective(backend, layout, data, { loss: 'mse', physicalBatch: opts.physicalBatch });
+  const obj = new ModelObjective(backend, layout.model, data, { loss: 'mse', physicalBatch: opts.physicalBatch });
   const { theta, v } = benchParams(layout);
   const th = backend.alloc(layout.P, 'θ'), vb = backend.alloc(layout.P, 'v');
   const g = backend.alloc(layout.P, 'gradient'), hv = backend.alloc(layout.P, 'Hv');

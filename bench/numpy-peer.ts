@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { MlpLayout } from '../core/ts/nn/mlp.js';
+import type { MlpLayout } from './mlp-layout.js';
 import { grad64, hvp64 } from '../tests/reference/mlp64.js';
 import { fmt, relErr, syntheticData } from './common.js';
 import { benchLayout, benchParams, CLASSES, D_IN } from './eoslab.js';

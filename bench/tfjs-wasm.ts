@@ -22,7 +22,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { MlpLayout } from '../core/ts/nn/mlp.js';
+import type { MlpLayout } from './mlp-layout.js';
 import { grad64, hvp64 } from '../tests/reference/mlp64.js';
 import { fmt, median, relErr, signedArray, syntheticData, timeReps } from './common.js';
 import { benchTfGradHvp, importTfjs, quietly, ROOT, tfSmall, type TF, type TfBench } from './tfjs.js';

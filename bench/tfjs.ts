@@ -23,7 +23,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { MlpLayout } from '../core/ts/nn/mlp.js';
+import type { MlpLayout } from './mlp-layout.js';
 import { median, timeReps, type GradHvpTimes } from './common.js';
 
 export type TF = typeof import('@tensorflow/tfjs-core');

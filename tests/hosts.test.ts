@@ -37,7 +37,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normals } from '../core/ts/rng/philox.js';
 import { initParams } from '../core/ts/nn/init.js';
-import { mlpLayout } from '../core/ts/nn/mlp.js';
+import { mlpModel } from '../core/ts/nn/mlp.js';
 import { CROSS_HOST_SPEC, crossHostData, crossHostProblem, type CrossHostResult } from '../core/ts/smoke/cross-host.js';
 import type { SmokeOutcome } from '../hosts/browser/smoke.js';
 import { createServer, type Server } from 'node:http';
@@ -233,7 +233,7 @@ function record(what: string, e: number): number {
 
 test('θ is bit-identical on every host (host-side init)', () => {
   const r = all();
-  const expected = Array.from(initParams(mlpLayout(CROSS_HOST_SPEC), { seed: 1234 }));
+  const expected = Array.from(initParams(mlpModel(CROSS_HOST_SPEC), { seed: 1234 }));
   for (const h of HOSTS) {
     assert.is(r[h].theta.length, expected.length, `${h}: θ length`);
     const bad = r[h].theta.findIndex((x, i) => !Object.is(x, expected[i]));
@@ -278,7 +278,7 @@ test(`every host matches the float64 reference to ${REF_TOL}`, () => {
   const { X, Y, N } = crossHostData();
   const m64: ref.Mlp64 = { sizes: CROSS_HOST_SPEC.sizes, act: 'tanh', bias: true };
   const theta = Float64Array.from(r['node/webgpu'].theta);
-  const v = Float64Array.from(initParams(mlpLayout(CROSS_HOST_SPEC), { seed: 99 }));
+  const v = Float64Array.from(initParams(mlpModel(CROSS_HOST_SPEC), { seed: 99 }));
   const args = [m64, theta, Float64Array.from(X), Float64Array.from(Y), N, 'ce'] as const;
   const loss = ref.lossAcc64(...args).loss, grad = ref.grad64(...args), hvp = ref.hvp64(...args, v);
   for (const h of HOSTS) {

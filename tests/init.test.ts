@@ -3,12 +3,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { initParams } from '../core/ts/nn/init.js';
-import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
+import { modelFromArch } from '../core/ts/nn/arch.js';
+import { Dense } from '../core/ts/nn/layers/dense.js';
 
-const layout = mlpLayout(parseArch('mlp:300x200:tanh', 100, 50));
+const model = modelFromArch('mlp:300x200:tanh', [100], 50);
+/** The dense layers with their θ offsets, as the checks below read them. */
+const layout = {
+  layers: model.layers.filter((l): l is Dense => l instanceof Dense)
+    .map((l, index) => ({ index, inDim: l.inDim, outDim: l.outDim, wOff: l.w.off, bOff: l.bias!.off })),
+};
 
 test('pytorch default: bounds and uniform moments per layer', () => {
-  const th = initParams(layout, { seed: 4 });
+  const th = initParams(model, { seed: 4 });
   for (const l of layout.layers) {
     const bound = 1 / Math.sqrt(l.inDim);
     const w = th.subarray(l.wOff, l.wOff + l.inDim * l.outDim);
@@ -24,7 +30,7 @@ test('pytorch default: bounds and uniform moments per layer', () => {
 });
 
 test('normal scheme: σ_w²/fan_in, separate readout σ, zero bias by default, scale multiplier', () => {
-  const th = initParams(layout, { seed: 5, scheme: { kind: 'normal', sigmaW: 2, sigmaOut: 0.5 }, scale: 3 });
+  const th = initParams(model, { seed: 5, scheme: { kind: 'normal', sigmaW: 2, sigmaOut: 0.5 }, scale: 3 });
   layout.layers.forEach((l, i) => {
     const sigma = (i === layout.layers.length - 1 ? 0.5 : 2) * 3 / Math.sqrt(l.inDim);
     const w = th.subarray(l.wOff, l.wOff + l.inDim * l.outDim);
@@ -36,10 +42,10 @@ test('normal scheme: σ_w²/fan_in, separate readout σ, zero bias by default, s
 });
 
 test('same seed → identical bits; another seed or model index → different θ', () => {
-  const a = initParams(layout, { seed: 9 }), b = initParams(layout, { seed: 9 });
+  const a = initParams(model, { seed: 9 }), b = initParams(model, { seed: 9 });
   assert.equal(new Uint8Array(a.buffer), new Uint8Array(b.buffer));
-  assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(layout, { seed: 10 }).subarray(0, 10)));
-  assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(layout, { seed: 9, model: 1 }).subarray(0, 10)));
+  assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(model, { seed: 10 }).subarray(0, 10)));
+  assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(model, { seed: 9, model: 1 }).subarray(0, 10)));
 });
 
 test.run();

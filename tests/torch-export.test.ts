@@ -5,10 +5,12 @@ import * as assert from 'uvu/assert';
 import { decodeSafetensors, encodeSafetensors } from '../core/ts/io/safetensors.js';
 import { stateDictFromTheta, thetaFromStateDict } from '../core/ts/io/torch-state-dict.js';
 import { initParams } from '../core/ts/nn/init.js';
-import { mlpLayout, parseArch } from '../core/ts/nn/mlp.js';
+import { modelFromArch } from '../core/ts/nn/arch.js';
+
+const arch = (id: string, d: number, c: number) => modelFromArch(id, [d], c);
 
 test('fc-tanh state dict: keys, shapes, dtype, header, exact round trip', () => {
-  const layout = mlpLayout(parseArch('fc-tanh', 3072, 10));
+  const layout = arch('fc-tanh', 3072, 10);
   const theta = initParams(layout, { seed: 0 });
   const bytes = encodeSafetensors(stateDictFromTheta(layout, theta), { format: 'pt' });
   const hlen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
@@ -26,12 +28,12 @@ test('fc-tanh state dict: keys, shapes, dtype, header, exact round trip', () => 
 });
 
 test('nobias model exports weights only; wrong architecture is a clear error', () => {
-  const layout = mlpLayout(parseArch('mlp:8x8:relu:nobias', 5, 3));
+  const layout = arch('mlp:8x8:relu:nobias', 5, 3);
   const sd = stateDictFromTheta(layout, initParams(layout, { seed: 1 }));
   assert.equal(sd.map((t) => t.name), ['1.weight', '3.weight', '5.weight']);
-  const other = mlpLayout(parseArch('mlp:8x7:relu:nobias', 5, 3));
+  const other = arch('mlp:8x7:relu:nobias', 5, 3);
   assert.throws(() => thetaFromStateDict(other, sd), /shape \[7,8\]|expects \[7,8\]/);
-  const withBias = mlpLayout(parseArch('mlp:8x8:relu', 5, 3));
+  const withBias = arch('mlp:8x8:relu', 5, 3);
   assert.throws(() => thetaFromStateDict(withBias, sd), /lacks '1.bias'/);
 });
 

@@ -2,8 +2,8 @@
 // before touching the disk, run the engine, write the run directory.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mlpLayout, parseArch, type MlpLayout } from '../../core/ts/nn/mlp.js';
-import { dataFreeParams } from '../../core/ts/run/problem.js';
+import type { Model } from '../../core/ts/nn/model.js';
+import { dataFreeParams, runModel } from '../../core/ts/run/problem.js';
 import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
@@ -20,22 +20,22 @@ export function defaultRunDir(cfg: RunConfig): string {
   return resolve(process.env.EOSLAB_RESULTS || 'runs', runDirName(cfg));
 }
 
-/** The model's layout (checkpoint keys), or null for a toy objective (θ saved as one tensor). */
-function layoutFor(cfg: RunConfig, data: RunData | null): MlpLayout | null {
-  return data ? mlpLayout(parseArch(cfg.arch, data.d, data.c)) : null;
+/** The model (checkpoint keys), or null for a toy objective or quadratic (θ saved as one tensor). */
+export function modelFor(cfg: RunConfig, data: RunData | null): Model | null {
+  return data ? runModel(cfg, data) : null;
 }
 
 /** Where the last loaded dataset came from (files, npm cache, generated), for metadata.json. */
 let lastSource = '';
 
-async function loadData(cfg: RunConfig): Promise<RunData | null> {
+export async function loadData(cfg: RunConfig): Promise<RunData | null> {
   if (dataFreeParams(cfg.dataset) !== null) {
     lastSource = `objective ${cfg.dataset} (no data)`;
     return null;
   }
   const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed });
   lastSource = ds.source;
-  return { d: ds.d, c: ds.c, train: ds.train, test: ds.test };
+  return { shape: ds.shape, d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
 
 /** `--backend` and `--threads`. */
@@ -57,7 +57,7 @@ export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string>
   validateRun(cfg);
   const data = await loadData(cfg);
   // Unknown architecture or too many eigenvalues: fail before writing anything.
-  const P = dataFreeParams(cfg.dataset) ?? layoutFor(cfg, data)!.P;
+  const P = dataFreeParams(cfg.dataset) ?? modelFor(cfg, data)!.P;
   if (cfg.eigFreq > 0 && cfg.neigs > P) throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${P} parameters`);
   if (cfg.init && cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
   const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg));
@@ -87,10 +87,10 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFl
   const meta = dir.readMeta();
   const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
   const data = await loadData(cfg);
-  const layout = layoutFor(cfg, data);
+  const model = modelFor(cfg, data);
   const steps = dir.checkpointSteps();
   if (steps.length === 0) throw new Error(`${dir.dir} has no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);
-  const ckpt = dir.readCheckpoint(layout, steps[steps.length - 1]);
+  const ckpt = dir.readCheckpoint(model, steps[steps.length - 1]);
   const changes: Record<string, unknown> = {};
   if (ov.lr !== undefined) {
     if (cfg.kind !== 'train') throw new Error('--lr does not apply to a gradient-flow run');
@@ -117,7 +117,7 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFl
 
 async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
                        command: string, flags: BackendFlags, log: (s: string) => void): Promise<string> {
-  const layout = layoutFor(cfg, data);
+  const model = modelFor(cfg, data);
   // A resumed WebGPU run keeps the kernels it started with: identical summation order, identical bits.
   const dev = await createNodeBackend({
     backend: flags.backend, threads: flags.threads,
@@ -140,7 +140,7 @@ async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume
   try {
     const result = await runExperiment(backend, cfg, data, {
       row: (r) => { dir.appendRow(cfg, r); progress.update(r); },
-      checkpoint: (c) => dir.writeCheckpoint(layout, c),
+      checkpoint: (c) => dir.writeCheckpoint(model, c),
       projection: (_t, coords) => dir.appendProjection(coords),
     }, {
       resume: resume?.ckpt,

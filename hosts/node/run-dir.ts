@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../../core/ts/io/safetensors.js';
 import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
-import type { MlpLayout } from '../../core/ts/nn/mlp.js';
+import type { Model } from '../../core/ts/nn/model.js';
 import type { RunConfig } from '../../core/ts/run/config.js';
 import { metricsColumns, metricsLine, type Checkpoint, type MetricsRow, type StopReason } from '../../core/ts/run/records.js';
 
@@ -108,11 +108,11 @@ export class RunDir {
     }
   }
 
-  /** layout null (toy objectives): θ is saved as one F32 tensor named 'theta'. */
-  writeCheckpoint(layout: MlpLayout | null, c: Checkpoint): void {
+  /** model null (toy objectives, quadratics): θ is saved as one F32 tensor named 'theta'. */
+  writeCheckpoint(model: Model | null, c: Checkpoint): void {
     mkdirSync(this.ckptDir, { recursive: true });
     const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}) };
-    const params = layout ? stateDictFromTheta(layout, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
+    const params = model ? stateDictFromTheta(model, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
     writeAtomic(join(this.ckptDir, `step_${c.step}.safetensors`), encodeSafetensors(params, meta));
     const tensors: TensorEntry[] = [
       ...Object.entries(c.optTensors).map(([name, data]) => ({ name: `optimizer.${name}`, dtype: 'F32' as const, shape: [data.length], data })),
@@ -129,7 +129,7 @@ export class RunDir {
       .map((m) => Number(m![1])).filter((s) => existsSync(join(this.ckptDir, `step_${s}.optim.safetensors`))).sort((a, b) => a - b);
   }
 
-  readCheckpoint(layout: MlpLayout | null, step: number): Checkpoint {
+  readCheckpoint(model: Model | null, step: number): Checkpoint {
     const read = (f: string) => decodeSafetensors(new Uint8Array(readFileSync(join(this.ckptDir, f))));
     const th = read(`step_${step}.safetensors`);
     const op = read(`step_${step}.optim.safetensors`);
@@ -141,7 +141,7 @@ export class RunDir {
     }
     return {
       step, time: th.metadata.time !== undefined ? Number(th.metadata.time) : undefined,
-      theta: layout ? thetaFromStateDict(layout, th.tensors) : thetaTensor(th.tensors), optTensors, optStep: Number(op.metadata.opt_step ?? 0),
+      theta: model ? thetaFromStateDict(model, th.tensors) : thetaTensor(th.tensors), optTensors, optStep: Number(op.metadata.opt_step ?? 0),
       eigvecs: eig.sort((a, b) => a[0] - b[0]).map((e) => e[1]),
       sharpness: op.metadata.sharpness ? Number(op.metadata.sharpness) : null,
     };

@@ -2,19 +2,22 @@
 // for the reference.
 import type { Backend, Buf, LossName } from '../../core/ts/backend/types.js';
 import type { ActName } from '../../core/ts/backend/activations.js';
-import { mlpLayout, type MlpLayout } from '../../core/ts/nn/mlp.js';
-import { MlpObjective, uploadData } from '../../core/ts/objective/mlp-objective.js';
+import { mlpModel } from '../../core/ts/nn/mlp.js';
+import type { Model } from '../../core/ts/nn/model.js';
+import { ModelObjective } from '../../core/ts/objective/model-objective.js';
+import { uploadData } from '../../core/ts/objective/data.js';
 import { hiddenPreacts64, type Mlp64 } from '../reference/mlp64.js';
 import { rand, randArray } from './gpu.js';
 
 export interface Problem {
-  layout: MlpLayout;
+  /** The MLP as a layer-list model. */
+  layout: Model;
   m64: Mlp64;
   N: number;
   X: Float32Array;
   Y: Float32Array;
   loss: LossName;
-  obj: MlpObjective;
+  obj: ModelObjective;
   f64: (a: Float32Array) => Float64Array;
   dispose(): void;
 }
@@ -25,7 +28,7 @@ export function makeProblem(backend: Backend, opts: {
   sizes: number[]; act: ActName; bias: boolean; loss: LossName; N: number; seed: number; K?: number; physicalBatch?: number;
 }): Problem {
   const spec = { sizes: opts.sizes, act: opts.act, bias: opts.bias };
-  const layout = mlpLayout(spec);
+  const layout = mlpModel(spec);
   const d = opts.sizes[0], c = opts.sizes[opts.sizes.length - 1];
   const X = randArray(opts.N * d, opts.seed, 1.5);
   let Y: Float32Array;
@@ -37,7 +40,7 @@ export function makeProblem(backend: Backend, opts: {
     Y = randArray(opts.N * c, opts.seed + 1);
   }
   const data = uploadData(backend, X, Y, opts.N, d, c);
-  const obj = new MlpObjective(backend, layout, data, { loss: opts.loss, K: opts.K ?? 1, physicalBatch: opts.physicalBatch });
+  const obj = new ModelObjective(backend, layout, data, { loss: opts.loss, K: opts.K ?? 1, physicalBatch: opts.physicalBatch });
   return {
     layout, m64: { sizes: opts.sizes, act: opts.act as Mlp64['act'], bias: opts.bias }, N: opts.N, X, Y, loss: opts.loss, obj, f64,
     dispose() { obj.dispose(); backend.release(data.X); backend.release(data.Y); },

@@ -14,7 +14,6 @@
 // scalar slots, subtracted by a matmul reading them on the device),
 // λ = vᵀw, r = w − λv (λ again straight from its slot), ‖w‖², ‖r‖².
 import type { Backend, Buf } from '../backend/types.js';
-import type { MlpObjective } from '../objective/mlp-objective.js';
 import { SOLVER_SLOT, type EigResult, type SolverOptions } from './lanczos.js';
 import { hessianOperator, type SymOperator } from './operator.js';
 
@@ -100,47 +99,4 @@ export async function powerIteration(backend: Backend, op: SymOperator, opts: Po
   } finally {
     for (const b of [F, v, w, r]) backend.release(b);
   }
-}
-
-// ---------------------------------------------------------------------------
-// The first measurement the demo used, kept with its contract: λ with the
-// largest |λ| of H(θ), eigenvector left in (and warm-started from) `v`,
-// stopping on the relative change of the Rayleigh quotient.
-
-export interface PowerResult {
-  lambda: number;
-  iterations: number;
-  /** |λ_t − λ_{t−1}| / |λ_t| at the last iteration. */
-  change: number;
-}
-
-export async function topEigenPower(backend: Backend, obj: MlpObjective, theta: Buf,
-                                    opts: { iters?: number; tol?: number; seed?: number; v?: Buf } = {}): Promise<PowerResult> {
-  const op = hessianOperator(obj, theta);
-  const P = op.n, SLOT = SOLVER_SLOT;
-  const v = opts.v ?? backend.alloc(P, 'power v');
-  const hv = backend.alloc(P, 'power Hv');
-  if (!opts.v) backend.random({ out: v, n: P, seed: opts.seed ?? 0, stream: 0xe16e, dist: 'normal' });
-  // Normalise the start vector.
-  backend.reduce({ n: P, K: 1, x: { buf: v, off: 0, bs: 0 }, y: { buf: v, off: 0, bs: 0 }, slot: SLOT + 1 });
-  let [, n2] = await backend.readScalars(SLOT, 2);
-  backend.vector({ n: P, y: v, beta: 1 / Math.sqrt(n2) });
-  let lambda = 0, change = Infinity, it = 0;
-  const iters = opts.iters ?? 100, tol = opts.tol ?? 1e-4;
-  for (it = 1; it <= iters; it++) {
-    op.apply([v], [hv]);
-    backend.reduce({ n: P, K: 1, x: { buf: v, off: 0, bs: 0 }, y: { buf: hv, off: 0, bs: 0 }, slot: SLOT });
-    backend.reduce({ n: P, K: 1, x: { buf: hv, off: 0, bs: 0 }, y: { buf: hv, off: 0, bs: 0 }, slot: SLOT + 1 });
-    const [rq, hn2] = await backend.readScalars(SLOT, 2);
-    n2 = hn2;
-    change = Math.abs(rq - lambda) / Math.max(Math.abs(rq), 1e-30);
-    lambda = rq;
-    if (!(n2 > 0) || !Number.isFinite(n2)) break;
-    // v ← Hv/‖Hv‖ converges to the eigenvector of largest |λ|.
-    backend.vector({ n: P, y: v, x: hv, alpha: 1 / Math.sqrt(n2), beta: 0 });
-    if (change < tol) break;
-  }
-  backend.release(hv);
-  if (!opts.v) backend.release(v);
-  return { lambda, iterations: Math.min(it, iters), change };
 }

@@ -3,12 +3,12 @@
 // on every backend and host (V8's Math is the same in Node, Deno and Chrome,
 // and uniform draws use only exact operations).
 import { normals, signedUniforms } from '../rng/philox.js';
-import type { MlpLayout } from './mlp.js';
+import type { Model } from './model.js';
 
 export type InitScheme =
-  /** PyTorch nn.Linear default: W, b ~ U(±1/√fan_in). */
+  /** PyTorch's nn.Linear / nn.Conv2d default (kaiming-uniform, a = √5): W, b ~ U(±1/√fan_in). */
   | { kind: 'pytorch' }
-  /** W ~ N(0, σ_w²/fan_in), readout N(0, σ_out²/fan_in), b ~ N(0, σ_b²) (catapult experiments). */
+  /** W ~ N(0, σ_w²/fan_in), readout N(0, σ_out²/fan_in), b ~ N(0, σ_b²) (catapult experiments, Myrtle). */
   | { kind: 'normal'; sigmaW: number; sigmaOut?: number; sigmaB?: number };
 
 export interface InitOptions {
@@ -20,38 +20,41 @@ export interface InitOptions {
   model?: number;
 }
 
-/** RNG streams: one per (model, layer, tensor) so layouts can change without reshuffling others. */
+/** RNG streams: one per (model, parameterised layer, tensor) so layouts can change without reshuffling others. */
 function stream(model: number, layer: number, isBias: boolean): number {
   return ((model * 1024 + layer) * 2 + (isBias ? 1 : 0)) >>> 0;
 }
 
-export function initParams(layout: MlpLayout, opts: InitOptions): Float32Array {
-  const theta = new Float32Array(layout.P);
+export function initParams(m: Model, opts: InitOptions): Float32Array {
+  const theta = new Float32Array(m.P);
   const scheme = opts.scheme ?? { kind: 'pytorch' };
   const scale = opts.scale ?? 1;
   const model = opts.model ?? 0;
-  const last = layout.layers.length - 1;
-  for (const l of layout.layers) {
-    const nW = l.inDim * l.outDim;
+  const withParams = m.layers.filter((l) => l.params.length > 0);
+  withParams.forEach((l, ordinal) => {
+    const [w, b] = l.params;
+    // fan_in: the weight's size per output unit (in for Linear, Cin·kh·kw for Conv2d).
+    const fanIn = w.size / w.shape[0];
     if (scheme.kind === 'pytorch') {
-      const bound = scale / Math.sqrt(l.inDim);
-      const w = signedUniforms(opts.seed, stream(model, l.index, false), 0, nW);
-      for (let i = 0; i < nW; i++) theta[l.wOff + i] = bound * w[i];
-      if (l.bOff >= 0) {
-        const b = signedUniforms(opts.seed, stream(model, l.index, true), 0, l.outDim);
-        for (let i = 0; i < l.outDim; i++) theta[l.bOff + i] = bound * b[i];
+      const bound = scale / Math.sqrt(fanIn);
+      const u = signedUniforms(opts.seed, stream(model, ordinal, false), 0, w.size);
+      for (let i = 0; i < w.size; i++) theta[w.off + i] = bound * u[i];
+      if (b) {
+        const ub = signedUniforms(opts.seed, stream(model, ordinal, true), 0, b.size);
+        for (let i = 0; i < b.size; i++) theta[b.off + i] = bound * ub[i];
       }
     } else {
-      const sw = l.index === last ? (scheme.sigmaOut ?? scheme.sigmaW) : scheme.sigmaW;
-      const std = (scale * sw) / Math.sqrt(l.inDim);
-      const w = normals(opts.seed, stream(model, l.index, false), 0, nW);
-      for (let i = 0; i < nW; i++) theta[l.wOff + i] = std * w[i];
-      if (l.bOff >= 0) {
+      const readout = ordinal === withParams.length - 1;
+      const sw = readout ? (scheme.sigmaOut ?? scheme.sigmaW) : scheme.sigmaW;
+      const std = (scale * sw) / Math.sqrt(fanIn);
+      const z = normals(opts.seed, stream(model, ordinal, false), 0, w.size);
+      for (let i = 0; i < w.size; i++) theta[w.off + i] = std * z[i];
+      if (b) {
         const sb = scale * (scheme.sigmaB ?? 0);
-        const b = normals(opts.seed, stream(model, l.index, true), 0, l.outDim);
-        for (let i = 0; i < l.outDim; i++) theta[l.bOff + i] = sb * b[i];
+        const zb = normals(opts.seed, stream(model, ordinal, true), 0, b.size);
+        for (let i = 0; i < b.size; i++) theta[b.off + i] = sb * zb[i];
       }
     }
-  }
+  });
   return theta;
 }

@@ -1,6 +1,6 @@
 // What optimizers, eigen-solvers and the run loop see of a training
 // objective: flat parameter vectors (K models × P) and three products.
-// MlpObjective and QuadraticObjective implement it.
+// ModelObjective, QuadraticObjective and ToyObjective implement it.
 import type { Buf } from '../backend/types.js';
 
 export interface LossAcc {

@@ -5,7 +5,7 @@
 // bit (the checkpoint carries θ, the optimizer state and the eigenvectors
 // that warm-start the next measurement).
 import type { Backend, Buf } from '../backend/types.js';
-import type { MlpObjective } from '../objective/mlp-objective.js';
+import type { ModelObjective } from '../objective/model-objective.js';
 import type { Objective } from '../objective/types.js';
 import { makeOptimizer, type OptState, type Optimizer } from '../optim/optimizers.js';
 import { encodeRk4Step, flowStepSize, rk4Scratch, releaseRk4Scratch } from '../optim/flow.js';
@@ -36,7 +36,7 @@ export interface RunOptions {
   /** Clock for wall_s (ms). */
   now?: () => number;
   /** Called once with the run's objectives before the first step (hosts autotune kernels here). */
-  prepare?: (objectives: MlpObjective[]) => Promise<void>;
+  prepare?: (objectives: ModelObjective[]) => Promise<void>;
 }
 
 /** `data` may be null for the toy objectives (dataset toy:…), which have none. */

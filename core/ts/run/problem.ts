@@ -1,12 +1,14 @@
 // What a run trains: the objectives the loop needs (full batch, test,
 // abridged measurement set, optional minibatch), the parameter count and the
-// initial θ. An MLP on a dataset, or one of the theory slides' toy objectives
+// initial θ. A layer-list model (nn/arch.ts ids: MLPs, CNNs) on a dataset, or one of the theory slides' toy objectives
 // (dataset id toy:xyzw | toy:x2y2 | toy:xy, no data, architecture ignored),
 // or a quadratic with a given spectrum (quadratic:λ1,λ2,…).
 import type { Backend } from '../backend/types.js';
-import { mlpLayout, parseArch, type MlpLayout } from '../nn/mlp.js';
+import { modelFromArch, parseArchId } from '../nn/arch.js';
+import type { Model } from '../nn/model.js';
 import { initParams } from '../nn/init.js';
-import { MlpObjective, uploadData, type DeviceData } from '../objective/mlp-objective.js';
+import { ModelObjective } from '../objective/model-objective.js';
+import { uploadData, type DeviceData } from '../objective/data.js';
 import { ToyObjective, TOY_PARAMS, type ToyModel } from '../objective/toy.js';
 import { QuadraticObjective } from '../objective/quadratic.js';
 import type { Objective } from '../objective/types.js';
@@ -15,6 +17,8 @@ import type { RunConfig } from './config.js';
 
 /** Training/test data as the engine needs it (datasets/ produces this shape). */
 export interface RunData {
+  /** Per-example input shape ([C, H, W] for images); [d] when absent. */
+  shape?: number[];
   d: number;
   c: number;
   train: { X: Float32Array; Y: Float32Array; N: number };
@@ -31,10 +35,10 @@ export interface RunProblem {
   initialTheta(): Float32Array;
   /** Whether accuracy means something (classification). */
   hasAccuracy: boolean;
-  /** MLP objectives the host may autotune kernels for. */
-  tunable: MlpObjective[];
-  /** The MLP layout (checkpoint keys); null for toy objectives. */
-  layout: MlpLayout | null;
+  /** Model objectives the host may autotune kernels for. */
+  tunable: ModelObjective[];
+  /** The model (checkpoint keys); null for toy objectives and quadratics. */
+  model: Model | null;
   dispose(): void;
 }
 
@@ -66,7 +70,7 @@ export function buildProblem(backend: Backend, cfg: RunConfig, data: RunData | n
   const spectrum = quadraticSpectrum(cfg.dataset);
   if (spectrum) return quadraticProblem(backend, cfg, spectrum);
   if (!data) throw new Error(`dataset '${cfg.dataset}' needs data`);
-  return mlpProblem(backend, cfg, data);
+  return modelProblem(backend, cfg, data);
 }
 
 function explicitInit(cfg: RunConfig, P: number): Float32Array | null {
@@ -80,7 +84,7 @@ function toyProblem(backend: Backend, cfg: RunConfig, model: ToyModel): RunProbl
   const obj = new ToyObjective(backend, model);
   const P = TOY_PARAMS[model];
   return {
-    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], layout: null,
+    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], model: null,
     // Without --init: N(0, 1) coordinates from the seed.
     initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
     dispose: () => obj.dispose(),
@@ -94,20 +98,30 @@ function quadraticProblem(backend: Backend, cfg: RunConfig, spectrum: number[]):
   spectrum.forEach((l, i) => { A[i * P + i] = l; });
   const obj = new QuadraticObjective(backend, A, P);
   return {
-    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], layout: null,
+    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], model: null,
     initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
     dispose: () => obj.dispose(),
   };
 }
 
-function mlpProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProblem {
-  const layout = mlpLayout(parseArch(cfg.arch, data.d, data.c));
+/** The model of the run's architecture id on this data's input shape. */
+export function runModel(cfg: Pick<RunConfig, 'arch'>, data: Pick<RunData, 'shape' | 'd' | 'c'>): Model {
+  const shape = data.shape ?? [data.d];
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.d) throw new Error(`data shape [${shape}] holds ${n} values per example, not d = ${data.d}`);
+  return modelFromArch(cfg.arch, shape, data.c);
+}
+
+function modelProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProblem {
+  const model = runModel(cfg, data);
+  // Architectures from papers with their own init (Myrtle: normal, σ_w² = 2) use it; others PyTorch's default.
+  const scheme = parseArchId(cfg.arch, data.c).init;
   const up = (s: RunData['train']) => uploadData(backend, s.X, s.Y, s.N, data.d, data.c);
   const train = up(data.train);
   const test = data.test === data.train ? train : up(data.test);
-  const objs: MlpObjective[] = [];
+  const objs: ModelObjective[] = [];
   const obj = (d: DeviceData) => {
-    const o = new MlpObjective(backend, layout, d, { loss: cfg.loss, physicalBatch: cfg.physicalBatchSize });
+    const o = new ModelObjective(backend, model, d, { loss: cfg.loss, physicalBatch: cfg.physicalBatchSize });
     objs.push(o);
     return o;
   };
@@ -124,8 +138,8 @@ function mlpProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProblem
     mini = { obj: obj(md), fill: (t) => fillMinibatch(backend, cfg, data, md, t) };
   }
   return {
-    P: layout.P, full, test: testObj, measure, mini, hasAccuracy: data.c > 1, tunable: objs, layout,
-    initialTheta: () => explicitInit(cfg, layout.P) ?? initParams(layout, { seed: cfg.seed }),
+    P: model.P, full, test: testObj, measure, mini, hasAccuracy: data.c > 1, tunable: objs, model,
+    initialTheta: () => explicitInit(cfg, model.P) ?? initParams(model, { seed: cfg.seed, scheme }),
     dispose() {
       objs.forEach((o) => o.dispose());
       const bufs = new Set([train.X, train.Y, test.X, test.Y]);

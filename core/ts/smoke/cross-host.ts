@@ -5,8 +5,9 @@
 // starts from the same bits; what differs is only the device and its driver.
 import type { Backend, Buf } from '../backend/types.js';
 import { initParams } from '../nn/init.js';
-import { mlpLayout, type MlpSpec } from '../nn/mlp.js';
-import { MlpObjective, uploadData } from '../objective/mlp-objective.js';
+import { mlpModel, type MlpSpec } from '../nn/mlp.js';
+import { ModelObjective } from '../objective/model-objective.js';
+import { uploadData } from '../objective/data.js';
 
 export const CROSS_HOST_SPEC: MlpSpec = { sizes: [4, 8, 6, 3], act: 'tanh', bias: true };
 export const CROSS_HOST_N = 10;
@@ -71,24 +72,24 @@ export function crossHostData(): { X: Float32Array; Y: Float32Array; N: number; 
 }
 
 export async function crossHostProblem(backend: Backend): Promise<CrossHostResult> {
-  const layout = mlpLayout(CROSS_HOST_SPEC);
-  const theta = initParams(layout, { seed: THETA_SEED });
-  const v = initParams(layout, { seed: V_SEED });
+  const model = mlpModel(CROSS_HOST_SPEC);
+  const theta = initParams(model, { seed: THETA_SEED });
+  const v = initParams(model, { seed: V_SEED });
   const { X, Y, N, d, c } = crossHostData();
 
   const bufs: Buf[] = [];
   const alloc = (n: number, label: string) => { const b = backend.alloc(n, label); bufs.push(b); return b; };
   const data = uploadData(backend, X, Y, N, d, c);
   bufs.push(data.X, data.Y);
-  const thetaBuf = alloc(layout.P, 'cross-host theta');
-  const vBuf = alloc(layout.P, 'cross-host v');
-  const gradBuf = alloc(layout.P, 'cross-host grad');
-  const hvpBuf = alloc(layout.P, 'cross-host hvp');
+  const thetaBuf = alloc(model.P, 'cross-host theta');
+  const vBuf = alloc(model.P, 'cross-host v');
+  const gradBuf = alloc(model.P, 'cross-host grad');
+  const hvpBuf = alloc(model.P, 'cross-host hvp');
   const rngBuf = alloc(RNG.n, 'cross-host rng');
   backend.write(thetaBuf, theta);
   backend.write(vBuf, v);
 
-  const objective = new MlpObjective(backend, layout, data, { loss: 'ce', physicalBatch: PHYSICAL_BATCH });
+  const objective = new ModelObjective(backend, model, data, { loss: 'ce', physicalBatch: PHYSICAL_BATCH });
   try {
     const { loss } = await objective.grad(thetaBuf, gradBuf);
     await objective.hvp(thetaBuf, [vBuf], [hvpBuf]);

@@ -1,0 +1,98 @@
+// A model is a list of layers over shaped activations, and θ is the
+// concatenation of their parameter tensors in list order (each weight, then
+// its bias): exactly the state dict of the equivalent PyTorch nn.Sequential,
+// whose module i is layer i. buildModel() turns a plain layer description
+// (what architecture ids parse to) into layers with shapes and θ offsets, and
+// plans the walk: which boundaries carry cotangents and tangents, and which
+// activations fuse into a neighbouring dense layer's matmul epilogue.
+import type { ActName } from '../backend/activations.js';
+import { sizeOf, type Layer, type ParamTensor, type Shape } from './layer.js';
+import { Activation } from './layers/activation.js';
+import { Conv2d, type ConvSpec } from './layers/conv2d.js';
+import { Dense } from './layers/dense.js';
+import { Flatten } from './layers/flatten.js';
+import { Pool2d, type PoolSpec } from './layers/pool2d.js';
+
+/** A layer as architecture ids describe it (shapes are inferred). */
+export type LayerSpec =
+  | { kind: 'flatten' }
+  | { kind: 'dense'; out: number; bias: boolean }
+  | ({ kind: 'conv' } & ConvSpec)
+  | { kind: 'act'; act: ActName }
+  | ({ kind: 'maxpool' | 'avgpool' } & PoolSpec);
+
+export interface ModelPlan {
+  /**
+   * live[i]: boundary i (the input of layer i; boundary n is the output)
+   * depends on θ, so it carries cotangents and tangents. Before the first
+   * layer with parameters only the data flows.
+   */
+  live: boolean[];
+  /** aliasOf[i]: boundary i shares boundary aliasOf[i]'s buffers (after a Flatten). */
+  aliasOf: number[];
+  /** Activation layers computed in the preceding dense layer's epilogue (forward, tangent). */
+  fusedForward: Set<number>;
+  /** Activation layers whose backward the following dense layer computes. */
+  fusedBackward: Set<number>;
+}
+
+export interface Model {
+  layers: Layer[];
+  inShape: Shape;
+  outShape: Shape;
+  /** Parameters per model. */
+  P: number;
+  /** Every parameter tensor in θ order. */
+  params: ParamTensor[];
+  plan: ModelPlan;
+}
+
+export function buildModel(specs: LayerSpec[], inShape: Shape): Model {
+  if (inShape.length === 0 || inShape.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`input shape must be positive integers, got [${inShape}]`);
+  const layers: Layer[] = [];
+  let shape = inShape, off = 0;
+  specs.forEach((s, i) => {
+    let l: Layer;
+    switch (s.kind) {
+      case 'flatten': l = new Flatten(i, shape); break;
+      case 'dense': l = new Dense(i, shape, s.out, s.bias, off); break;
+      case 'conv': l = new Conv2d(i, shape, s, off); break;
+      case 'act': l = new Activation(i, shape, s.act); break;
+      case 'maxpool': case 'avgpool': l = new Pool2d(i, shape, s.kind === 'maxpool' ? 'max' : 'avg', s); break;
+    }
+    for (const p of l.params) off += p.size;
+    layers.push(l);
+    shape = l.outShape;
+  });
+  if (layers.length === 0) throw new Error('a model needs at least one layer');
+  if (shape.length !== 1) throw new Error(`the model ends in shape [${shape}]: end it with Flatten and a Linear layer`);
+  return { layers, inShape, outShape: shape, P: off, params: layers.flatMap((l) => l.params), plan: planWalk(layers) };
+}
+
+function planWalk(layers: Layer[]): ModelPlan {
+  const n = layers.length;
+  const live = [false];
+  const aliasOf = [0];
+  for (let i = 0; i < n; i++) {
+    live.push(live[i] || layers[i].params.length > 0);
+    aliasOf.push(layers[i].kind === 'flatten' ? aliasOf[i] : i + 1);
+  }
+  const fusedForward = new Set<number>(), fusedBackward = new Set<number>();
+  layers.forEach((l, i) => {
+    if (l.kind !== 'act') return;
+    if (i > 0 && layers[i - 1].kind === 'dense') fusedForward.add(i);
+    // The dense layer after can write σ′(a) ⊙ dy W only when a cotangent is wanted at a.
+    if (i + 1 < n && layers[i + 1].kind === 'dense' && live[i]) fusedBackward.add(i);
+  });
+  return { live, aliasOf, fusedForward, fusedBackward };
+}
+
+/** Elements per example at boundary i. */
+export function boundarySize(m: Model, i: number): number {
+  return sizeOf(i === 0 ? m.inShape : m.layers[i - 1].outShape);
+}
+
+/** The PyTorch nn.Sequential this model equals, one module per line. */
+export function torchSequential(m: Model): string {
+  return `nn.Sequential(\n${m.layers.map((l) => `  ${l.torch},  # ${l.index}`).join('\n')}\n)`;
+}

@@ -3,14 +3,17 @@
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
 import type {
-  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp,
+  ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp,
 } from '../types.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
-import { checkColsum, checkLoss, checkMatmul, checkOptim, checkRandom, checkReduce, checkToy, checkVector } from '../checks.js';
+import {
+  checkAct, checkColsum, checkConv, checkLoss, checkMatmul, checkOptim, checkPool, checkRandom, checkReduce, checkToy, checkVector,
+} from '../checks.js';
 import { DeviceErrors } from './device-errors.js';
 import { KERNELS, kernelSource, type ConstValue, type KernelName } from './kernels.js';
 import { MatmulTuner, variantConsts, variantEligible, variantGrid, type MatmulVariant } from './matmul-variants.js';
+import { ConvTuner, convGemm, convKernel, convSplit, convTile, convVariantConsts, type ConvVariant } from './conv-variants.js';
 
 const ARENA_BYTES = 256 * 1024;
 const BLOCK = 256; // minUniformBufferOffsetAlignment, the largest the spec allows
@@ -30,6 +33,8 @@ export interface WebGPUBackendOptions {
   tuneCache?: Map<string, string>;
   /** Skip autotuning and use this matmul variant everywhere (tests). */
   forceMatmul?: string;
+  /** Skip autotuning and use this conv variant everywhere (tests). */
+  forceConv?: string;
 }
 
 export class WebGPUBackend implements Backend {
@@ -38,9 +43,10 @@ export class WebGPUBackend implements Backend {
   readonly scalarCapacity = SCALARS;
   readonly errors: DeviceErrors;
   readonly tuner: MatmulTuner;
+  readonly convTuner: ConvTuner;
 
   private nextId = 1;
-  private pool = new Map<number, GPUBuffer[]>();
+  private freeBufs = new Map<number, GPUBuffer[]>();
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<KernelName, GPUBindGroupLayout>();
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -52,6 +58,8 @@ export class WebGPUBackend implements Backend {
   private scalars: GpuBuf;
   get scalarsBuf(): Buf { return this.scalars; }
   private partials: GpuBuf;
+  /** Split conv dweight partial sums (conv-variants.ts convSplit), grown on demand. */
+  private convScratch: GpuBuf | null = null;
   private dummyRead: GpuBuf;
   /** One per binding slot: two unused writable bindings must not alias. */
   private dummyRw: GpuBuf[] = [];
@@ -61,6 +69,7 @@ export class WebGPUBackend implements Backend {
     this.description = opts.description ?? 'WebGPU adapter';
     this.errors = new DeviceErrors(device);
     this.tuner = new MatmulTuner(this, opts.cpuLike ?? false, opts.tuneCache, opts.forceMatmul);
+    this.convTuner = new ConvTuner(this, opts.cpuLike ?? false, this.tuner.choices, opts.forceConv);
     this.arena = device.createBuffer({ size: ARENA_BYTES, usage: 0x40 /* UNIFORM */ | 0x8, label: 'uniform arena' });
     this.scalars = this.alloc(SCALARS, 'scalars') as GpuBuf;
     this.partials = this.alloc(256 * 64, 'reduce partials') as GpuBuf;
@@ -77,7 +86,7 @@ export class WebGPUBackend implements Backend {
     if (bytes > max) {
       throw new Error(`buffer '${label}' needs ${(bytes / 2 ** 20).toFixed(1)} MiB, over this adapter's ${(max / 2 ** 20).toFixed(0)} MiB storage binding limit: use a smaller --physical-batch-size, fewer models or less data`);
     }
-    const free = this.pool.get(bytes);
+    const free = this.freeBufs.get(bytes);
     const gpu = free?.pop() ?? this.errors.scoped(`allocating '${label}'`, () =>
       this.device.createBuffer({ size: bytes, usage: BUF_USAGE, label }));
     return new GpuBuf(this.nextId++, length, label, gpu);
@@ -86,9 +95,9 @@ export class WebGPUBackend implements Backend {
   release(buf: Buf): void {
     const g = (buf as GpuBuf).gpu;
     for (const k of [...this.bindGroups.keys()]) if (k.includes(`#${buf.id}#`)) this.bindGroups.delete(k);
-    const list = this.pool.get(g.size) ?? [];
+    const list = this.freeBufs.get(g.size) ?? [];
     list.push(g);
-    this.pool.set(g.size, list);
+    this.freeBufs.set(g.size, list);
   }
 
   write(buf: Buf, data: Float32Array, offset = 0): void {
@@ -344,6 +353,86 @@ export class WebGPUBackend implements Backend {
     this.dispatch('toy', { MODEL: model, MODE: op.mode === 'grad' ? 0 : 1 }, p.offset, [op.theta, op.v, op.out, this.scalars], [Math.ceil(op.K / 64), 1, 1]);
   }
 
+  /**
+   * Conv2d (ConvOp in types.ts) as an implicit GEMM (core/shaders/conv_common.wgsl),
+   * with the tuned variant for its size class, or `variant` (tests).
+   */
+  conv(op: ConvOp, variant?: ConvVariant): void {
+    checkConv(op);
+    const s = op.shape;
+    const [rd1, rd2, wr] = op.mode === 'forward' ? [op.x, op.w, op.y] : op.mode === 'dinput' ? [op.y, op.w, op.x] : [op.y, op.x, op.w];
+    noAlias(`conv ${op.mode}`, wr.buf, [rd1.buf, rd2.buf, ...(op.bias && op.mode === 'forward' ? [op.bias.buf] : [])]);
+    if (op.bias && op.mode === 'dweight') noAlias('conv dweight bias', op.bias.buf, [rd1.buf, rd2.buf]);
+    const v = variant ?? this.convTuner.choose(op);
+    const { M, N, L } = convGemm(op);
+    const { S, chunk } = convSplit(op, v);
+    const split = S > 1;
+    const nOut = op.K * M * N;
+    const [sx, sy, pitch] = this.grid(nOut);
+    const p = this.params(96);
+    p.u.set([M, N, L, S, s.Cin, s.H, s.W, s.Cout, s.Ho, s.Wo, s.padH, s.padW,
+      op.x.off, op.x.bs, op.w.off, op.w.bs, op.y.off, op.y.bs, op.bias?.off ?? 0, op.bias?.bs ?? 0,
+      chunk, s.Cin * s.kh * s.kw, nOut, pitch]);
+    const geom = { KH: s.kh, KW: s.kw, STRIDE: s.stride, HAS_BIAS: !!op.bias };
+    const consts: Record<string, ConstValue> = { ...geom, ...convVariantConsts(v), ACCUM: !!op.accumulate && !split };
+    if (op.mode === 'dweight') consts.SPLIT = split;
+    let bufs: (Buf | undefined)[];
+    if (op.mode === 'forward') bufs = [op.x.buf, op.w.buf, op.y.buf, op.bias?.buf];
+    else if (op.mode === 'dinput') bufs = [op.y.buf, op.w.buf, op.x.buf];
+    else if (!split) bufs = [op.y.buf, op.x.buf, op.w.buf, op.bias?.buf];
+    else {
+      if (!this.convScratch || this.convScratch.length < nOut * S) {
+        // Queued work still using the old one runs first: the queue is ordered.
+        if (this.convScratch) this.release(this.convScratch);
+        this.convScratch = this.alloc(nOut * S, 'conv dweight partials') as GpuBuf;
+      }
+      bufs = [op.y.buf, op.x.buf, this.convScratch, undefined];
+    }
+    // Tiles numbered over x and y: any M·N fits maxComputeWorkgroupsPerDimension.
+    const [tm, tn] = convTile(v);
+    const tiles = Math.ceil(M / tm) * Math.ceil(N / tn);
+    const gx = Math.min(tiles, this.device.limits.maxComputeWorkgroupsPerDimension);
+    this.dispatch(convKernel(op.mode, v), consts, p.offset, bufs, [gx, Math.ceil(tiles / gx), op.K * S]);
+    if (split) {
+      this.dispatch('conv_dweight_sum', { KH: s.kh, KW: s.kw, ACCUM: !!op.accumulate }, p.offset,
+        [this.convScratch!, op.w.buf, op.bias?.buf], [sx, sy, 1]);
+    }
+  }
+
+  /** Max / average pooling (PoolOp in types.ts, core/shaders/pool.wgsl). */
+  pool(op: PoolOp): void {
+    checkPool(op);
+    const s = op.shape;
+    // forward is tangent along x's own routes.
+    const src = op.mode === 'forward' ? op.x : op.src!;
+    noAlias(`${op.kind}pool ${op.mode}`, op.dst.buf, [op.x.buf, src.buf]);
+    const per = op.B * s.C * (op.mode === 'backward' ? s.H * s.W : s.Ho * s.Wo);
+    const n = op.K * per;
+    const [x, y, pitch] = this.grid(n);
+    const p = this.params(80);
+    p.u.set([n, per, pitch, s.C, s.H, s.W, s.Ho, s.Wo, s.kh, s.kw, s.stride, s.pad,
+      op.x.off, op.x.bs, src.off, src.bs, op.dst.off, op.dst.bs]);
+    this.dispatch('pool', { MAX: op.kind === 'max', MODE: op.mode === 'backward' ? 1 : 0, ACCUM: !!op.accumulate }, p.offset,
+      [op.x.buf, src.buf, op.dst.buf], [x, y, 1]);
+  }
+
+  /** A standalone activation (ActOp in types.ts, core/shaders/act_map.wgsl); x or a may share out's buffer. */
+  activation(op: ActOp): void {
+    checkAct(op);
+    const n = op.perModel * op.K;
+    const [x, y, pitch] = this.grid(n);
+    const p = this.params(48);
+    const a = op.mode === 'dmul' ? op.a! : undefined;
+    p.u.set([n, op.perModel, pitch, 0, op.x.off, op.x.bs, a?.off ?? 0, a?.bs ?? 0, op.out.off, op.out.bs]);
+    const xIn = op.x.buf.id === op.out.buf.id, aIn = !!a && a.buf.id === op.out.buf.id;
+    this.dispatch('act_map', { ACT: ACTIVATION_IDS[op.act], MODE: op.mode === 'apply' ? 0 : 1, X_IN_OUT: xIn, A_IN_OUT: aIn }, p.offset,
+      [xIn ? undefined : op.x.buf, aIn ? undefined : a?.buf, op.out.buf], [x, y, 1]);
+  }
+
+  async tuneConv(ops: ConvOp[]): Promise<void> {
+    await this.convTuner.tune(ops);
+  }
+
   clearScalars(slot: number, n: number): void {
     this.vector({ n, y: this.scalars, yOff: slot, beta: 0, gamma: 0 });
   }
@@ -364,5 +453,15 @@ export class WebGPUBackend implements Backend {
     this.pass = null;
     // Dawn busy-polls a core until the device is destroyed.
     this.device.destroy();
+  }
+}
+
+/**
+ * WebGPU may not bind one buffer as writable storage and also as an input of
+ * the same dispatch: a one-line error at enqueue instead of a device fault.
+ */
+function noAlias(what: string, written: Buf, read: Buf[]): void {
+  for (const r of read) {
+    if (r.id === written.id) throw new Error(`${what}: the written operand and an input are both views of '${written.label}': use separate buffers`);
   }
 }

@@ -20,3 +20,5 @@ export function alloc(bytes: usize): usize {
 export function reset(): void {
   top = 0;
 }
+export { conv, convScratchBytes } from './conv';
+export { pool, poolScratchBytes, actOp } from './pool';

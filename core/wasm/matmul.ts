@@ -17,11 +17,11 @@ import { tanh4 } from './simd-math';
 
 // Micro-tile and cache blocks (L1: a KC×NR panel of B = 8 KiB; L2: an MC×KC
 // block of A = 128 KiB and a KC×NC block of B = 1 MiB).
-const MR: i32 = 4;
-const NR: i32 = 8;
-const KC: i32 = 256;
-const MC: i32 = 128;
-const NC: i32 = 1024;
+export const MR: i32 = 4;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 128;
+export const NC: i32 = 1024;
 
 /** Scratch bytes one thread needs: packed A block, packed B block, one edge tile. */
 export function mmScratchBytes(): u32 {
@@ -179,10 +179,18 @@ function packA(ic: i32, mc: i32, pc: i32, kc: i32): void {
 }
 
 /**
+ * Points the micro-kernel at another output (core/wasm/conv.ts reuses it):
+ * C with row stride ldc, alpha 1, `accum` adds into C_old on the first block.
+ */
+export function setMicroOut(c: usize, ldc: i32, accum: bool, tile: usize): void {
+  gC = c; gN = ldc; gAlpha = 1; gAccum = accum; gTile = tile;
+}
+
+/**
  * C[m..m+mr, n..n+nr] (=|+=) alpha · Ap(MR×kc) · Bp(kc×NR). On the first K
  * block the tile is overwritten (plus C_old when accumulating).
  */
-function micro(kc: i32, ap: usize, bp: usize, m: i32, n: i32, mr: i32, nr: i32, first: bool): void {
+export function micro(kc: i32, ap: usize, bp: usize, m: i32, n: i32, mr: i32, nr: i32, first: bool): void {
   if (ASC_FEATURE_SIMD) microSimd(kc, ap, bp, m, n, mr, nr, first);
   else microScalar(kc, ap, bp, m, n, mr, nr, first);
 }
@@ -194,14 +202,26 @@ function microSimd(kc: i32, ap: usize, bp: usize, m: i32, n: i32, mr: i32, nr: i
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // The relaxed build: one fused multiply-add per product where the CPU has FMA.
+      let a = v128.load32_splat(ap);
+      c00 = f32x4.relaxed_madd(a, b0, c00); c01 = f32x4.relaxed_madd(a, b1, c01);
+      a = v128.load32_splat(ap, 4);
+      c10 = f32x4.relaxed_madd(a, b0, c10); c11 = f32x4.relaxed_madd(a, b1, c11);
+      a = v128.load32_splat(ap, 8);
+      c20 = f32x4.relaxed_madd(a, b0, c20); c21 = f32x4.relaxed_madd(a, b1, c21);
+      a = v128.load32_splat(ap, 12);
+      c30 = f32x4.relaxed_madd(a, b0, c30); c31 = f32x4.relaxed_madd(a, b1, c31);
+    } else {
+      let a = v128.load32_splat(ap);
+      c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+      a = v128.load32_splat(ap, 4);
+      c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+      a = v128.load32_splat(ap, 8);
+      c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+      a = v128.load32_splat(ap, 12);
+      c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    }
     ap += 16; bp += 32;
   }
   const al = f32x4.splat(gAlpha);

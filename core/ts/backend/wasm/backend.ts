@@ -2,12 +2,15 @@
 // Every buffer lives in the module's linear memory for its whole life; ops
 // run synchronously when called (the CPU is the device), so read-backs are
 // plain copies and flush has nothing to wait for. Matmuls are split over the
-// host-injected worker threads; element-wise ops are memory-bound and run on
-// the calling thread.
+// host-injected worker threads, and so are conv, pooling and the standalone
+// activation (large ones); the other element-wise ops are memory-bound and
+// run on the calling thread.
 import type {
-  Backend, Buf, ColsumOp, LossOp, MatmulOp, OptimOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
+  ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
-import { checkColsum, checkLoss, checkMatmul, checkOptim, checkRandom, checkReduce, checkToy, checkVector, checkView } from '../checks.js';
+import {
+  checkAct, checkColsum, checkConv, checkLoss, checkMatmul, checkOptim, checkPool, checkRandom, checkReduce, checkToy, checkVector, checkView,
+} from '../checks.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
 import { createCoreMemory, instantiateModule, type CoreFlavour, type WasmCore } from './module.js';
@@ -16,6 +19,8 @@ import { CoreThreads, type SpawnCoreWorker } from './threads.js';
 const SCALARS = 4096;
 /** Below this many flops a matmul runs on the calling thread: waking workers costs ~10–50 µs. */
 const PARALLEL_MIN_FLOPS = 4e5;
+/** Below this many elements pooling and activations run on the calling thread. */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
 class WasmBuf implements Buf {
   constructor(readonly id: number, readonly length: number, readonly label: string, readonly ptr: number, readonly bytes: number) {}
@@ -47,10 +52,17 @@ type Exports = {
         eps: number, c1: number, c2: number): void;
   toy(model: number, mode: number, K: number, theta: number, v: number, out: number, scal: number): void;
   random(dist: number, out: number, n: number, index0: number, stream: number, k0: number, k1: number, scale: number): void;
+  conv(params: number, tid: number, nthreads: number): void;
+  convScratchBytes(params: number): number;
+  pool(params: number, tid: number, nthreads: number): void;
+  poolScratchBytes(params: number): number;
+  actOp(params: number, tid: number, nthreads: number): void;
 };
 
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
 const MM_WORDS = 24;
+/** Words of the params block of conv, pool and actOp (core/wasm/conv.ts, pool.ts). */
+const OP_WORDS = 32;
 
 export class WasmBackend implements Backend {
   readonly kind = 'wasm' as const;
@@ -63,8 +75,12 @@ export class WasmBackend implements Backend {
   private scalars: WasmBuf;
   get scalarsBuf(): Buf { return this.scalars; }
   private mmParams: number;
+  private opParams: number;
   private scratch: number;
   private scratchStride: number;
+  /** Per-thread scratch of conv and pool (padded images, tables), grown on demand. */
+  private opScratch = 0;
+  private opScratchStride = 0;
   private destroyed = false;
   private view: Float32Array;
 
@@ -76,6 +92,7 @@ export class WasmBackend implements Backend {
     this.scratchStride = this.x.mmScratchBytes();
     this.scratch = this.x.alloc(this.scratchStride * this.threads) >>> 0;
     this.mmParams = this.x.alloc(MM_WORDS * 4) >>> 0;
+    this.opParams = this.x.alloc(OP_WORDS * 4) >>> 0;
     this.scalars = this.alloc(SCALARS, 'scalars') as WasmBuf;
   }
 
@@ -238,6 +255,69 @@ export class WasmBackend implements Backend {
     checkToy(op, SCALARS);
     const model = { xyzw: 0, x2y2: 1, xy: 2 }[op.model];
     this.x.toy(model, op.mode === 'grad' ? 0 : 1, op.K, this.ptr(op.theta), this.ptr(op.v), this.ptr(op.out), this.ptr(this.scalars, op.slot));
+  }
+
+  /** Writes the op params block. */
+  private params(words: number[]): void {
+    const p = new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS);
+    p.fill(0);
+    p.set(words);
+  }
+
+  /** Makes the per-thread op scratch at least `bytes` a thread; returns [address, stride]. */
+  private opScratchFor(bytes: number): [number, number] {
+    if (bytes > this.opScratchStride) {
+      const stride = Math.max(Math.ceil(bytes / 64) * 64, 2 * this.opScratchStride);
+      const total = stride * this.threads;
+      if (this.core.memory.buffer.byteLength + total > 4 * 2 ** 30 - 2 ** 26) {
+        throw new Error(`conv/pool scratch needs ${(total / 2 ** 20).toFixed(1)} MiB, past the 4 GiB Wasm memory: use smaller images or fewer threads`);
+      }
+      this.opScratch = this.x.alloc(total) >>> 0;
+      this.opScratchStride = stride;
+    }
+    return [this.opScratch, this.opScratchStride];
+  }
+
+  /** Runs a parallel kernel of the core on enough threads for `work`. */
+  private parallel(kernel: 'conv' | 'pool' | 'actOp', parallel: boolean): void {
+    const run = this.x[kernel];
+    const n = this.threadPool && parallel ? this.threads : 1;
+    if (n > 1) this.threadPool!.call(kernel, (tid, nt) => run(this.opParams, tid, nt), this.opParams, n);
+    else run(this.opParams, 0, 1);
+  }
+
+  conv(op: ConvOp): void {
+    this.live();
+    checkConv(op);
+    const s = op.shape;
+    this.params([{ forward: 0, dinput: 1, dweight: 2 }[op.mode], op.B, op.K, s.Cin, s.H, s.W, s.Cout, s.kh, s.kw, s.stride,
+      s.padH, s.padW, s.Ho, s.Wo, this.at(op.x), op.x.bs, this.at(op.w), op.w.bs, this.at(op.y), op.y.bs,
+      this.at(op.bias), op.bias?.bs ?? 0, op.accumulate ? 1 : 0, this.scratch, this.scratchStride]);
+    // Scratch may grow memory (detaching p's buffer when unshared): a fresh view.
+    const [cs, stride] = this.opScratchFor(this.x.convScratchBytes(this.opParams));
+    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride], 25);
+    const flops = 2 * op.K * op.B * s.Cout * s.Cin * s.kh * s.kw * s.Ho * s.Wo;
+    this.parallel('conv', flops >= PARALLEL_MIN_FLOPS);
+  }
+
+  pool(op: PoolOp): void {
+    this.live();
+    checkPool(op);
+    const s = op.shape;
+    this.params([op.kind === 'max' ? 0 : 1, { forward: 0, tangent: 1, backward: 2 }[op.mode], op.B, op.K, s.C, s.H, s.W,
+      s.kh, s.kw, s.stride, s.pad, s.Ho, s.Wo, this.at(op.x), op.x.bs, this.at(op.src), op.src?.bs ?? 0,
+      this.at(op.dst), op.dst.bs, op.accumulate ? 1 : 0]);
+    const [cs, stride] = this.opScratchFor(this.x.poolScratchBytes(this.opParams));
+    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride], 20);
+    this.parallel('pool', op.K * op.B * s.C * s.H * s.W >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  activation(op: ActOp): void {
+    this.live();
+    checkAct(op);
+    this.params([ACTIVATION_IDS[op.act], op.mode === 'apply' ? 0 : 1, op.perModel, op.K, this.at(op.x), op.x.bs,
+      this.at(op.a), op.a?.bs ?? 0, this.at(op.out), op.out.bs]);
+    this.parallel('actOp', op.K * op.perModel >= PARALLEL_MIN_ELEMENTS);
   }
 
   clearScalars(slot: number, n: number): void {

@@ -26,13 +26,18 @@ export type SpawnCoreWorker = (init: CoreWorkerInit, onError: (message: string) 
 
 // Control words (Int32Array over ctrl).
 const GEN = 0, DONE = 1, OP = 2, ARG = 3, NTHREADS = 4, READY = 5, FAILED = 6;
-const OP_MM = 1, OP_QUIT = 2;
+const OP_QUIT = 2;
 const CTRL_WORDS = 8;
+
+/** The parallel kernels of core/wasm: each is export(params, tid, nthreads). */
+export type CoreKernel = 'mm' | 'conv' | 'pool' | 'actOp';
+const KERNEL_OPS: Record<CoreKernel, number> = { mm: 1, conv: 3, pool: 4, actOp: 5 };
+const OP_KERNELS = new Map<number, CoreKernel>(Object.entries(KERNEL_OPS).map(([k, v]) => [v, k as CoreKernel]));
 
 /** The worker side: never returns until told to quit. */
 export async function runCoreWorker(init: CoreWorkerInit): Promise<void> {
   const core = await instantiateModule(init.module, init.memory);
-  const mm = core.exports.mm as (params: number, tid: number, nthreads: number) => void;
+  type Kernel = (params: number, tid: number, nthreads: number) => void;
   const ctrl = new Int32Array(init.ctrl);
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
@@ -45,7 +50,8 @@ export async function runCoreWorker(init: CoreWorkerInit): Promise<void> {
     const n = Atomics.load(ctrl, NTHREADS);
     if (init.tid < n) {
       try {
-        mm(Atomics.load(ctrl, ARG), init.tid, n);
+        const kernel = core.exports[OP_KERNELS.get(op) ?? 'mm'] as Kernel;
+        kernel(Atomics.load(ctrl, ARG), init.tid, n);
       } catch {
         Atomics.store(ctrl, FAILED, 1);
       }
@@ -96,12 +102,17 @@ export class CoreThreads {
 
   /** Runs mm(params, tid, n) on n ≤ count threads, the caller as thread 0, and waits for all. */
   mm(run: (tid: number, n: number) => void, params: number, n: number): void {
+    this.call('mm', run, params, n);
+  }
+
+  /** Runs kernel(params, tid, n) on n ≤ count threads (`run` is the caller's own call), and waits for all. */
+  call(kernel: CoreKernel, run: (tid: number, n: number) => void, params: number, n: number): void {
     if (n <= 1 || this.count <= 1) { run(0, 1); return; }
     n = Math.min(n, this.count);
     const c = this.ctrl;
     if (Atomics.load(c, FAILED)) throw new Error(`a Wasm worker failed${this.failure ? `: ${this.failure}` : ''}; restart with --threads 1`);
     Atomics.store(c, DONE, 0);
-    Atomics.store(c, OP, OP_MM);
+    Atomics.store(c, OP, KERNEL_OPS[kernel]);
     Atomics.store(c, ARG, params);
     Atomics.store(c, NTHREADS, n);
     Atomics.add(c, GEN, 1);
@@ -113,7 +124,7 @@ export class CoreThreads {
       if (Atomics.load(c, FAILED)) throw new Error(`a Wasm worker failed${this.failure ? `: ${this.failure}` : ''}; restart with --threads 1`);
       if (this.canBlock) Atomics.wait(c, DONE, done, 1000);
     }
-    if (Atomics.load(c, FAILED)) throw new Error('a Wasm worker trapped in the matmul kernel');
+    if (Atomics.load(c, FAILED)) throw new Error(`a Wasm worker trapped in the ${kernel} kernel`);
   }
 
   stop(): void {

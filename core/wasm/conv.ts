@@ -1,0 +1,471 @@
+// Conv2d (NCHW, PyTorch's cross-correlation, zero padding) as implicit GEMM on
+// the Goto/BLIS machinery of matmul.ts: the same 4×8 micro-kernel and
+// micro-panel layouts, with packing routines that gather op(B) straight from
+// the image (no im2col of the batch is ever formed; one KC×NC block at a time).
+//
+//   forward  Y_b[Cout, Ho·Wo] (+)= W[Cout, L] · col(x_b)[L, Ho·Wo] (+ bias),
+//            L = (ci, i, j), col[(ci,i,j), (oh,ow)] = xpad[ci, oh·s+i, ow·s+j]
+//   dinput   dX_b[Cin, H·W] (+)= W'[Cin, L'] · G_b[L', H·W], L' = (co, i, j),
+//            W'[ci, (co,i,j)] = w[co, ci, i, j], G[(co,i,j), (ih,iw)] =
+//            dy[co, (ih+padH−i)/s, (iw+padW−j)/s], zero where not divisible or
+//            out of range: read from D_b, dy with the zeros put in (dilated by
+//            s, shifted by kh−1−padH), so G is a stride-1 gather from D_b.
+//            Each dX element is one sum over (co, i, j): no atomics.
+//   dweight  dW[Cout, L] (+)= Σ_b dY_b[Cout, Ho·Wo] · col(x_b)ᵀ: one long
+//            reduction over (b, oh, ow) in blocks of ≤ KC positions of one
+//            example, in the same order whoever computes a tile, plus
+//            dbias[co] (+)= Σ_{b,p} dy[b, co, p] (per block, then blockwise).
+//
+// Every gather reads `src[offB[l] + base(p)]`: offB holds each reduction
+// index's offset in the (padded) source image, base(p) = row(p)·rowStride +
+// col(p)·colStride. Where eight positions lie in one row at stride 1 the
+// panel is two v128 loads per k.
+//
+// Threads: every thread calls conv(params, tid, nthreads). forward/dinput cut
+// the work into jobs of one example (K·B of them; examples are sliced along
+// their positions only when there are fewer than threads); dweight cuts the
+// output dW into row or column slices. No output element is summed by two
+// jobs, and each is summed in an order fixed by the shape alone: the result is
+// the same bit for bit whatever the thread count.
+import { KC, MC, MR, NC, NR, micro, setMicroOut } from './matmul';
+
+// The params block (i32 words), written by core/ts/backend/wasm/backend.ts.
+const C_MODE = 0, C_B = 1, C_K = 2, C_CIN = 3, C_H = 4, C_W = 5, C_COUT = 6, C_KH = 7, C_KW = 8, C_S = 9,
+  C_PH = 10, C_PW = 11, C_HO = 12, C_WO = 13, C_X = 14, C_XBS = 15, C_WT = 16, C_WBS = 17, C_Y = 18, C_YBS = 19,
+  C_BIAS = 20, C_BIASBS = 21, C_ACCUM = 22, C_SCRATCH = 23, C_SSTRIDE = 24, C_CS = 25, C_CSSTRIDE = 26;
+
+@inline function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
+@inline function a16(n: usize): usize { return (n + 15) & ~15; }
+
+// Shape of the op in flight (per-instance globals: each worker has its own).
+let gCin: i32 = 0, gH: i32 = 0, gW: i32 = 0, gCout: i32 = 0, gKh: i32 = 0, gKw: i32 = 0, gS: i32 = 1;
+let gPh: i32 = 0, gPw: i32 = 0, gHo: i32 = 0, gWo: i32 = 0;
+// The gather: B source, its offsets per reduction index, the positions' grid.
+let gSrc: usize = 0, gOffB: usize = 0, gRowStride: i32 = 0, gColStride: i32 = 1, gWg: i32 = 1;
+// The A operand of forward/dinput: A[m, l] = gA[m·gARs + offA[l]].
+let gA: usize = 0, gARs: i32 = 0, gOffA: usize = 0;
+// Scratch: packed panels (matmul's layout), the padded image, tables.
+let gAp: usize = 0, gBp: usize = 0, gTile: usize = 0;
+let gPad: usize = 0, gBiasAcc: usize = 0, gTmp: usize = 0;
+
+/** Floats of the per-example source image a thread copies: the padded input, or dinput's D_b. */
+function srcFloats(mode: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, ph: i32, pw: i32): usize {
+  if (mode == 1) return <usize>Cout * <usize>(H + kh - 1) * <usize>(W + kw - 1);
+  if (ph == 0 && pw == 0) return 0;
+  return <usize>Cin * <usize>(H + 2 * ph) * <usize>(W + 2 * pw);
+}
+
+/** Bytes of conv scratch one thread needs for the op at `params` (beyond matmul's scratch). */
+export function convScratchBytes(params: usize): u32 {
+  const mode = pi(params, C_MODE), Cin = pi(params, C_CIN), Cout = pi(params, C_COUT), kh = pi(params, C_KH), kw = pi(params, C_KW);
+  const L = <usize>(mode == 1 ? Cout : Cin) * <usize>(kh * kw);
+  const src = srcFloats(mode, Cin, pi(params, C_H), pi(params, C_W), Cout, kh, kw, pi(params, C_PH), pi(params, C_PW));
+  return <u32>(a16(src << 2) + 2 * a16(L << 2) + a16(<usize>Cout << 2) + 64);
+}
+
+/** Runs thread tid's share of the conv described at `params`. */
+export function conv(params: usize, tid: u32, nthreads: u32): void {
+  const mode = pi(params, C_MODE), B = pi(params, C_B), K = pi(params, C_K);
+  gCin = pi(params, C_CIN); gH = pi(params, C_H); gW = pi(params, C_W); gCout = pi(params, C_COUT);
+  gKh = pi(params, C_KH); gKw = pi(params, C_KW); gS = pi(params, C_S); gPh = pi(params, C_PH); gPw = pi(params, C_PW);
+  gHo = pi(params, C_HO); gWo = pi(params, C_WO);
+  if (B <= 0 || K <= 0) return;
+  const scratch = <usize>pi(params, C_SCRATCH) + <usize>tid * <usize>pi(params, C_SSTRIDE);
+  gAp = scratch;
+  gBp = gAp + <usize>(MC * KC * 4);
+  gTile = gBp + <usize>(KC * NC * 4);
+  const cs = <usize>pi(params, C_CS) + <usize>tid * <usize>pi(params, C_CSSTRIDE);
+  const L = (mode == 1 ? gCout : gCin) * gKh * gKw;
+  gPad = cs;
+  gOffB = gPad + a16(srcFloats(mode, gCin, gH, gW, gCout, gKh, gKw, gPh, gPw) << 2);
+  gOffA = gOffB + a16(<usize>L << 2);
+  gBiasAcc = gOffA + a16(<usize>L << 2);
+  gTmp = gBiasAcc + a16(<usize>gCout << 2);
+  if (mode == 2) dweight(params, B, K, L, tid, nthreads);
+  else fwdOrDinput(params, mode, B, K, L, tid, nthreads);
+}
+
+// ------------------------------------------------------------ forward, dinput
+
+function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, tid: u32, nthreads: u32): void {
+  const fwd = mode == 0;
+  const M = fwd ? gCout : gCin;
+  const N = fwd ? gHo * gWo : gH * gW;
+  const padded = gPh != 0 || gPw != 0;
+  // The source image's geometry and the reduction index's offsets in it.
+  let Hs: i32, Ws: i32;
+  if (fwd) { Hs = gH + 2 * gPh; Ws = gW + 2 * gPw; if (!padded) { Hs = gH; Ws = gW; } }
+  else { Hs = gH + gKh - 1; Ws = gW + gKw - 1; }
+  const khw = gKh * gKw;
+  for (let l = 0; l < L; l++) {
+    const c = l / khw, r = l - c * khw, i = r / gKw, j = r - i * gKw;
+    if (fwd) {
+      store<i32>(gOffB + (<usize>l << 2), (c * Hs + i) * Ws + j);
+      store<i32>(gOffA + (<usize>l << 2), l);
+    } else {
+      store<i32>(gOffB + (<usize>l << 2), (c * Hs + gKh - 1 - i) * Ws + gKw - 1 - j);
+      store<i32>(gOffA + (<usize>l << 2), c * gCin * khw + r);
+    }
+  }
+  gRowStride = fwd ? gS * Ws : Ws;
+  gColStride = fwd ? gS : 1;
+  gWg = fwd ? gWo : gW;
+  gARs = fwd ? L : khw;
+
+  const xPer = gCin * gH * gW, yPer = gCout * gHo * gWo;
+  const X = <usize>pi(params, C_X), Y = <usize>pi(params, C_Y), Wt = <usize>pi(params, C_WT);
+  const xbs = pi(params, C_XBS), ybs = pi(params, C_YBS), wbs = pi(params, C_WBS);
+  const bias = fwd ? <usize>pi(params, C_BIAS) : 0, biasBs = pi(params, C_BIASBS);
+  const accum = pi(params, C_ACCUM) != 0;
+
+  // Jobs: one per (model, example), sliced along positions only when needed.
+  const T = <i32>nthreads, units = K * B;
+  const tiles = (N + NR - 1) / NR;
+  let S = (T + units - 1) / units;
+  if (S > tiles) S = tiles;
+  const jobs = units * S;
+  const j0 = (jobs * <i32>tid) / T, j1 = (jobs * (<i32>tid + 1)) / T;
+  // Reduction blocks of equal length (≤ KC): the split depends on L only.
+  const nblk = (L + KC - 1) / KC, kcStep = (L + nblk - 1) / nblk;
+  for (let job = j0; job < j1; job++) {
+    const u = job / S, s = job % S;
+    const z = u / B, b = u % B;
+    const n0 = min(N, ((tiles * s) / S) * NR), n1 = min(N, ((tiles * (s + 1)) / S) * NR);
+    const xb = X + (<usize>(z * xbs) << 2) + (<usize>b * <usize>xPer << 2);
+    const yb = Y + (<usize>(z * ybs) << 2) + (<usize>b * <usize>yPer << 2);
+    gA = Wt + (<usize>(z * wbs) << 2);
+    if (fwd) {
+      if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
+      setMicroOut(yb, N, accum, gTile);
+    } else {
+      dilate(yb, gPad, Hs, Ws);
+      gSrc = gPad;
+      setMicroOut(xb, N, accum, gTile);
+    }
+    gemmGather(M, n0, n1, L, kcStep);
+    if (bias != 0) addBias(yb, bias + (<usize>(z * biasBs) << 2), M, N, n0, n1);
+  }
+}
+
+/** xpad[c, r, q] = x[c, r − padH, q − padW], zero outside: Cin × (H+2padH) × (W+2padW). */
+function padImage(x: usize, dst: usize): void {
+  const Hp = gH + 2 * gPh, Wp = gW + 2 * gPw;
+  memory.fill(dst, 0, <usize>gCin * <usize>Hp * <usize>Wp << 2);
+  for (let c = 0; c < gCin; c++) {
+    for (let r = 0; r < gH; r++) {
+      const d = dst + (<usize>((c * Hp + r + gPh) * Wp + gPw) << 2);
+      memory.copy(d, x + (<usize>((c * gH + r) * gW) << 2), <usize>gW << 2);
+    }
+  }
+}
+
+/**
+ * D[co, oh·s + kh−1−padH, ow·s + kw−1−padW] = dy[co, oh, ow], zero elsewhere
+ * (Cout × (H+kh−1) × (W+kw−1)); terms that fall outside read no input.
+ */
+function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32): void {
+  memory.fill(dst, 0, <usize>gCout * <usize>Hd * <usize>Wd << 2);
+  const r0 = gKh - 1 - gPh, q0 = gKw - 1 - gPw;
+  for (let c = 0; c < gCout; c++) {
+    for (let oh = 0; oh < gHo; oh++) {
+      const r = oh * gS + r0;
+      if (r < 0 || r >= Hd) continue;
+      const d = dst + (<usize>((c * Hd + r) * Wd) << 2);
+      const src = dy + (<usize>((c * gHo + oh) * gWo) << 2);
+      if (gS == 1 && q0 >= 0 && q0 + gWo <= Wd) {
+        memory.copy(d + (<usize>q0 << 2), src, <usize>gWo << 2);
+      } else {
+        for (let ow = 0; ow < gWo; ow++) {
+          const q = ow * gS + q0;
+          if (q >= 0 && q < Wd) store<f32>(d + (<usize>q << 2), load<f32>(src + (<usize>ow << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** C[0..M, n0..n1) (=|+=) A · gather(B): matmul.ts's loop nest with gathering packers. */
+function gemmGather(M: i32, n0: i32, n1: i32, L: i32, kcStep: i32): void {
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let pc = 0; pc < L; pc += kcStep) {
+      const kc = min(kcStep, L - pc);
+      packBGather(pc, kc, jc, nc);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packAGather(ic, mc, pc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const bp = gBp + (<usize>(jr * kc) << 2);
+          const nr = min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            micro(kc, gAp + (<usize>(ir * kc) << 2), bp, ic + ir, jc + jr, min(MR, mc - ir), nr, pc == 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Bp[jr/NR][k][j] = src[offB[pc + k] + base(jc + jr + j)]. Lanes past nc
+ * repeat the last position: they feed only output columns that are never
+ * stored, and every read stays inside the image.
+ */
+function packBGather(pc: i32, kc: i32, jc: i32, nc: i32): void {
+  const offs = gOffB + (<usize>pc << 2);
+  for (let jr = 0; jr < nc; jr += NR) {
+    const dst = gBp + (<usize>(jr * kc) << 2);
+    const nr = min(NR, nc - jr);
+    const q0 = jc + jr;
+    const r0 = q0 / gWg, c0 = q0 - r0 * gWg;
+    if (nr == NR && gColStride == 1 && c0 + NR <= gWg) {
+      // Eight positions in one row: contiguous in the source.
+      const base = gSrc + (<usize>(r0 * gRowStride + c0) << 2);
+      for (let k = 0; k < kc; k++) {
+        const s = base + (<usize>load<i32>(offs + (<usize>k << 2)) << 2);
+        const d = dst + (<usize>(k * NR) << 2);
+        if (ASC_FEATURE_SIMD) {
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+        } else {
+          for (let j = 0; j < NR; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
+        }
+      }
+    } else {
+      // Per-lane bases (row wrap, stride > 1, or a ragged last panel).
+      let r = r0, c = c0;
+      for (let j = 0; j < NR; j++) {
+        store<i32>(gTmp + (<usize>j << 2), r * gRowStride + c * gColStride);
+        if (j + 1 < nr) { c++; if (c == gWg) { c = 0; r++; } }
+      }
+      for (let k = 0; k < kc; k++) {
+        const s = gSrc + (<usize>load<i32>(offs + (<usize>k << 2)) << 2);
+        const d = dst + (<usize>(k * NR) << 2);
+        for (let j = 0; j < NR; j++) {
+          store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>load<i32>(gTmp + (<usize>j << 2)) << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** Ap[ir/MR][k][i] = A[(ic + ir + i)·aRs + offA[pc + k]]; rows past mc repeat the last row. */
+function packAGather(ic: i32, mc: i32, pc: i32, kc: i32): void {
+  const offs = gOffA + (<usize>pc << 2);
+  for (let ir = 0; ir < mc; ir += MR) {
+    const dst = gAp + (<usize>(ir * kc) << 2);
+    const mr = min(MR, mc - ir);
+    const r0 = gA + (<usize>((ic + ir) * gARs) << 2);
+    const r1 = gA + (<usize>((ic + ir + min(1, mr - 1)) * gARs) << 2);
+    const r2 = gA + (<usize>((ic + ir + min(2, mr - 1)) * gARs) << 2);
+    const r3 = gA + (<usize>((ic + ir + min(3, mr - 1)) * gARs) << 2);
+    for (let k = 0; k < kc; k++) {
+      const o = <usize>load<i32>(offs + (<usize>k << 2)) << 2;
+      const d = dst + (<usize>(k * MR) << 2);
+      store<f32>(d, load<f32>(r0 + o));
+      store<f32>(d, load<f32>(r1 + o), 4);
+      store<f32>(d, load<f32>(r2 + o), 8);
+      store<f32>(d, load<f32>(r3 + o), 12);
+    }
+  }
+}
+
+/** y[co, n] += bias[co] for n in [n0, n1), after the product (matmul's epilogue order). */
+function addBias(y: usize, bias: usize, M: i32, N: i32, n0: i32, n1: i32): void {
+  for (let m = 0; m < M; m++) {
+    const bv = load<f32>(bias + (<usize>m << 2));
+    const row = y + (<usize>(m * N) << 2);
+    let n = n0;
+    if (ASC_FEATURE_SIMD) {
+      const b4 = f32x4.splat(bv);
+      for (; n + 4 <= n1; n += 4) {
+        const p = row + (<usize>n << 2);
+        v128.store(p, f32x4.add(v128.load(p), b4));
+      }
+    }
+    for (; n < n1; n++) {
+      const p = row + (<usize>n << 2);
+      store<f32>(p, load<f32>(p) + bv);
+    }
+  }
+}
+
+// -------------------------------------------------------------------- dweight
+
+function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthreads: u32): void {
+  const M = gCout, N = L, P = gHo * gWo;
+  const padded = gPh != 0 || gPw != 0;
+  const Hs = padded ? gH + 2 * gPh : gH, Ws = padded ? gW + 2 * gPw : gW;
+  const khw = gKh * gKw;
+  for (let l = 0; l < L; l++) {
+    const c = l / khw, r = l - c * khw, i = r / gKw, j = r - i * gKw;
+    store<i32>(gOffB + (<usize>l << 2), (c * Hs + i) * Ws + j);
+  }
+  gRowStride = gS * Ws; gColStride = gS; gWg = gWo;
+
+  const xPer = gCin * gH * gW, yPer = gCout * P;
+  const X = <usize>pi(params, C_X), Y = <usize>pi(params, C_Y), Wt = <usize>pi(params, C_WT);
+  const xbs = pi(params, C_XBS), ybs = pi(params, C_YBS), wbs = pi(params, C_WBS);
+  const bias = <usize>pi(params, C_BIAS), biasBs = pi(params, C_BIASBS);
+  const accum = pi(params, C_ACCUM) != 0;
+
+  // Jobs: row or column slices of each model's dW, in whole micro-tiles (as mm).
+  const T = <i32>nthreads;
+  const byRows = M >= N;
+  const unit = byRows ? MR : NR;
+  const tiles = ((byRows ? M : N) + unit - 1) / unit;
+  let S = (T + K - 1) / K;
+  if (S > tiles) S = tiles;
+  const jobs = K * S;
+  const j0 = (jobs * <i32>tid) / T, j1 = (jobs * (<i32>tid + 1)) / T;
+  // Position blocks of equal length (≤ KC) within an example: they depend on P only.
+  const nblk = (P + KC - 1) / KC, kpStep = (P + nblk - 1) / nblk;
+  for (let job = j0; job < j1; job++) {
+    const z = job / S, s = job % S;
+    const t0 = (tiles * s) / S, t1 = (tiles * (s + 1)) / S;
+    let m0 = 0, m1 = M, n0 = 0, n1 = N;
+    if (byRows) { m0 = t0 * MR; m1 = min(M, t1 * MR); } else { n0 = t0 * NR; n1 = min(N, t1 * NR); }
+    const xz = X + (<usize>(z * xbs) << 2), yz = Y + (<usize>(z * ybs) << 2);
+    setMicroOut(Wt + (<usize>(z * wbs) << 2), N, accum, gTile);
+    // The job holding column 0 also sums the bias gradient of its rows.
+    const biasOwner = bias != 0 && n0 == 0;
+    for (let jc = n0; jc < n1; jc += NC) {
+      const nc = min(NC, n1 - jc);
+      const doBias = biasOwner && jc == n0;
+      if (doBias) memory.fill(gBiasAcc, 0, <usize>M << 2);
+      let first = true;
+      for (let b = 0; b < B; b++) {
+        const xb = xz + (<usize>b * <usize>xPer << 2), yb = yz + (<usize>b * <usize>yPer << 2);
+        if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
+        for (let p0 = 0; p0 < P; p0 += kpStep) {
+          const kc = min(kpStep, P - p0);
+          packBCol(p0, kc, jc, nc);
+          for (let ic = m0; ic < m1; ic += MC) {
+            const mc = min(MC, m1 - ic);
+            packADy(yb, P, ic, mc, p0, kc, doBias);
+            for (let jr = 0; jr < nc; jr += NR) {
+              const bp = gBp + (<usize>(jr * kc) << 2);
+              const nr = min(NR, nc - jr);
+              for (let ir = 0; ir < mc; ir += MR) {
+                micro(kc, gAp + (<usize>(ir * kc) << 2), bp, ic + ir, jc + jr, min(MR, mc - ir), nr, first);
+              }
+            }
+          }
+          first = false;
+        }
+      }
+      if (doBias) {
+        const bz = bias + (<usize>(z * biasBs) << 2);
+        for (let m = m0; m < m1; m++) {
+          const p = bz + (<usize>m << 2), v = load<f32>(gBiasAcc + (<usize>m << 2));
+          store<f32>(p, accum ? load<f32>(p) + v : v);
+        }
+      }
+    }
+  }
+}
+
+/** 4×4 transpose of rows r0..r3 into columns, stored at d, d + step, d + 2·step, d + 3·step. */
+@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(d, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(d + step, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * step, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * step, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/**
+ * dweight's B: Bp[jr/NR][k][j] = col[jc + jr + j, p0 + k] = src[offB[l] + base(p0 + k)].
+ * Four positions in one row at stride 1 are contiguous for each l: eight
+ * loads and two 4×4 transposes. Lanes past nc repeat the last column.
+ */
+function packBCol(p0: i32, kc: i32, jc: i32, nc: i32): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const dst = gBp + (<usize>(jr * kc) << 2);
+    const nr = min(NR, nc - jr);
+    const ob = gOffB + (<usize>(jc + jr) << 2);
+    const last = <usize>(nr - 1) << 2;
+    const s0 = gSrc + (<usize>load<i32>(ob) << 2);
+    const s1 = gSrc + (<usize>load<i32>(ob + min<usize>(4, last)) << 2);
+    const s2 = gSrc + (<usize>load<i32>(ob + min<usize>(8, last)) << 2);
+    const s3 = gSrc + (<usize>load<i32>(ob + min<usize>(12, last)) << 2);
+    const s4 = gSrc + (<usize>load<i32>(ob + min<usize>(16, last)) << 2);
+    const s5 = gSrc + (<usize>load<i32>(ob + min<usize>(20, last)) << 2);
+    const s6 = gSrc + (<usize>load<i32>(ob + min<usize>(24, last)) << 2);
+    const s7 = gSrc + (<usize>load<i32>(ob + min<usize>(28, last)) << 2);
+    let r = p0 / gWo, c = p0 - r * gWo;
+    let k = 0;
+    while (k < kc) {
+      const d = dst + (<usize>(k * NR) << 2);
+      if (ASC_FEATURE_SIMD && gColStride == 1 && k + 4 <= kc && c + 4 <= gWo) {
+        const o = <usize>(r * gRowStride + c) << 2;
+        transpose4(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o), d, <usize>NR << 2);
+        transpose4(v128.load(s4 + o), v128.load(s5 + o), v128.load(s6 + o), v128.load(s7 + o), d + 16, <usize>NR << 2);
+        k += 4; c += 4;
+      } else {
+        const o = <usize>(r * gRowStride + c * gColStride) << 2;
+        store<f32>(d, load<f32>(s0 + o)); store<f32>(d, load<f32>(s1 + o), 4);
+        store<f32>(d, load<f32>(s2 + o), 8); store<f32>(d, load<f32>(s3 + o), 12);
+        store<f32>(d, load<f32>(s4 + o), 16); store<f32>(d, load<f32>(s5 + o), 20);
+        store<f32>(d, load<f32>(s6 + o), 24); store<f32>(d, load<f32>(s7 + o), 28);
+        k++; c++;
+      }
+      if (c == gWo) { c = 0; r++; }
+    }
+  }
+}
+
+/**
+ * dweight's A: Ap[ir/MR][k][i] = dy_b[ic + ir + i, p0 + k] (four rows
+ * interleaved by 4×4 transposes); rows past mc repeat the last row. With
+ * `bias`, each row's block sum (sequential in k, the same order in every
+ * build) is added to gBiasAcc.
+ */
+function packADy(dy: usize, P: i32, ic: i32, mc: i32, p0: i32, kc: i32, bias: bool): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const dst = gAp + (<usize>(ir * kc) << 2);
+    const mr = min(MR, mc - ir);
+    const row = ic + ir;
+    const r0 = dy + (<usize>(row * P + p0) << 2);
+    const r1 = dy + (<usize>((row + min(1, mr - 1)) * P + p0) << 2);
+    const r2 = dy + (<usize>((row + min(2, mr - 1)) * P + p0) << 2);
+    const r3 = dy + (<usize>((row + min(3, mr - 1)) * P + p0) << 2);
+    if (ASC_FEATURE_SIMD) {
+      let acc = f32x4.splat(0);
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const o = <usize>k << 2, d = dst + (<usize>(k * MR) << 2);
+        transpose4(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), d, 16);
+        if (bias) {
+          acc = f32x4.add(acc, v128.load(d));
+          acc = f32x4.add(acc, v128.load(d, 16));
+          acc = f32x4.add(acc, v128.load(d, 32));
+          acc = f32x4.add(acc, v128.load(d, 48));
+        }
+      }
+      for (; k < kc; k++) {
+        const o = <usize>k << 2, d = dst + (<usize>(k * MR) << 2);
+        store<f32>(d, load<f32>(r0 + o)); store<f32>(d, load<f32>(r1 + o), 4);
+        store<f32>(d, load<f32>(r2 + o), 8); store<f32>(d, load<f32>(r3 + o), 12);
+        if (bias) acc = f32x4.add(acc, v128.load(d));
+      }
+      if (bias) v128.store(gTmp, acc);
+    } else {
+      let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+      for (let k = 0; k < kc; k++) {
+        const o = <usize>k << 2, d = dst + (<usize>(k * MR) << 2);
+        const v0 = load<f32>(r0 + o), v1 = load<f32>(r1 + o), v2 = load<f32>(r2 + o), v3 = load<f32>(r3 + o);
+        store<f32>(d, v0); store<f32>(d, v1, 4); store<f32>(d, v2, 8); store<f32>(d, v3, 12);
+        a0 += v0; a1 += v1; a2 += v2; a3 += v3;
+      }
+      store<f32>(gTmp, a0); store<f32>(gTmp, a1, 4); store<f32>(gTmp, a2, 8); store<f32>(gTmp, a3, 12);
+    }
+    if (bias) {
+      for (let i = 0; i < mr; i++) {
+        const p = gBiasAcc + (<usize>(row + i) << 2);
+        store<f32>(p, load<f32>(p) + load<f32>(gTmp + (<usize>i << 2)));
+      }
+    }
+  }
+}

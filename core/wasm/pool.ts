@@ -1,0 +1,190 @@
+// 2-d pooling (NCHW) and the standalone activation op of core/ts/backend/types.ts.
+//
+// Pooling is linear in its input once max's routing is fixed by x (the first
+// maximum in row-major window order, −∞ padding; average counts the padding,
+// divisor kh·kw):
+//   mode 0 forward   dst[Ho, Wo] = pool(x)
+//   mode 1 tangent   dst[Ho, Wo] = J(x) src[H, W]
+//   mode 2 backward  dst[H, W]   = J(x)ᵀ src[Ho, Wo], gather form: each input
+//                    sums the windows that hold it, in row-major window order
+// Threads: every thread calls pool(params, tid, nthreads) and takes a
+// contiguous range of the K·B·C planes; a plane is one thread's, so the result
+// does not depend on the thread count.
+import { act_d1, act_f } from './activations';
+import { tanh4 } from './simd-math';
+
+const P_KIND = 0, P_MODE = 1, P_B = 2, P_K = 3, P_C = 4, P_H = 5, P_W = 6, P_KH = 7, P_KW = 8, P_S = 9, P_PAD = 10,
+  P_HO = 11, P_WO = 12, P_X = 13, P_XBS = 14, P_SRC = 15, P_SRCBS = 16, P_DST = 17, P_DSTBS = 18, P_ACCUM = 19,
+  P_CS = 20, P_CSSTRIDE = 21;
+
+@inline function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
+@inline function at(base: usize, i: i32): usize { return base + (<usize>i << 2); }
+
+/** Bytes of scratch one thread needs: max pooling's backward keeps a plane's argmax table. */
+export function poolScratchBytes(params: usize): u32 {
+  return <u32>(((<usize>pi(params, P_HO) * <usize>pi(params, P_WO) << 2) + 15) & ~15);
+}
+
+export function pool(params: usize, tid: u32, nthreads: u32): void {
+  const isMax = pi(params, P_KIND) == 0, mode = pi(params, P_MODE);
+  const B = pi(params, P_B), K = pi(params, P_K), C = pi(params, P_C);
+  const H = pi(params, P_H), W = pi(params, P_W), kh = pi(params, P_KH), kw = pi(params, P_KW);
+  const s = pi(params, P_S), pad = pi(params, P_PAD), Ho = pi(params, P_HO), Wo = pi(params, P_WO);
+  const X = <usize>pi(params, P_X), xbs = pi(params, P_XBS), SRC = <usize>pi(params, P_SRC), srcBs = pi(params, P_SRCBS);
+  const DST = <usize>pi(params, P_DST), dstBs = pi(params, P_DSTBS), accum = pi(params, P_ACCUM) != 0;
+  const args = <usize>pi(params, P_CS) + <usize>tid * <usize>pi(params, P_CSSTRIDE);
+  const planes = K * B * C, BC = B * C;
+  const inPlane = H * W, outPlane = Ho * Wo;
+  const q0 = (planes * <i32>tid) / <i32>nthreads, q1 = (planes * (<i32>tid + 1)) / <i32>nthreads;
+  const div = <f32>(kh * kw);
+  for (let q = q0; q < q1; q++) {
+    const z = q / BC, bc = q - z * BC;
+    const x = X + (<usize>(z * xbs) << 2) + (<usize>bc * <usize>inPlane << 2);
+    const outN = mode == 2 ? inPlane : outPlane;
+    const dst = DST + (<usize>(z * dstBs) << 2) + (<usize>bc * <usize>outN << 2);
+    const srcN = mode == 2 ? outPlane : inPlane;
+    const src = mode == 0 ? x : SRC + (<usize>(z * srcBs) << 2) + (<usize>bc * <usize>srcN << 2);
+    if (mode != 2) {
+      for (let oh = 0; oh < Ho; oh++) {
+        const i0 = oh * s - pad;
+        const ia = max(0, i0), ib = min(H, i0 + kh);
+        for (let ow = 0; ow < Wo; ow++) {
+          const j0 = ow * s - pad;
+          const ja = max(0, j0), jb = min(W, j0 + kw);
+          let v: f32;
+          if (isMax) {
+            let best = -Infinity, arg = ia * W + ja;
+            for (let i = ia; i < ib; i++) for (let j = ja; j < jb; j++) {
+              const e = load<f32>(at(x, i * W + j));
+              if (e > best) { best = e; arg = i * W + j; }
+            }
+            v = load<f32>(at(src, arg));
+          } else {
+            let sum: f32 = 0;
+            for (let i = ia; i < ib; i++) for (let j = ja; j < jb; j++) sum += load<f32>(at(src, i * W + j));
+            v = sum / div;
+          }
+          const p = at(dst, oh * Wo + ow);
+          store<f32>(p, accum ? load<f32>(p) + v : v);
+        }
+      }
+    } else {
+      if (isMax) {
+        // The route of every window first, then each input gathers the windows routed to it.
+        for (let oh = 0; oh < Ho; oh++) {
+          const i0 = oh * s - pad;
+          const ia = max(0, i0), ib = min(H, i0 + kh);
+          for (let ow = 0; ow < Wo; ow++) {
+            const j0 = ow * s - pad;
+            const ja = max(0, j0), jb = min(W, j0 + kw);
+            let best = -Infinity, arg = ia * W + ja;
+            for (let i = ia; i < ib; i++) for (let j = ja; j < jb; j++) {
+              const e = load<f32>(at(x, i * W + j));
+              if (e > best) { best = e; arg = i * W + j; }
+            }
+            store<i32>(at(args, oh * Wo + ow), arg);
+          }
+        }
+      }
+      for (let ih = 0; ih < H; ih++) {
+        // Windows oh with oh·s − pad ≤ ih < oh·s − pad + kh.
+        const th = ih + pad - kh + 1;
+        const ohA = th <= 0 ? 0 : (th + s - 1) / s, ohB = min(Ho - 1, (ih + pad) / s);
+        for (let iw = 0; iw < W; iw++) {
+          const tw = iw + pad - kw + 1;
+          const owA = tw <= 0 ? 0 : (tw + s - 1) / s, owB = min(Wo - 1, (iw + pad) / s);
+          const me = ih * W + iw;
+          let sum: f32 = 0;
+          for (let oh = ohA; oh <= ohB; oh++) for (let ow = owA; ow <= owB; ow++) {
+            const o = oh * Wo + ow;
+            if (isMax) { if (load<i32>(at(args, o)) == me) sum += load<f32>(at(src, o)); }
+            else sum += load<f32>(at(src, o)) / div;
+          }
+          const p = at(dst, me);
+          store<f32>(p, accum ? load<f32>(p) + sum : sum);
+        }
+      }
+    }
+  }
+}
+
+// ----------------------------------------------------------------- activation
+
+const A_ACT = 0, A_MODE = 1, A_N = 2, A_K = 3, A_X = 4, A_XBS = 5, A_A = 6, A_ABS = 7, A_OUT = 8, A_OUTBS = 9;
+
+/** Up to 3 trailing values as lanes 0.. (the rest 0). */
+@inline function loadTail(p: usize, rem: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (rem > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (rem > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+@inline function storeTail(p: usize, rem: i32, v: v128): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (rem > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (rem > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** σ (apply) or σ′(a)·x (dmul) of tanh, four lanes at a time: the same bits as act_f/act_d1 on SIMD builds. */
+@inline function tanhVec(dmul: bool, x: v128, a: v128): v128 {
+  if (!dmul) return tanh4(x);
+  const t = tanh4(a);
+  return f32x4.mul(f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)), x);
+}
+
+function tanhRange(dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, tanhVec(dmul, v128.load(x + o), dmul ? v128.load(a + o) : f32x4.splat(0)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2, rem = n - i;
+    storeTail(out + o, rem, tanhVec(dmul, loadTail(x + o, rem), dmul ? loadTail(a + o, rem) : f32x4.splat(0)));
+  }
+}
+
+@inline function actLoop(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+  if (dmul) for (let i = 0; i < n; i++) store<f32>(at(out, i), act_d1(id, load<f32>(at(a, i))) * load<f32>(at(x, i)));
+  else for (let i = 0; i < n; i++) store<f32>(at(out, i), act_f(id, load<f32>(at(x, i))));
+}
+
+function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+  // One loop per activation with a constant id, so act_f/act_d1 fold to straight code.
+  switch (id) {
+    case 1:
+      if (ASC_FEATURE_SIMD) tanhRange(dmul, x, a, out, n);
+      else actLoop(1, dmul, x, a, out, n);
+      break;
+    case 2: actLoop(2, dmul, x, a, out, n); break;
+    case 3: actLoop(3, dmul, x, a, out, n); break;
+    case 4: actLoop(4, dmul, x, a, out, n); break;
+    case 5: actLoop(5, dmul, x, a, out, n); break;
+    case 6: actLoop(6, dmul, x, a, out, n); break;
+    case 7: actLoop(7, dmul, x, a, out, n); break;
+    default: actLoop(0, dmul, x, a, out, n);
+  }
+}
+
+/**
+ * The standalone activation over K blocks of n: mode 0 out = σ(x), mode 1
+ * out = σ′(a)·x. Thread tid takes a contiguous share of the K·n elements cut
+ * at multiples of 4; element-wise, so any split gives the same bits.
+ */
+export function actOp(params: usize, tid: u32, nthreads: u32): void {
+  const id = pi(params, A_ACT), dmul = pi(params, A_MODE) == 1, n = pi(params, A_N), K = pi(params, A_K);
+  const X = <usize>pi(params, A_X), xbs = pi(params, A_XBS), A = <usize>pi(params, A_A), abs = pi(params, A_ABS);
+  const OUT = <usize>pi(params, A_OUT), outBs = pi(params, A_OUTBS);
+  const total = <i64>K * <i64>n, T = <i64>nthreads;
+  const e0 = ((total * <i64>tid / T) >> 2) << 2;
+  const e1 = tid + 1 == nthreads ? total : ((total * <i64>(tid + 1) / T) >> 2) << 2;
+  let e = e0;
+  while (e < e1) {
+    const z = <i32>(e / <i64>n), i = <i32>(e - <i64>z * <i64>n);
+    const len = <i32>min<i64>(<i64>(n - i), e1 - e);
+    actRange(id, dmul, at(X, z * xbs + i), dmul ? at(A, z * abs + i) : 0, at(OUT, z * outBs + i), len);
+    e += <i64>len;
+  }
+}

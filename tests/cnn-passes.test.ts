@@ -1,0 +1,139 @@
+// The layer engine on convolutional models, every backend, against the
+// float64 layer-list reference (tests/reference/layers64.ts, itself checked
+// against central finite differences): loss, accuracy, gradient, HVP and
+// Gauss-Newton product for each reference CNN id on 8×8 inputs (cnn-*,
+// cnn-avgpool-*, Myrtle), every activation and bias on/off through the
+// general cnn: form, MSE and CE, N not a multiple of the physical batch;
+// K = 3 batched models each equal to itself run alone; λ₁, λ₂ of a small CNN
+// against its explicitly formed float64 Hessian.
+//
+// Tolerance 5e-5 relative (‖a−b‖∞/‖b‖∞): f32 kernels over reductions of up
+// to 288 terms (a 3×3 conv over 32 channels) and 4-5 layers; measured errors
+// are ~1e-6. A dropped term (the convᵀ(dy, V) of the R-backward, a σ″ term)
+// changes the HVP by > 1e-2 on these problems, 200× the tolerance.
+import * as assert from 'uvu/assert';
+import { ACTIVATIONS } from '../core/ts/backend/activations.js';
+import type { Backend } from '../core/ts/backend/types.js';
+import { modelFromArch } from '../core/ts/nn/arch.js';
+import { hessianOperator } from '../core/ts/measure/operator.js';
+import { lanczos } from '../core/ts/measure/lanczos.js';
+import { lobpcg } from '../core/ts/measure/lobpcg.js';
+import * as ref from './reference/layers64.js';
+import { forEachBackend } from './helpers/backends.js';
+import { randArray, relErr } from './helpers/gpu.js';
+import { f64, upload } from './helpers/problem.js';
+import { makeModelProblem, paramsAwayFromKinks64 } from './helpers/model64.js';
+
+const TOL = 5e-5;
+
+interface Case { arch: string; inShape: number[]; classes: number }
+
+const REFERENCE_IDS: Case[] = [
+  ...['relu', 'elu', 'tanh'].flatMap((a) => [
+    { arch: `cnn-${a}`, inShape: [3, 8, 8], classes: 4 },
+    { arch: `cnn-avgpool-${a}`, inShape: [2, 8, 8], classes: 3 },
+  ]),
+  { arch: 'myrtle5:4', inShape: [3, 8, 8], classes: 3 },
+  { arch: 'myrtle7:3', inShape: [2, 8, 8], classes: 3 },
+  { arch: 'myrtle10:2', inShape: [1, 8, 8], classes: 2 },
+];
+
+// Every activation, bias on and off, stride 2 and odd sizes through the general form.
+const GENERAL: Case[] = ACTIVATIONS.flatMap((act, i) => [
+  { arch: `cnn:c3,p2,c4s2p1,f5:${act}${i % 2 ? ':nobias' : ''}`, inShape: [2, 7, 7], classes: 3 },
+]);
+
+async function checkAll(be: Backend,
+                        c: Case, loss: 'mse' | 'ce', seed: number): Promise<void> {
+  const model = modelFromArch(c.arch, c.inShape, c.classes);
+  const p = makeModelProblem(be, model, { loss, N: 5, seed, physicalBatch: 2 });
+  const th = paramsAwayFromKinks64(p, seed * 7);
+  const v = randArray(model.P, seed + 3);
+  const tb = upload(be, th, 'θ'), vb = upload(be, v, 'v');
+  const g = be.alloc(model.P, 'g'), hv = be.alloc(model.P, 'hv'), gn = be.alloc(model.P, 'gn'), g2 = be.alloc(model.P, 'g2');
+  const args = [p.m64, f64(th), f64(p.X), f64(p.Y), p.N, loss] as const;
+  const r = ref.lossAcc64(...args);
+  try {
+    const la = await p.obj.lossAcc(tb);
+    assert.ok(Math.abs(la.loss[0] - r.loss) <= 1e-5 * Math.abs(r.loss), `loss ${la.loss[0]} vs ${r.loss}`);
+    assert.ok(Math.abs(la.acc[0] - r.acc) < 1e-6, `acc ${la.acc[0]} vs ${r.acc}`);
+    await p.obj.grad(tb, g);
+    const eg = relErr(await be.read(g), ref.grad64(...args));
+    assert.ok(eg < TOL, `grad rel err ${eg}`);
+    await p.obj.hvp(tb, [vb], [hv], { grad: g2 });
+    const eh = relErr(await be.read(hv), ref.hvp64(...args, f64(v)));
+    assert.ok(eh < TOL, `hvp rel err ${eh}`);
+    assert.ok(relErr(await be.read(g2), ref.grad64(...args)) < TOL, 'grad from the hvp pass');
+    await p.obj.hvp(tb, [vb], [gn], { gaussNewton: true });
+    const en = relErr(await be.read(gn), ref.gnvp64(...args, f64(v)));
+    assert.ok(en < TOL, `gnvp rel err ${en}`);
+  } finally {
+    for (const b of [tb, vb, g, hv, gn, g2]) be.release(b);
+    p.dispose();
+  }
+}
+
+forEachBackend('CNN passes vs float64 reference', (T) => {
+  REFERENCE_IDS.forEach((c, i) => {
+    for (const loss of ['mse', 'ce'] as const) {
+      T(`${c.arch} on [${c.inShape}] ${loss}: loss, acc, grad, hvp, gnvp`, async ({ be }) => checkAll(be, c, loss, 100 + 10 * i));
+    }
+  });
+  GENERAL.forEach((c, i) => {
+    T(`${c.arch} on [${c.inShape}] ${i % 2 ? 'ce' : 'mse'}: loss, acc, grad, hvp, gnvp`, async ({ be }) => checkAll(be, c, i % 2 ? 'ce' : 'mse', 300 + 10 * i));
+  });
+
+  T('K = 3 batched CNNs: each equals itself run alone and the reference', async ({ be }) => {
+    const K = 3, model = modelFromArch('cnn-avgpool-tanh', [2, 8, 8], 3);
+    const pk = makeModelProblem(be, model, { loss: 'ce', N: 7, seed: 21, K, physicalBatch: 3 });
+    const p1 = makeModelProblem(be, model, { loss: 'ce', N: 7, seed: 21, physicalBatch: 3 });
+    const P = model.P;
+    const thetas = [0, 1, 2].map((k) => randArray(P, 50 + k, 0.3));
+    const vs = [0, 1, 2].map((k) => randArray(P, 60 + k));
+    const cat = (xs: Float32Array[]) => { const o = new Float32Array(K * P); xs.forEach((x, k) => o.set(x, k * P)); return o; };
+    const tb = upload(be, cat(thetas), 'θ[K]'), vb = upload(be, cat(vs), 'v[K]');
+    const g = be.alloc(K * P, 'g[K]'), hv = be.alloc(K * P, 'hv[K]');
+    const lk = await pk.obj.grad(tb, g);
+    await pk.obj.hvp(tb, [vb], [hv]);
+    const G = await be.read(g), HV = await be.read(hv);
+    const g1 = be.alloc(P, 'g'), hv1 = be.alloc(P, 'hv');
+    for (let k = 0; k < K; k++) {
+      const t1 = upload(be, thetas[k], 'θ'), v1 = upload(be, vs[k], 'v');
+      const l1 = await p1.obj.grad(t1, g1);
+      await p1.obj.hvp(t1, [v1], [hv1]);
+      const G1 = await be.read(g1), HV1 = await be.read(hv1);
+      // Same kernels, same summation order per model: identical bits expected.
+      assert.equal(lk.loss[k], l1.loss[0], `model ${k} loss`);
+      assert.equal(Array.from(G.subarray(k * P, (k + 1) * P)), Array.from(G1), `model ${k} gradient`);
+      assert.equal(Array.from(HV.subarray(k * P, (k + 1) * P)), Array.from(HV1), `model ${k} hvp`);
+      const args = [p1.m64, f64(thetas[k]), f64(p1.X), f64(p1.Y), p1.N, 'ce'] as const;
+      assert.ok(relErr(G1, ref.grad64(...args)) < TOL, `model ${k} gradient vs float64`);
+      assert.ok(relErr(HV1, ref.hvp64(...args, f64(vs[k]))) < TOL, `model ${k} hvp vs float64`);
+      be.release(t1); be.release(v1);
+    }
+    for (const b of [tb, vb, g, hv, g1, hv1]) be.release(b);
+    pk.dispose(); p1.dispose();
+  });
+
+  T('λ₁, λ₂ of a small CNN equal those of its explicit float64 Hessian (Lanczos and LOBPCG)', async ({ be }) => {
+    const model = modelFromArch('cnn:c2,p2,f4:tanh', [1, 6, 6], 2);
+    const p = makeModelProblem(be, model, { loss: 'mse', N: 6, seed: 5, physicalBatch: 4 });
+    const th = randArray(model.P, 9, 0.8);
+    const H = ref.hessian64(p.m64, f64(th), f64(p.X), f64(p.Y), p.N, 'mse');
+    const want = ref.symEig64(H, model.P).values;
+    const tb = upload(be, th, 'θ');
+    const op = hessianOperator(p.obj, tb);
+    for (const solve of [
+      () => lanczos(be, op, { k: 2, seed: 1, tol: 1e-6 }),
+      () => lobpcg(be, op, { k: 2, seed: 1, tol: 1e-6 }),
+    ]) {
+      const r = await solve();
+      for (let i = 0; i < 2; i++) {
+        // Extreme eigenvalues of an f32 operator: ~1e-6 of the spectral radius.
+        assert.ok(Math.abs(r.values[i] - want[i]) <= 1e-4 * Math.abs(want[0]), `λ${i + 1} ${r.values[i]} vs ${want[i]}`);
+      }
+    }
+    be.release(tb);
+    p.dispose();
+  });
+});

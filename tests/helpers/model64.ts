@@ -1,0 +1,70 @@
+// The engine's layer-list models mirrored as the float64 reference's plain
+// descriptions (tests/reference/layers64.ts), and small random problems on
+// them: data, parameters away from non-smooth points, the device objective.
+import type { Backend, LossName } from '../../core/ts/backend/types.js';
+import type { Model } from '../../core/ts/nn/model.js';
+import { Activation } from '../../core/ts/nn/layers/activation.js';
+import { Conv2d } from '../../core/ts/nn/layers/conv2d.js';
+import { Dense } from '../../core/ts/nn/layers/dense.js';
+import { Pool2d } from '../../core/ts/nn/layers/pool2d.js';
+import { initParams } from '../../core/ts/nn/init.js';
+import { ModelObjective } from '../../core/ts/objective/model-objective.js';
+import { uploadData } from '../../core/ts/objective/data.js';
+import { kinks64, type Act, type Layer64, type Model64 } from '../reference/layers64.js';
+import { rand, randArray } from './gpu.js';
+
+export function toModel64(m: Model): Model64 {
+  const layers = m.layers.map((l): Layer64 => {
+    if (l instanceof Dense) return { kind: 'dense', in: l.inDim, out: l.outDim, bias: l.bias !== null };
+    if (l instanceof Conv2d) return { kind: 'conv', shape: l.shape, bias: l.bias !== null };
+    if (l instanceof Pool2d) return { kind: l.kind, shape: l.shape };
+    if (l instanceof Activation) return { kind: 'act', act: l.act as Act };
+    if (l.kind === 'flatten') return { kind: 'flatten' };
+    throw new Error(`no float64 mirror for layer kind ${l.kind}`);
+  });
+  return { layers, inShape: m.inShape };
+}
+
+export interface ModelProblem {
+  model: Model;
+  m64: Model64;
+  N: number;
+  X: Float32Array;
+  Y: Float32Array;
+  loss: LossName;
+  obj: ModelObjective;
+  dispose(): void;
+}
+
+export function makeModelProblem(backend: Backend, model: Model, opts: { loss: LossName; N: number; seed: number; K?: number; physicalBatch?: number }): ModelProblem {
+  const d = model.inShape.reduce((a, b) => a * b, 1), c = model.outShape[0];
+  const X = randArray(opts.N * d, opts.seed, 1.5);
+  let Y: Float32Array;
+  if (opts.loss === 'ce') {
+    const r = rand(opts.seed + 1);
+    Y = new Float32Array(opts.N * c);
+    for (let i = 0; i < opts.N; i++) Y[i * c + Math.floor(r() * c)] = 1;
+  } else {
+    Y = randArray(opts.N * c, opts.seed + 1);
+  }
+  const data = uploadData(backend, X, Y, opts.N, d, c);
+  const obj = new ModelObjective(backend, model, data, { loss: opts.loss, K: opts.K ?? 1, physicalBatch: opts.physicalBatch });
+  return {
+    model, m64: toModel64(model), N: opts.N, X, Y, loss: opts.loss, obj,
+    dispose() { obj.dispose(); backend.release(data.X); backend.release(data.Y); },
+  };
+}
+
+/**
+ * θ from the engine's init (PyTorch default, seed s) such that no activation
+ * input sits within `margin` of a kink and no max-pool window is within
+ * `margin` of a tie: there f32 and f64 may take different branches.
+ */
+export function paramsAwayFromKinks64(p: ModelProblem, seed: number, margin = 1e-3): Float32Array {
+  const X = Float64Array.from(p.X);
+  for (let s = seed; s < seed + 200; s++) {
+    const th = initParams(p.model, { seed: s });
+    if (kinks64(p.m64, Float64Array.from(th), X, p.N).margin > margin) return th;
+  }
+  throw new Error('no parameter draw away from kinks');
+}

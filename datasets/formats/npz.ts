@@ -66,6 +66,7 @@ export function openZip(bytes: Uint8Array, where: string): ZipReader {
   }
   if (eocd < 0) notZip(bytes[0] === 0x1f && bytes[1] === 0x8b ? 'it is gzip' : 'no end-of-directory record: truncated, or another format');
   let count = u16(eocd + 10), cdSize = u32(eocd + 12), cdOff = u32(eocd + 16);
+  if (u16(eocd + 8) !== count) bad(`corrupt zip end record (${u16(eocd + 8)} entries on this disk, ${count} in all): multi-disk archives are not read`);
   if (count === 0xffff || cdSize === 0xffffffff || cdOff === 0xffffffff) {
     // ZIP64: the locator sits right before the end record and points at the ZIP64 end record.
     const loc = eocd - 20;
@@ -103,6 +104,8 @@ export function openZip(bytes: Uint8Array, where: string): ZipReader {
     entries.push(e);
     p += 46 + nlen + xlen + clen;
   }
+  // Every directory byte accounted for: a corrupt entry count cannot silently hide members.
+  if (p !== end) bad(`corrupt zip directory (${count} entries end at byte ${p - cdOff} of ${cdSize})`);
   const read = (name: string): Uint8Array | null => {
     const e = entries.find((x) => x.name === name);
     if (!e) return null;

@@ -7,6 +7,7 @@ import { runDemo } from './demo.js';
 import { resumeRun, startRun, type BackendFlags } from './run-command.js';
 import { parseBackendChoice } from '../shared/select-backend.js';
 import { listDatasets, prepareDataset } from './datasets-command.js';
+import { absoluteDatasetId } from './dataset-files.js';
 
 function num(name: string, check: (x: number) => boolean, what: string) {
   return (s: string) => {
@@ -53,6 +54,7 @@ function measurementOptions(cmd: Command): Command {
     .option('--checkpoint-every <f>', 'checkpoint θ every f steps (the last row always gets one)', int('--checkpoint-every'), DEFAULT_RUN.checkpointEvery)
     .option('--diverge-loss <l>', 'a train loss above l counts as divergence', pos('--diverge-loss'), DEFAULT_RUN.divergeLoss)
     .option('--init <x,y,…>', 'explicit initial parameters (toy objectives, e.g. 2.5,0.5,2.5,0.5 for toy:xyzw)', parseInit)
+    .option('--standardize', 'npz: datasets: standardise each input feature with training-set mean and std (default: values as given)')
     .option('--out <dir>', 'run directory (default: $EOSLAB_RESULTS or ./runs, named like the reference)')
     .option('--force', 'recompute a finished run');
 }
@@ -86,14 +88,14 @@ function lossOption(loss: string): 'mse' | 'ce' {
 
 export function buildCli(log: (s: string) => void = console.log): Command {
   const start = (cfg: RunConfig, o: Record<string, unknown>) =>
-    startRun(cfg, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, command: process.argv.slice(2).join(' '), log });
+    startRun({ ...cfg, dataset: absoluteDatasetId(cfg.dataset) }, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, standardize: !!o.standardize, command: process.argv.slice(2).join(' '), log });
   // exitOverride before the subcommands exist, so they inherit it: parse errors throw instead of exiting.
   const program = new Command('eoslab').exitOverride()
     .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU or WebAssembly');
 
   measurementOptions(program.command('train')
     .description('train with GD, momentum, SGD, Adam or RMSProp while tracking the top Hessian eigenvalues')
-    .argument('<dataset>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>, fmnist[-<N>k], mnist[-<N>k], cifar10[-{1,2,5,10,20}k], svhn[-<N>k]; see `eoslab datasets list`)')
+    .argument('<dataset>', 'dataset id (chebyshev-{3,4,5}-20, gmm-<n>-<d>-<c>, fmnist[-<N>k], mnist[-<N>k], cifar10[-{1,2,5,10,20}k], svhn[-<N>k], npz:PATH; see `eoslab datasets list`)')
     .argument('<arch>', 'architecture (fc-tanh, mlp:32x32:tanh, …)')
     .argument('<loss>', 'mse or ce', (s: string) => checkLoss(s))
     .argument('<lr>', 'learning rate η', pos('LR'))

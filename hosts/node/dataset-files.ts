@@ -64,12 +64,18 @@ export function datasetRecord(ds: Dataset | null, standardize: boolean): Dataset
   return ds?.file ? { dataset_file: { ...ds.file }, dataset_standardize: standardize } : {};
 }
 
+/** Whether a run's metadata.json asked for --standardize. */
+export function recordedStandardize(meta: object): boolean {
+  return (meta as DatasetRecord).dataset_standardize === true;
+}
+
 /**
- * A run directory's recorded data against the data loaded now (resume, or a
- * finished run about to be reused): the same file contents and the same
- * preprocessing, or a one-line error.
+ * A run directory's recorded data (its metadata.json) against the data loaded
+ * now (resume, or a finished run about to be reused): the same file contents
+ * and the same preprocessing, or a one-line error.
  */
-export function checkDatasetRecord(recorded: DatasetRecord, now: DatasetRecord, dir: string): void {
+export function checkDatasetRecord(meta: object, now: DatasetRecord, dir: string): void {
+  const recorded = meta as DatasetRecord;
   const was = recorded.dataset_file, is = now.dataset_file;
   if (was && is && was.sha256 !== is.sha256) {
     throw new Error(`${dir} was run on ${was.path} with SHA-256 ${was.sha256.slice(0, 12)}…, the file now has ${is.sha256.slice(0, 12)}… (${is.path}): restore the file, or start a new run (--force, or another --out)`);

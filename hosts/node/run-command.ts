@@ -12,7 +12,7 @@ import type { BackendChoice } from '../shared/select-backend.js';
 import { makeProgress } from './progress.js';
 import { sharpnessChart } from './chart.js';
 import { metadataFor, RunDir, type RunMetadata } from './run-dir.js';
-import { loadDatasetNode } from './dataset-files.js';
+import { checkDatasetRecord, datasetRecord, loadDatasetNode, recordedStandardize, type DatasetRecord } from './dataset-files.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -27,14 +27,18 @@ export function modelFor(cfg: RunConfig, data: RunData | null): Model | null {
 
 /** Where the last loaded dataset came from (files, npm cache, generated), for metadata.json. */
 let lastSource = '';
+/** The file of an npz: dataset (path, bytes, SHA-256) and --standardize, for metadata.json. */
+let lastRecord: DatasetRecord = {};
 
-export async function loadData(cfg: RunConfig): Promise<RunData | null> {
+export async function loadData(cfg: RunConfig, standardize = false): Promise<RunData | null> {
+  lastRecord = {};
   if (dataFreeParams(cfg.dataset) !== null) {
     lastSource = `objective ${cfg.dataset} (no data)`;
     return null;
   }
-  const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed });
+  const ds = await loadDatasetNode(cfg.dataset, { seed: cfg.datasetSeed, standardize });
   lastSource = ds.source;
+  lastRecord = datasetRecord(ds, standardize);
   return { shape: ds.shape, d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
 
@@ -49,20 +53,23 @@ export interface StartOptions extends BackendFlags {
   force?: boolean;
   command: string;
   log?: (s: string) => void;
+  /** npz: datasets: standardise each input feature with training-set statistics (default: values as given). */
+  standardize?: boolean;
 }
 
 /** Starts a run (or reuses a finished one). Returns the run directory. */
 export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string> {
   const log = o.log ?? ((s: string) => console.log(s));
   validateRun(cfg);
-  const data = await loadData(cfg);
+  const data = await loadData(cfg, o.standardize);
   // Unknown architecture or too many eigenvalues: fail before writing anything.
   const P = dataFreeParams(cfg.dataset) ?? modelFor(cfg, data)!.P;
   if (cfg.eigFreq > 0 && cfg.neigs > P) throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${P} parameters`);
   if (cfg.init && cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
-  const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg));
+  const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg) + (o.standardize ? '_standardized' : ''));
   if (dir.exists() && !o.force) {
     const m = dir.readMeta();
+    checkDatasetRecord(m, lastRecord, dir.dir);
     if (m.status === 'finished') {
       log(`already finished (${m.stop_reason} at step ${m.last_step}): ${dir.dir}  (--force recomputes it)`);
       return dir.dir;
@@ -86,7 +93,8 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFl
   if (!dir.exists()) throw new Error(`${dir.dir} has no metadata.json: give the directory of an eoslab run`);
   const meta = dir.readMeta();
   const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
-  const data = await loadData(cfg);
+  const data = await loadData(cfg, recordedStandardize(meta));
+  checkDatasetRecord(meta, lastRecord, dir.dir);
   const model = modelFor(cfg, data);
   const steps = dir.checkpointSteps();
   if (steps.length === 0) throw new Error(`${dir.dir} has no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);
@@ -129,6 +137,7 @@ async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume
     device: dev.device,
     matmul_variants: {},
     dataset_source: lastSource,
+    ...lastRecord,
   });
   if (resume) meta.device = dev.device;
   if (!resume) dir.create(meta);

@@ -520,7 +520,7 @@ export const ACT_KINKS64: Record<Act, number[]> = {
  * How far (θ, X) is from a non-smooth point, and which smooth piece it is on.
  * margin: the smallest distance of an activation input to its kinks, and the
  * smallest gap between a max-pool window's maximum and the largest entry
- * strictly below it. Exact ties are skipped: at a random point they arise
+ * strictly below it. Exact ties (and inputs exactly at a kink) are skipped: at a random point they arise
  * only from saturated units (relu's 0, hardtanh's ±1), which stay tied and
  * carry zero tangent while the activation inputs keep their distance from
  * the kinks, so the route among them does not matter.
@@ -539,7 +539,10 @@ export function kinks64(m: Model64, theta: Float64Array, X: Float64Array, N: num
       const ks = ACT_KINKS64[l.act];
       for (const a of x) {
         let below = 0;
-        for (const k of ks) { margin = Math.min(margin, Math.abs(a - k)); if (a > k) below++; }
+        // An input exactly at a kink is skipped like an exact tie: without bias
+        // it comes from an all-zero receptive field (dead relus upstream), which
+        // is exactly zero in f32 too and carries a zero tangent.
+        for (const k of ks) { if (a !== k) margin = Math.min(margin, Math.abs(a - k)); if (a > k) below++; }
         pattern.push(below);
       }
     } else if (l.kind === 'maxpool') {

@@ -2,18 +2,21 @@
 // script (esbuild's binary loader), the workers are build/browser/wasm-worker.js.
 // Threads need a cross-origin-isolated page (COOP same-origin + COEP
 // require-corp headers) for SharedArrayBuffer; without it the page runs the
-// unshared SIMD build on one thread, and without Wasm SIMD the scalar build.
+// unshared SIMD build on one thread, and without Wasm SIMD the scalar build;
+// where the browser validates relaxed SIMD, the threads build with FMA.
 import threadsBytes from '../../build/eoslab.wasm';
 import simdBytes from '../../build/eoslab-simd.wasm';
 import scalarBytes from '../../build/eoslab-scalar.wasm';
+import relaxedBytes from '../../build/eoslab-relaxed.wasm';
 import { WasmBackend } from '../../core/ts/backend/wasm/backend.js';
-import type { CoreFlavour } from '../../core/ts/backend/wasm/module.js';
+import { coreShared, type CoreFlavour } from '../../core/ts/backend/wasm/module.js';
 import type { SpawnCoreWorker } from '../../core/ts/backend/wasm/threads.js';
 
 /** The best build this page can run, and why. */
 export async function browserCoreFlavour(): Promise<{ flavour: CoreFlavour; why: string }> {
   if (!(await WebAssembly.validate(simdBytes as Uint8Array<ArrayBuffer>))) return { flavour: 'scalar', why: 'no Wasm SIMD in this browser' };
   if (!globalThis.crossOriginIsolated) return { flavour: 'simd', why: 'page not cross-origin isolated: no SharedArrayBuffer, one thread' };
+  if (await WebAssembly.validate(relaxedBytes as Uint8Array<ArrayBuffer>)) return { flavour: 'relaxed', why: 'cross-origin isolated: Wasm threads, relaxed SIMD (FMA)' };
   return { flavour: 'threads', why: 'cross-origin isolated: Wasm threads' };
 }
 
@@ -28,8 +31,8 @@ export function spawnBrowserWorker(workerUrl: URL): SpawnCoreWorker {
 
 export async function createBrowserWasm(opts: { threads?: number; workerUrl?: URL } = {}): Promise<WasmBackend> {
   const { flavour } = await browserCoreFlavour();
-  const bytes = { threads: threadsBytes, simd: simdBytes, scalar: scalarBytes }[flavour];
-  const threads = flavour === 'threads' ? opts.threads ?? navigator.hardwareConcurrency ?? 1 : 1;
+  const bytes = { threads: threadsBytes, simd: simdBytes, scalar: scalarBytes, relaxed: relaxedBytes }[flavour];
+  const threads = coreShared(flavour) ? opts.threads ?? navigator.hardwareConcurrency ?? 1 : 1;
   const workerUrl = opts.workerUrl ?? new URL('wasm-worker.js', location.href);
   return WasmBackend.create({
     // Async compile: browsers refuse synchronous compiles of large modules on the main thread.

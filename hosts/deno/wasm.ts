@@ -6,17 +6,28 @@ import type { SpawnCoreWorker } from '../../core/ts/backend/wasm/threads.js';
 
 declare const Deno: { readFile(path: URL): Promise<Uint8Array> };
 
-const FILES: Record<CoreFlavour, string> = { threads: 'eoslab.wasm', simd: 'eoslab-simd.wasm', scalar: 'eoslab-scalar.wasm' };
+const FILES: Record<CoreFlavour, string> = { threads: 'eoslab.wasm', simd: 'eoslab-simd.wasm', scalar: 'eoslab-scalar.wasm', relaxed: 'eoslab-relaxed.wasm' };
 
-export async function denoCoreModule(flavour: CoreFlavour): Promise<WebAssembly.Module> {
+async function readCore(flavour: CoreFlavour): Promise<Uint8Array<ArrayBuffer>> {
   const url = new URL(`../../build/${FILES[flavour]}`, import.meta.url);
-  let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(url);
+    return await Deno.readFile(url) as Uint8Array<ArrayBuffer>;
   } catch (e) {
     throw new Error(`cannot read the Wasm core ${url.pathname} (${(e as Error).message}): run \`npm run build\``);
   }
-  return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+}
+
+export async function denoCoreModule(flavour: CoreFlavour): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await readCore(flavour));
+}
+
+/** The relaxed-SIMD build where this Deno validates it (Deno 2's V8 ships relaxed SIMD), else the threads build. */
+export async function denoCoreFlavour(): Promise<CoreFlavour> {
+  try {
+    return WebAssembly.validate(await readCore('relaxed')) ? 'relaxed' : 'threads';
+  } catch {
+    return 'threads';
+  }
 }
 
 export const spawnDenoWorker: SpawnCoreWorker = (init, onError) => {
@@ -28,5 +39,6 @@ export const spawnDenoWorker: SpawnCoreWorker = (init, onError) => {
 
 export async function createDenoWasm(opts: { threads?: number } = {}): Promise<WasmBackend> {
   const threads = opts.threads ?? navigator.hardwareConcurrency ?? 1;
-  return WasmBackend.create({ module: await denoCoreModule('threads'), flavour: 'threads', threads, spawn: spawnDenoWorker, description: `Deno, ${navigator.hardwareConcurrency} cores` });
+  const flavour = await denoCoreFlavour();
+  return WasmBackend.create({ module: await denoCoreModule(flavour), flavour, threads, spawn: spawnDenoWorker, description: `Deno, ${navigator.hardwareConcurrency} cores` });
 }

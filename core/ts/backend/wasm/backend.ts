@@ -13,7 +13,7 @@ import {
 } from '../checks.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
-import { createCoreMemory, instantiateModule, type CoreFlavour, type WasmCore } from './module.js';
+import { coreShared, createCoreMemory, instantiateModule, type CoreFlavour, type WasmCore } from './module.js';
 import { CoreThreads, type SpawnCoreWorker } from './threads.js';
 
 const SCALARS = 4096;
@@ -27,7 +27,7 @@ class WasmBuf implements Buf {
 }
 
 export interface WasmBackendOptions {
-  /** The compiled core (build/eoslab*.wasm) and which build it is. */
+  /** The compiled core (build/eoslab*.wasm) and which build it is ('threads' and 'relaxed' share memory). */
   module: WebAssembly.Module;
   flavour: CoreFlavour;
   /** Threads to use, the calling one included (needs the 'threads' build and `spawn`). */
@@ -97,7 +97,7 @@ export class WasmBackend implements Backend {
   }
 
   static async create(opts: WasmBackendOptions): Promise<WasmBackend> {
-    const shared = opts.flavour === 'threads';
+    const shared = coreShared(opts.flavour);
     const memory = createCoreMemory(shared);
     const core = await instantiateModule(opts.module, memory);
     const want = Math.max(1, Math.floor(opts.threads ?? 1));
@@ -107,7 +107,7 @@ export class WasmBackend implements Backend {
       if (!opts.spawn) throw new Error('Wasm threads need a worker factory from the host');
       pool = await CoreThreads.start(opts.module, memory, want, opts.spawn);
     }
-    const simd = opts.flavour === 'scalar' ? 'scalar' : 'f32x4 SIMD';
+    const simd = opts.flavour === 'scalar' ? 'scalar' : opts.flavour === 'relaxed' ? 'f32x4 relaxed SIMD' : 'f32x4 SIMD';
     const desc = `WebAssembly (${simd}, ${want} thread${want > 1 ? 's' : ''})${opts.description ? ` on ${opts.description}` : ''}`;
     return new WasmBackend(core, opts.flavour, pool, desc);
   }

@@ -4,8 +4,18 @@
 // worker instance compute in. Views into it are re-created on demand, since
 // growth detaches (unshared) or outgrows (shared) the old ones.
 
-/** The three builds of asconfig.json. */
-export type CoreFlavour = 'threads' | 'simd' | 'scalar';
+/**
+ * The builds of asconfig.json: 'threads' (SIMD, shared memory), 'simd'
+ * (unshared), 'scalar' (no SIMD) and 'relaxed' (as 'threads', plus relaxed
+ * SIMD: the micro-kernel's f32x4.relaxed_madd is one FMA where the CPU has it,
+ * so its bits differ from the other builds').
+ */
+export type CoreFlavour = 'threads' | 'simd' | 'scalar' | 'relaxed';
+
+/** Whether a build imports shared memory (and so can run on several threads). */
+export function coreShared(flavour: CoreFlavour): boolean {
+  return flavour === 'threads' || flavour === 'relaxed';
+}
 
 /** Pages of 64 KiB: must match asconfig.json's initialMemory / maximumMemory. */
 export const CORE_INITIAL_PAGES = 16;

@@ -164,8 +164,24 @@ function padImage(x: usize, dst: usize): void {
  * (Cout × (H+kh−1) × (W+kw−1)); terms that fall outside read no input.
  */
 function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32): void {
-  memory.fill(dst, 0, <usize>gCout * <usize>Hd * <usize>Wd << 2);
   const r0 = gKh - 1 - gPh, q0 = gKw - 1 - gPw;
+  if (gS == 1 && r0 >= 0 && q0 >= 0 && r0 + gHo <= Hd && q0 + gWo <= Wd) {
+    // Stride 1: dy's rows at an offset inside a zero frame; only the frame is cleared.
+    const rowB = <usize>Wd << 2, right = <usize>(Wd - q0 - gWo) << 2;
+    for (let c = 0; c < gCout; c++) {
+      const plane = dst + (<usize>(c * Hd) * <usize>Wd << 2);
+      memory.fill(plane, 0, <usize>r0 * rowB);
+      for (let oh = 0; oh < gHo; oh++) {
+        const d = plane + <usize>(r0 + oh) * rowB;
+        memory.fill(d, 0, <usize>q0 << 2);
+        memory.copy(d + (<usize>q0 << 2), dy + (<usize>((c * gHo + oh) * gWo) << 2), <usize>gWo << 2);
+        memory.fill(d + (<usize>(q0 + gWo) << 2), 0, right);
+      }
+      memory.fill(plane + <usize>(r0 + gHo) * rowB, 0, <usize>(Hd - r0 - gHo) * rowB);
+    }
+    return;
+  }
+  memory.fill(dst, 0, <usize>gCout * <usize>Hd * <usize>Wd << 2);
   for (let c = 0; c < gCout; c++) {
     for (let oh = 0; oh < gHo; oh++) {
       const r = oh * gS + r0;
@@ -184,8 +200,28 @@ function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32): void {
   }
 }
 
-/** C[0..M, n0..n1) (=|+=) A · gather(B): matmul.ts's loop nest with gathering packers. */
+/**
+ * C[0..M, n0..n1) (=|+=) A · gather(B): matmul.ts's loop nest with gathering
+ * packers. When A's rows fit one MC block (the usual conv: Cout or Cin ≤ 128)
+ * each B micro-panel is packed just before the row panels use it, so it is
+ * read back from L1 (a whole KC×NC block would not even stay in L2, and with
+ * few rows, e.g. dinput into 3 input channels, it would be read only once).
+ */
 function gemmGather(M: i32, n0: i32, n1: i32, L: i32, kcStep: i32): void {
+  if (M <= MC) {
+    for (let pc = 0; pc < L; pc += kcStep) {
+      const kc = min(kcStep, L - pc);
+      packAGather(0, M, pc, kc);
+      for (let jr = n0; jr < n1; jr += NR) {
+        const nr = min(NR, n1 - jr);
+        packBGather(pc, kc, jr, nr);
+        for (let ir = 0; ir < M; ir += MR) {
+          micro(kc, gAp + (<usize>(ir * kc) << 2), gBp, ir, jr, min(MR, M - ir), nr, pc == 0);
+        }
+      }
+    }
+    return;
+  }
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = min(NC, n1 - jc);
     for (let pc = 0; pc < L; pc += kcStep) {
@@ -339,6 +375,19 @@ function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthreads: u32)
         if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
         for (let p0 = 0; p0 < P; p0 += kpStep) {
           const kc = min(kpStep, P - p0);
+          if (m1 - m0 <= MC) {
+            // The job's rows in one block: each B panel packed right before its use (L1-hot).
+            packADy(yb, P, m0, m1 - m0, p0, kc, doBias);
+            for (let jr = jc; jr < jc + nc; jr += NR) {
+              const nr = min(NR, jc + nc - jr);
+              packBCol(p0, kc, jr, nr);
+              for (let ir = m0; ir < m1; ir += MR) {
+                micro(kc, gAp + (<usize>((ir - m0) * kc) << 2), gBp, ir, jr, min(MR, m1 - ir), nr, first);
+              }
+            }
+            first = false;
+            continue;
+          }
           packBCol(p0, kc, jc, nc);
           for (let ic = m0; ic < m1; ic += MC) {
             const mc = min(MC, m1 - ic);

@@ -225,17 +225,27 @@ function microSimd(kc: i32, ap: usize, bp: usize, m: i32, n: i32, mr: i32, nr: i
     ap += 16; bp += 32;
   }
   const al = f32x4.splat(gAlpha);
-  const full = mr == MR && nr == NR;
-  // Full tiles go straight to C; edge tiles through the scratch tile.
-  const ldc: usize = full ? <usize>gN << 2 : <usize>NR << 2;
-  let dst: usize = full ? gC + (<usize>(m * gN + n) << 2) : gTile;
-  const load_old = !full || !first || gAccum;
-  if (!full) copyTile(m, n, mr, nr, true, first && !gAccum);
-  storeRow(dst, c00, c01, al, load_old); dst += ldc;
-  storeRow(dst, c10, c11, al, load_old); dst += ldc;
-  storeRow(dst, c20, c21, al, load_old); dst += ldc;
-  storeRow(dst, c30, c31, al, load_old);
-  if (!full) copyTile(m, n, mr, nr, false, false);
+  if (nr == NR) {
+    // Full-width tiles go straight to C, their rows past mr skipped (a conv
+    // into 3 input channels is all such tiles).
+    const ldc: usize = <usize>gN << 2;
+    let dst: usize = gC + (<usize>(m * gN + n) << 2);
+    const load_old = !first || gAccum;
+    storeRow(dst, c00, c01, al, load_old);
+    if (mr > 1) { dst += ldc; storeRow(dst, c10, c11, al, load_old); }
+    if (mr > 2) { dst += ldc; storeRow(dst, c20, c21, al, load_old); }
+    if (mr > 3) { dst += ldc; storeRow(dst, c30, c31, al, load_old); }
+    return;
+  }
+  // Narrow edge tiles through the scratch tile.
+  const ldc: usize = <usize>NR << 2;
+  let dst: usize = gTile;
+  copyTile(m, n, mr, nr, true, first && !gAccum);
+  storeRow(dst, c00, c01, al, true); dst += ldc;
+  storeRow(dst, c10, c11, al, true); dst += ldc;
+  storeRow(dst, c20, c21, al, true); dst += ldc;
+  storeRow(dst, c30, c31, al, true);
+  copyTile(m, n, mr, nr, false, false);
 }
 
 @inline function storeRow(p: usize, x0: v128, x1: v128, al: v128, addOld: bool): void {

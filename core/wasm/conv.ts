@@ -147,15 +147,33 @@ function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, tid: u32,
   }
 }
 
+// Row copies and clears of a few dozen floats: inline loops (V8 runs
+// memory.copy/fill as calls into the runtime, which costs more than the copy).
+@inline function copyF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+@inline function zeroF32(dst: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), i32x4.splat(0));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
 /** xpad[c, r, q] = x[c, r − padH, q − padW], zero outside: Cin × (H+2padH) × (W+2padW). */
 function padImage(x: usize, dst: usize): void {
   const Hp = gH + 2 * gPh, Wp = gW + 2 * gPw;
-  memory.fill(dst, 0, <usize>gCin * <usize>Hp * <usize>Wp << 2);
   for (let c = 0; c < gCin; c++) {
+    const plane = dst + (<usize>(c * Hp) * <usize>Wp << 2);
+    zeroF32(plane, gPh * Wp);
     for (let r = 0; r < gH; r++) {
-      const d = dst + (<usize>((c * Hp + r + gPh) * Wp + gPw) << 2);
-      memory.copy(d, x + (<usize>((c * gH + r) * gW) << 2), <usize>gW << 2);
+      const d = plane + (<usize>((r + gPh) * Wp) << 2);
+      zeroF32(d, gPw);
+      copyF32(d + (<usize>gPw << 2), x + (<usize>((c * gH + r) * gW) << 2), gW);
+      zeroF32(d + (<usize>(gPw + gW) << 2), gPw);
     }
+    zeroF32(plane + (<usize>((gPh + gH) * Wp) << 2), gPh * Wp);
   }
 }
 
@@ -167,17 +185,17 @@ function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32): void {
   const r0 = gKh - 1 - gPh, q0 = gKw - 1 - gPw;
   if (gS == 1 && r0 >= 0 && q0 >= 0 && r0 + gHo <= Hd && q0 + gWo <= Wd) {
     // Stride 1: dy's rows at an offset inside a zero frame; only the frame is cleared.
-    const rowB = <usize>Wd << 2, right = <usize>(Wd - q0 - gWo) << 2;
+    const rowB = <usize>Wd << 2, right = Wd - q0 - gWo;
     for (let c = 0; c < gCout; c++) {
       const plane = dst + (<usize>(c * Hd) * <usize>Wd << 2);
-      memory.fill(plane, 0, <usize>r0 * rowB);
+      zeroF32(plane, r0 * Wd);
       for (let oh = 0; oh < gHo; oh++) {
         const d = plane + <usize>(r0 + oh) * rowB;
-        memory.fill(d, 0, <usize>q0 << 2);
-        memory.copy(d + (<usize>q0 << 2), dy + (<usize>((c * gHo + oh) * gWo) << 2), <usize>gWo << 2);
-        memory.fill(d + (<usize>(q0 + gWo) << 2), 0, right);
+        zeroF32(d, q0);
+        copyF32(d + (<usize>q0 << 2), dy + (<usize>((c * gHo + oh) * gWo) << 2), gWo);
+        zeroF32(d + (<usize>(q0 + gWo) << 2), right);
       }
-      memory.fill(plane + <usize>(r0 + gHo) * rowB, 0, <usize>(Hd - r0 - gHo) * rowB);
+      zeroF32(plane + <usize>(r0 + gHo) * rowB, (Hd - r0 - gHo) * Wd);
     }
     return;
   }
@@ -189,7 +207,7 @@ function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32): void {
       const d = dst + (<usize>((c * Hd + r) * Wd) << 2);
       const src = dy + (<usize>((c * gHo + oh) * gWo) << 2);
       if (gS == 1 && q0 >= 0 && q0 + gWo <= Wd) {
-        memory.copy(d + (<usize>q0 << 2), src, <usize>gWo << 2);
+        copyF32(d + (<usize>q0 << 2), src, gWo);
       } else {
         for (let ow = 0; ow < gWo; ow++) {
           const q = ow * gS + q0;
@@ -368,7 +386,7 @@ function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthreads: u32)
     for (let jc = n0; jc < n1; jc += NC) {
       const nc = min(NC, n1 - jc);
       const doBias = biasOwner && jc == n0;
-      if (doBias) memory.fill(gBiasAcc, 0, <usize>M << 2);
+      if (doBias) zeroF32(gBiasAcc, M);
       let first = true;
       for (let b = 0; b < B; b++) {
         const xb = xz + (<usize>b * <usize>xPer << 2), yb = yz + (<usize>b * <usize>yPer << 2);

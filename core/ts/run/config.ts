@@ -123,7 +123,7 @@ export function flag(k: string): string {
 export function runDirName(c: RunConfig): string {
   const dataFree = /^(toy|quadratic):/.test(c.dataset);
   const arch = dataFree ? 'objective' : c.arch.replace(/[:/]/g, '_');
-  const parts = [c.dataset.replace(/[:,]/g, '_'), arch, `seed_${c.seed}`, c.loss];
+  const parts = [c.dataset.replace(/[:,/\\]/g, '_'), arch, `seed_${c.seed}`, c.loss];
   if (c.kind === 'flow') return [...parts, 'flow', `tick_${c.tick}`].join('/');
   const o = c.opt;
   const extra = [

@@ -2,7 +2,7 @@
 // before touching the disk, run the engine, write the run directory.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Model } from '../../core/ts/nn/model.js';
+import { torchSequential, type Model } from '../../core/ts/nn/model.js';
 import { dataFreeParams, runModel } from '../../core/ts/run/problem.js';
 import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
@@ -138,6 +138,7 @@ async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume
     matmul_variants: {},
     dataset_source: lastSource,
     ...lastRecord,
+    ...(model ? { model: { parameters: model.P, input_shape: model.inShape, torch_sequential: torchSequential(model) } } : {}),
   });
   if (resume) meta.device = dev.device;
   if (!resume) dir.create(meta);

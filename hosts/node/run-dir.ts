@@ -25,6 +25,8 @@ export interface RunMetadata {
   matmul_variants: Record<string, string>;
   /** Where the data came from: files (and where), the npm-shipped cache, or generated. */
   dataset_source: string;
+  /** The model: parameter count, per-example input shape, and the PyTorch nn.Sequential whose state dict the checkpoints are. */
+  model?: { parameters: number; input_shape: number[]; torch_sequential: string };
   conventions: Record<string, string>;
   columns: string[];
   started_at: string;
@@ -154,7 +156,7 @@ function thetaTensor(tensors: TensorEntry[]): Float32Array {
   return t.data as Float32Array;
 }
 
-export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants' | 'dataset_source'>): RunMetadata {
+export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants' | 'dataset_source' | 'model'>): RunMetadata {
   return {
     ...extra,
     config: cfg,

@@ -48,4 +48,30 @@ test('same seed → identical bits; another seed or model index → different θ
   assert.not.equal(Array.from(a.subarray(0, 10)), Array.from(initParams(model, { seed: 9, model: 1 }).subarray(0, 10)));
 });
 
+test('conv layers: PyTorch default bounds with fan_in = Cin·kh·kw; the normal scheme with a readout σ', () => {
+  const cnn = modelFromArch('cnn-relu', [3, 32, 32], 10);
+  const th = initParams(cnn, { seed: 2 });
+  // Conv2d(3, 32, 3): fan_in 27; Conv2d(32, 32, 3): 288; Linear(2048, 10): 2048.
+  for (const [name, fanIn] of [['0', 27], ['3', 288], ['7', 2048]] as const) {
+    const bound = 1 / Math.sqrt(fanIn);
+    for (const kind of ['weight', 'bias']) {
+      const p = cnn.params.find((q) => q.name === `${name}.${kind}`)!;
+      const v = th.subarray(p.off, p.off + p.size);
+      const max = Math.max(...Array.from(v, Math.abs));
+      assert.ok(max <= bound && max > (kind === 'weight' ? 0.99 : 0.5) * bound, `${p.name}: max |θ| ${max} vs bound ${bound}`);
+    }
+  }
+  const my = modelFromArch('myrtle5', [3, 16, 16], 10);
+  const tn = initParams(my, { seed: 3, scheme: { kind: 'normal', sigmaW: Math.SQRT2, sigmaOut: 1 } });
+  const std = (name: string) => {
+    const p = my.params.find((q) => q.name === name)!;
+    let sq = 0;
+    for (const x of tn.subarray(p.off, p.off + p.size)) sq += x * x;
+    return Math.sqrt(sq / p.size);
+  };
+  // 9216 draws per 32×32×3×3 conv: 5% is > 6 standard errors of the std.
+  assert.ok(Math.abs(std('2.weight') / Math.sqrt(2 / 288) - 1) < 0.05, 'hidden conv: N(0, 2/fan_in)');
+  assert.ok(Math.abs(std('12.weight') / Math.sqrt(1 / 32) - 1) < 0.25, 'readout: N(0, 1/fan_in) (320 draws)');
+});
+
 test.run();

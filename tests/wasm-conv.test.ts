@@ -90,6 +90,7 @@ const POOLS: { name: string; s: PoolShape; B: number }[] = [
   { name: '3×3 stride 1 pad 1 (overlapping)', s: poolShape({ C: 2, H: 6, W: 5, kh: 3, stride: 1, pad: 1 }), B: 2 },
   { name: '2×3 window, stride 1', s: poolShape({ C: 2, H: 5, W: 6, kh: 2, kw: 3, stride: 1 }), B: 1 },
   { name: 'global 5×5', s: poolShape({ C: 4, H: 5, W: 5, kh: 5 }), B: 3 },
+  { name: '2×2 stride 2, 9×21 (four-window groups, a ragged rest, odd edges)', s: poolShape({ C: 3, H: 9, W: 21, kh: 2 }), B: 2 },
 ];
 
 function checkPool(be: WasmBackend, kind: 'max' | 'avg', s: PoolShape, B: number, seed: number): number {
@@ -200,6 +201,39 @@ test('activations: every build gives the same bits (tanh within the SIMD builds)
     const [first, ...rest] = [...byBuild.entries()];
     for (const [build, hex] of rest) assert.ok(hex === first[1], `${act}: ${build} differs from ${first[0]}`);
   }
+});
+
+test('pooling: the f32x4 2×2 path gives the generic path\'s bits (ties, signed zeros, odd sizes; the scalar build runs the generic path)', async () => {
+  const s = poolShape({ C: 3, H: 11, W: 21, kh: 2 }), B = 2, nin = B * s.C * s.H * s.W, nout = B * s.C * s.Ho * s.Wo;
+  const vals = [-1, -0, 0, 1, 2];
+  const r = randArray(nin, 77);
+  const x = Float32Array.from(r, (v) => vals[Math.floor((v + 1) * 2.5) % 5]); // many ties, both zeros
+  const src = randArray(nin, 78), dy = Float32Array.from(randArray(nout, 79), (v, i) => (i % 7 === 0 ? -0 : v));
+  const outs: Map<string, string>[] = [];
+  for (const flavour of ['threads', 'scalar'] as CoreFlavour[]) {
+    const be = await createNodeWasm({ flavour, threads: 1 });
+    const got = new Map<string, string>();
+    try {
+      const buf = (a: Float32Array, label: string) => { const b = be.alloc(a.length, label); be.write(b, a); return b; };
+      const xb = buf(x, 'x'), sb = buf(src, 'src'), gb = buf(dy, 'dy');
+      const v = (b: typeof xb) => ({ buf: b, off: 0, bs: 0 });
+      for (const kind of ['max', 'avg'] as const) {
+        for (const accumulate of [false, true]) {
+          const y = buf(randArray(nout, 80), 'y'), ry = buf(randArray(nout, 81), 'ry'), dx = buf(randArray(nin, 82), 'dx');
+          be.pool({ kind, mode: 'forward', shape: s, B, K: 1, x: v(xb), dst: v(y), accumulate });
+          be.pool({ kind, mode: 'tangent', shape: s, B, K: 1, x: v(xb), src: v(sb), dst: v(ry), accumulate });
+          be.pool({ kind, mode: 'backward', shape: s, B, K: 1, x: v(xb), src: v(gb), dst: v(dx), accumulate });
+          for (const [k, b] of [['forward', y], ['tangent', ry], ['backward', dx]] as const) {
+            got.set(`${kind} ${k}${accumulate ? ' accumulate' : ''}`, Buffer.from(be.mem32(b, 0, b.length).buffer).toString('hex'));
+          }
+        }
+      }
+    } finally {
+      be.destroy();
+    }
+    outs.push(got);
+  }
+  for (const [k, hex] of outs[0]) assert.ok(outs[1].get(k) === hex, `${k}: the f32x4 path differs from the generic one`);
 });
 
 /** The outputs of every op, as bytes, on the threads build with `threads` threads. */

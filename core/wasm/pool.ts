@@ -37,6 +37,7 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
   const inPlane = H * W, outPlane = Ho * Wo;
   const q0 = (planes * <i32>tid) / <i32>nthreads, q1 = (planes * (<i32>tid + 1)) / <i32>nthreads;
   const div = <f32>(kh * kw);
+  const fast2 = ASC_FEATURE_SIMD && kh == 2 && kw == 2 && s == 2 && pad == 0;
   for (let q = q0; q < q1; q++) {
     const z = q / BC, bc = q - z * BC;
     const x = X + (<usize>(z * xbs) << 2) + (<usize>bc * <usize>inPlane << 2);
@@ -44,6 +45,12 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
     const dst = DST + (<usize>(z * dstBs) << 2) + (<usize>bc * <usize>outN << 2);
     const srcN = mode == 2 ? outPlane : inPlane;
     const src = mode == 0 ? x : SRC + (<usize>(z * srcBs) << 2) + (<usize>bc * <usize>srcN << 2);
+    if (fast2) {
+      // 2×2 windows at stride 2, four windows at a time (the same operations in the same order as below).
+      if (mode != 2) pool2x2Out(isMax, x, src, dst, W, Ho, Wo, accum);
+      else pool2x2Back(isMax, x, src, dst, H, W, Ho, Wo, accum);
+      continue;
+    }
     if (mode != 2) {
       for (let oh = 0; oh < Ho; oh++) {
         const i0 = oh * s - pad;
@@ -108,6 +115,143 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
   }
 }
 
+// ---------------------------------------------------- 2×2 stride-2 windows, f32x4
+
+// Even and odd lanes of eight consecutive floats (a, b): the left and right
+// columns of four 2×2 windows.
+@inline function evens(a: v128, b: v128): v128 { return f32x4.shuffle(a, b, 0, 2, 4, 6); }
+@inline function odds(a: v128, b: v128): v128 { return f32x4.shuffle(a, b, 1, 3, 5, 7); }
+
+/**
+ * Max or average of four 2×2 windows whose top-left inputs are at x0 (row
+ * above) and x0 + W (row below), of the values at s0: the scalar loop's
+ * operations lane-wise (first maximum by `>` from −∞, sum from 0 then ÷ 4).
+ */
+@inline function window4(isMax: bool, x0: usize, x1: usize, s0: usize, s1: usize): v128 {
+  const a0 = v128.load(x0), a1 = v128.load(x0, 16), b0 = v128.load(x1), b1 = v128.load(x1, 16);
+  if (!isMax) {
+    const c0 = v128.load(s0), c1 = v128.load(s0, 16), d0 = v128.load(s1), d1 = v128.load(s1, 16);
+    const sum = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.splat(0), evens(c0, c1)), odds(c0, c1)), evens(d0, d1)), odds(d0, d1));
+    return f32x4.div(sum, f32x4.splat(4));
+  }
+  let best = f32x4.splat(-Infinity);
+  let out = evens(v128.load(s0), v128.load(s0, 16)); // the route starts at the window's first input
+  const sameSrc = s0 == x0;
+  let e = evens(a0, a1), m = f32x4.gt(e, best);
+  best = v128.bitselect(e, best, m);
+  e = odds(a0, a1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m);
+  out = v128.bitselect(sameSrc ? e : odds(v128.load(s0), v128.load(s0, 16)), out, m);
+  e = evens(b0, b1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m);
+  out = v128.bitselect(sameSrc ? e : evens(v128.load(s1), v128.load(s1, 16)), out, m);
+  e = odds(b0, b1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m);
+  out = v128.bitselect(sameSrc ? e : odds(v128.load(s1), v128.load(s1, 16)), out, m);
+  return out;
+}
+
+/** Which input of each of four windows is the route: lane = 0, 1, 2, 3 in row-major order. */
+@inline function route4(x0: usize, x1: usize): v128 {
+  const a0 = v128.load(x0), a1 = v128.load(x0, 16), b0 = v128.load(x1), b1 = v128.load(x1, 16);
+  let best = f32x4.splat(-Infinity), arg = i32x4.splat(0);
+  let e = evens(a0, a1), m = f32x4.gt(e, best);
+  best = v128.bitselect(e, best, m);
+  e = odds(a0, a1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m); arg = v128.bitselect(i32x4.splat(1), arg, m);
+  e = evens(b0, b1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m); arg = v128.bitselect(i32x4.splat(2), arg, m);
+  e = odds(b0, b1); m = f32x4.gt(e, best); arg = v128.bitselect(i32x4.splat(3), arg, m);
+  return arg;
+}
+
+/** One window of the scalar path (for the columns past the last group of four). */
+@inline function window1(isMax: bool, x: usize, src: usize, W: i32, i0: i32, j0: i32): f32 {
+  if (isMax) {
+    let best = -Infinity, arg = i0 * W + j0;
+    for (let i = i0; i < i0 + 2; i++) for (let j = j0; j < j0 + 2; j++) {
+      const e = load<f32>(at(x, i * W + j));
+      if (e > best) { best = e; arg = i * W + j; }
+    }
+    return load<f32>(at(src, arg));
+  }
+  let sum: f32 = 0;
+  for (let i = i0; i < i0 + 2; i++) for (let j = j0; j < j0 + 2; j++) sum += load<f32>(at(src, i * W + j));
+  return sum / <f32>4;
+}
+
+function pool2x2Out(isMax: bool, x: usize, src: usize, dst: usize, W: i32, Ho: i32, Wo: i32, accum: bool): void {
+  for (let oh = 0; oh < Ho; oh++) {
+    const x0 = at(x, 2 * oh * W), s0 = at(src, 2 * oh * W), d = at(dst, oh * Wo);
+    let ow = 0;
+    for (; ow + 4 <= Wo; ow += 4) {
+      const o = <usize>ow << 3;
+      let v = window4(isMax, x0 + o, x0 + (<usize>W << 2) + o, s0 + o, s0 + (<usize>W << 2) + o);
+      const p = d + (<usize>ow << 2);
+      if (accum) v = f32x4.add(v128.load(p), v);
+      v128.store(p, v);
+    }
+    for (; ow < Wo; ow++) {
+      const v = window1(isMax, x, src, W, 2 * oh, 2 * ow);
+      const p = at(d, ow);
+      store<f32>(p, accum ? load<f32>(p) + v : v);
+    }
+  }
+}
+
+/** Interleaves a (even columns) and b (odd columns) into eight consecutive floats at p (+= with accum). */
+@inline function storePairs(p: usize, a: v128, b: v128, accum: bool): void {
+  let lo = f32x4.shuffle(a, b, 0, 4, 1, 5), hi = f32x4.shuffle(a, b, 2, 6, 3, 7);
+  if (accum) { lo = f32x4.add(v128.load(p), lo); hi = f32x4.add(v128.load(p, 16), hi); }
+  v128.store(p, lo); v128.store(p, hi, 16);
+}
+
+function pool2x2Back(isMax: bool, x: usize, src: usize, dst: usize, H: i32, W: i32, Ho: i32, Wo: i32, accum: bool): void {
+  const zero = f32x4.splat(0), four = f32x4.splat(4);
+  for (let oh = 0; oh < Ho; oh++) {
+    const x0 = at(x, 2 * oh * W), x1 = at(x, (2 * oh + 1) * W);
+    const d0 = at(dst, 2 * oh * W), d1 = at(dst, (2 * oh + 1) * W);
+    let ow = 0;
+    for (; ow + 4 <= Wo; ow += 4) {
+      const o = <usize>ow << 3;
+      const g = v128.load(at(src, oh * Wo + ow));
+      // Each input sums the one window that holds it, from 0 (as the gather below).
+      if (isMax) {
+        const arg = route4(x0 + o, x1 + o);
+        storePairs(d0 + o, f32x4.add(zero, v128.and(g, i32x4.eq(arg, i32x4.splat(0)))),
+          f32x4.add(zero, v128.and(g, i32x4.eq(arg, i32x4.splat(1)))), accum);
+        storePairs(d1 + o, f32x4.add(zero, v128.and(g, i32x4.eq(arg, i32x4.splat(2)))),
+          f32x4.add(zero, v128.and(g, i32x4.eq(arg, i32x4.splat(3)))), accum);
+      } else {
+        const v = f32x4.add(zero, f32x4.div(g, four));
+        storePairs(d0 + o, v, v, accum);
+        storePairs(d1 + o, v, v, accum);
+      }
+    }
+    // The remaining columns of these two rows, an input at a time.
+    for (let iw = 2 * ow; iw < W; iw++) {
+      for (let r = 0; r < 2; r++) {
+        const ih = 2 * oh + r;
+        let sum: f32 = 0;
+        const wo = iw >> 1;
+        if (wo < Wo) {
+          const g = load<f32>(at(src, oh * Wo + wo));
+          if (isMax) {
+            let best = -Infinity, arg = 2 * oh * W + 2 * wo;
+            for (let i = 2 * oh; i < 2 * oh + 2; i++) for (let j = 2 * wo; j < 2 * wo + 2; j++) {
+              const e = load<f32>(at(x, i * W + j));
+              if (e > best) { best = e; arg = i * W + j; }
+            }
+            if (arg == ih * W + iw) sum += g;
+          } else sum += g / <f32>4;
+        }
+        const p = at(dst, ih * W + iw);
+        store<f32>(p, accum ? load<f32>(p) + sum : sum);
+      }
+    }
+  }
+  // A last odd row is in no window.
+  for (let ih = 2 * Ho; ih < H; ih++) for (let iw = 0; iw < W; iw++) {
+    const p = at(dst, ih * W + iw);
+    store<f32>(p, accum ? load<f32>(p) + <f32>0 : <f32>0);
+  }
+}
+
 // ----------------------------------------------------------------- activation
 
 const A_ACT = 0, A_MODE = 1, A_N = 2, A_K = 3, A_X = 4, A_XBS = 5, A_A = 6, A_ABS = 7, A_OUT = 8, A_OUTBS = 9;
@@ -151,6 +295,21 @@ function tanhRange(dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
   else for (let i = 0; i < n; i++) store<f32>(at(out, i), act_f(id, load<f32>(at(x, i))));
 }
 
+/** relu (id 2) and identity (id 0) four lanes at a time: f32.max and the 0/1 factor, as act_f/act_d1. */
+function linearRange(relu: bool, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2, v = v128.load(x + o);
+    let r: v128;
+    if (dmul) r = f32x4.mul(relu ? v128.bitselect(one, zero, f32x4.gt(v128.load(a + o), zero)) : one, v);
+    else r = relu ? f32x4.max(v, zero) : v;
+    v128.store(out + o, r);
+  }
+  if (relu) actLoop(2, dmul, x + (<usize>i << 2), a + (<usize>i << 2), out + (<usize>i << 2), n - i);
+  else actLoop(0, dmul, x + (<usize>i << 2), a + (<usize>i << 2), out + (<usize>i << 2), n - i);
+}
+
 function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
   // One loop per activation with a constant id, so act_f/act_d1 fold to straight code.
   switch (id) {
@@ -158,13 +317,18 @@ function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): 
       if (ASC_FEATURE_SIMD) tanhRange(dmul, x, a, out, n);
       else actLoop(1, dmul, x, a, out, n);
       break;
-    case 2: actLoop(2, dmul, x, a, out, n); break;
+    case 2:
+      if (ASC_FEATURE_SIMD) linearRange(true, dmul, x, a, out, n);
+      else actLoop(2, dmul, x, a, out, n);
+      break;
     case 3: actLoop(3, dmul, x, a, out, n); break;
     case 4: actLoop(4, dmul, x, a, out, n); break;
     case 5: actLoop(5, dmul, x, a, out, n); break;
     case 6: actLoop(6, dmul, x, a, out, n); break;
     case 7: actLoop(7, dmul, x, a, out, n); break;
-    default: actLoop(0, dmul, x, a, out, n);
+    default:
+      if (ASC_FEATURE_SIMD) linearRange(false, dmul, x, a, out, n);
+      else actLoop(0, dmul, x, a, out, n);
   }
 }
 

@@ -3,6 +3,8 @@
 // it) against float64 (tests/reference/conv64.ts), across the kernels'
 // blocking edges: channel counts that are not multiples of the 4×8 micro-tile,
 // odd images whose rows wrap inside a panel, stride 2, padding 0/1/same,
+// both forms of dinput (few input channels or stride 2: Z = Wᵀ·dy then a
+// gather; else the GEMM over (co, i, j) from dy with its zeros put in),
 // reductions longer than one K block (L = Cin·kh·kw > 256), more positions
 // than one N block (> 1024) and more output channels than one M block (> 128);
 // K = 2 models with offsets, per-model strides and shared data (bs = 0),
@@ -32,6 +34,8 @@ const CONVS: { name: string; s: ConvShape; B: number }[] = [
   { name: '3×3 same, 5×9 image (rows wrap in panels)', s: convShape({ Cin: 2, H: 5, W: 9, Cout: 7, kh: 3, pad: 'same' }), B: 3 },
   { name: '3×3 stride 2 pad 0, 9×11', s: convShape({ Cin: 4, H: 9, W: 11, Cout: 9, kh: 3, stride: 2 }), B: 2 },
   { name: '3×3 stride 2 pad 1, 8×8', s: convShape({ Cin: 5, H: 8, W: 8, Cout: 6, kh: 3, stride: 2, pad: 1 }), B: 2 },
+  { name: '3×3 stride 2 pad 1, 9→12 channels, 11×10', s: convShape({ Cin: 9, H: 11, W: 10, Cout: 12, kh: 3, stride: 2, pad: 1 }), B: 2 },
+  { name: '3×3 stride 2, 16→7 channels (Cin·9 = 144 rows > MC)', s: convShape({ Cin: 16, H: 9, W: 9, Cout: 7, kh: 3, stride: 2 }), B: 2 },
   { name: '4×4 stride 2 pad 1 (even kernel)', s: convShape({ Cin: 2, H: 10, W: 9, Cout: 3, kh: 4, stride: 2, pad: 1 }), B: 2 },
   { name: '5×3 kernel, pad 2 > kw−1 on W', s: convShape({ Cin: 2, H: 6, W: 5, Cout: 4, kh: 5, kw: 3, pad: 2 }), B: 2 },
   { name: '1×1, 13→17 channels', s: convShape({ Cin: 13, H: 5, W: 3, Cout: 17, kh: 1 }), B: 3 },

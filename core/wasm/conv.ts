@@ -48,18 +48,40 @@ let gA: usize = 0, gARs: i32 = 0, gOffA: usize = 0;
 let gAp: usize = 0, gBp: usize = 0, gTile: usize = 0;
 let gPad: usize = 0, gBiasAcc: usize = 0, gTmp: usize = 0;
 
-/** Floats of the per-example source image a thread copies: the padded input, or dinput's D_b. */
-function srcFloats(mode: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, ph: i32, pw: i32): usize {
-  if (mode == 1) return <usize>Cout * <usize>(H + kh - 1) * <usize>(W + kw - 1);
+/**
+ * dinput's two gather forms. With few input channels (one or two 4-row
+ * panels) or stride > 1 (where D_b is mostly zeros) it runs as
+ *   Z_b[(ci,i,j), (oh,ow)] = Σ_co w[co, ci, i, j] · dy_b[co, oh, ow]   (GEMM, B = dy_b as it lies)
+ *   dX_b[ci, ih, iw] (+)= Σ_(i,j) Z_b[(ci,i,j), ((ih+padH−i)/s, (iw+padW−j)/s)]   (valid terms, row-major)
+ * when Z_b is at most 4 Mi floats; otherwise as the GEMM over (co, i, j) from D_b.
+ * Either way each input element sums its own terms. The choice depends on the shape only.
+ */
+function dinputByZ(Cin: i32, kh: i32, kw: i32, s: i32, Ho: i32, Wo: i32): bool {
+  return (Cin < 8 || s > 1) && <u64>Cin * <u64>(kh * kw) * <u64>Ho * <u64>Wo <= (1 << 22);
+}
+
+/** Floats of the per-example source image a thread copies: the padded input, dinput's D_b or Z_b. */
+function srcFloats(mode: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, ph: i32, pw: i32, s: i32, Ho: i32, Wo: i32): usize {
+  if (mode == 1) {
+    if (dinputByZ(Cin, kh, kw, s, Ho, Wo)) return <usize>Cin * <usize>(kh * kw) * <usize>Ho * <usize>Wo + <usize>W;
+    return <usize>Cout * <usize>(H + kh - 1) * <usize>(W + kw - 1);
+  }
   if (ph == 0 && pw == 0) return 0;
   return <usize>Cin * <usize>(H + 2 * ph) * <usize>(W + 2 * pw);
+}
+
+/** Length of the GEMM's reduction (forward, dinput) or of dW's rows (dweight). */
+function reductionLength(mode: i32, Cin: i32, Cout: i32, kh: i32, kw: i32, s: i32, Ho: i32, Wo: i32): i32 {
+  if (mode == 1) return dinputByZ(Cin, kh, kw, s, Ho, Wo) ? Cout : Cout * kh * kw;
+  return Cin * kh * kw;
 }
 
 /** Bytes of conv scratch one thread needs for the op at `params` (beyond matmul's scratch). */
 export function convScratchBytes(params: usize): u32 {
   const mode = pi(params, C_MODE), Cin = pi(params, C_CIN), Cout = pi(params, C_COUT), kh = pi(params, C_KH), kw = pi(params, C_KW);
-  const L = <usize>(mode == 1 ? Cout : Cin) * <usize>(kh * kw);
-  const src = srcFloats(mode, Cin, pi(params, C_H), pi(params, C_W), Cout, kh, kw, pi(params, C_PH), pi(params, C_PW));
+  const s = pi(params, C_S), Ho = pi(params, C_HO), Wo = pi(params, C_WO);
+  const L = <usize>reductionLength(mode, Cin, Cout, kh, kw, s, Ho, Wo);
+  const src = srcFloats(mode, Cin, pi(params, C_H), pi(params, C_W), Cout, kh, kw, pi(params, C_PH), pi(params, C_PW), s, Ho, Wo);
   return <u32>(a16(src << 2) + 2 * a16(L << 2) + a16(<usize>Cout << 2) + 64);
 }
 
@@ -75,13 +97,14 @@ export function conv(params: usize, tid: u32, nthreads: u32): void {
   gBp = gAp + <usize>(MC * KC * 4);
   gTile = gBp + <usize>(KC * NC * 4);
   const cs = <usize>pi(params, C_CS) + <usize>tid * <usize>pi(params, C_CSSTRIDE);
-  const L = (mode == 1 ? gCout : gCin) * gKh * gKw;
+  const L = reductionLength(mode, gCin, gCout, gKh, gKw, gS, gHo, gWo);
   gPad = cs;
-  gOffB = gPad + a16(srcFloats(mode, gCin, gH, gW, gCout, gKh, gKw, gPh, gPw) << 2);
+  gOffB = gPad + a16(srcFloats(mode, gCin, gH, gW, gCout, gKh, gKw, gPh, gPw, gS, gHo, gWo) << 2);
   gOffA = gOffB + a16(<usize>L << 2);
   gBiasAcc = gOffA + a16(<usize>L << 2);
   gTmp = gBiasAcc + a16(<usize>gCout << 2);
   if (mode == 2) dweight(params, B, K, L, tid, nthreads);
+  else if (mode == 1 && dinputByZ(gCin, gKh, gKw, gS, gHo, gWo)) dinputZ(params, B, K, tid, nthreads);
   else fwdOrDinput(params, mode, B, K, L, tid, nthreads);
 }
 
@@ -159,6 +182,96 @@ function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, tid: u32,
   let i = 0;
   if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), i32x4.splat(0));
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+/** dinput as Z_b = Wᵀ · dy_b, then each input gathers its terms from Z_b (see dinputByZ). */
+function dinputZ(params: usize, B: i32, K: i32, tid: u32, nthreads: u32): void {
+  const khw = gKh * gKw, M = gCin * khw, P = gHo * gWo;
+  // A[(ci,i,j), co] = w[co, (ci,i,j)]; B[co, p] = dy_b[co, p], one row of positions.
+  for (let k = 0; k < gCout; k++) {
+    store<i32>(gOffA + (<usize>k << 2), k * M);
+    store<i32>(gOffB + (<usize>k << 2), k * P);
+  }
+  gARs = 1; gRowStride = 0; gColStride = 1; gWg = P;
+  const xPer = gCin * gH * gW, yPer = gCout * P;
+  const X = <usize>pi(params, C_X), Y = <usize>pi(params, C_Y), Wt = <usize>pi(params, C_WT);
+  const xbs = pi(params, C_XBS), ybs = pi(params, C_YBS), wbs = pi(params, C_WBS);
+  const accum = pi(params, C_ACCUM) != 0;
+  const Z = gPad, acc = gPad + (<usize>M * <usize>P << 2);
+  const nblk = (gCout + KC - 1) / KC, kcStep = (gCout + nblk - 1) / nblk;
+  // Jobs: one per (model, example); never sliced (the gather reads all of Z_b).
+  const T = <i32>nthreads, units = K * B;
+  const j0 = (units * <i32>tid) / T, j1 = (units * (<i32>tid + 1)) / T;
+  for (let u = j0; u < j1; u++) {
+    const z = u / B, b = u % B;
+    gA = Wt + (<usize>(z * wbs) << 2);
+    gSrc = Y + (<usize>(z * ybs) << 2) + (<usize>b * <usize>yPer << 2);
+    setMicroOut(Z, P, false, gTile);
+    gemmGather(M, 0, P, gCout, kcStep);
+    col2im(Z, acc, X + (<usize>(z * xbs) << 2) + (<usize>b * <usize>xPer << 2), accum);
+  }
+}
+
+/** dX[ci, ih, iw] (+)= Σ over valid (i, j), row-major, from 0, of Z[(ci,i,j), oh, ow]. */
+function col2im(Z: usize, acc: usize, dx: usize, accum: bool): void {
+  const P = gHo * gWo, khw = gKh * gKw;
+  for (let ci = 0; ci < gCin; ci++) {
+    for (let ih = 0; ih < gH; ih++) {
+      const out = dx + (<usize>((ci * gH + ih) * gW) << 2);
+      if (gS == 1) {
+        // A row at a time: each valid (i, j) adds a shifted row of Z over the columns it reaches.
+        zeroF32(acc, gW);
+        for (let i = 0; i < gKh; i++) {
+          const oh = ih + gPh - i;
+          if (oh < 0 || oh >= gHo) continue;
+          for (let j = 0; j < gKw; j++) {
+            const row = Z + (<usize>((ci * khw + i * gKw + j) * P + oh * gWo) << 2);
+            // ow = iw + padW − j ∈ [0, Wo)
+            const iw0 = max(0, j - gPw), iw1 = min(gW, gWo + j - gPw);
+            const zr = row + (<usize>(gPw - j) << 2); // zr[iw] = Z[.., oh, iw + padW − j]
+            let iw = iw0;
+            if (ASC_FEATURE_SIMD) {
+              for (; iw + 4 <= iw1; iw += 4) {
+                const p = acc + (<usize>iw << 2);
+                v128.store(p, f32x4.add(v128.load(p), v128.load(zr + (<usize>iw << 2))));
+              }
+            }
+            for (; iw < iw1; iw++) {
+              const p = acc + (<usize>iw << 2);
+              store<f32>(p, load<f32>(p) + load<f32>(zr + (<usize>iw << 2)));
+            }
+          }
+        }
+        let iw = 0;
+        if (ASC_FEATURE_SIMD) {
+          for (; iw + 4 <= gW; iw += 4) {
+            const o = <usize>iw << 2;
+            const v = v128.load(acc + o);
+            v128.store(out + o, accum ? f32x4.add(v128.load(out + o), v) : v);
+          }
+        }
+        for (; iw < gW; iw++) {
+          const o = <usize>iw << 2, v = load<f32>(acc + o);
+          store<f32>(out + o, accum ? load<f32>(out + o) + v : v);
+        }
+      } else {
+        for (let iw = 0; iw < gW; iw++) {
+          let sum: f32 = 0;
+          for (let i = 0; i < gKh; i++) {
+            const th = ih + gPh - i;
+            if (th < 0 || th % gS != 0 || th / gS >= gHo) continue;
+            for (let j = 0; j < gKw; j++) {
+              const tw = iw + gPw - j;
+              if (tw < 0 || tw % gS != 0 || tw / gS >= gWo) continue;
+              sum += load<f32>(Z + (<usize>((ci * khw + i * gKw + j) * P + (th / gS) * gWo + tw / gS) << 2));
+            }
+          }
+          const o = out + (<usize>iw << 2);
+          store<f32>(o, accum ? load<f32>(o) + sum : sum);
+        }
+      }
+    }
+  }
 }
 
 /** xpad[c, r, q] = x[c, r − padH, q − padW], zero outside: Cin × (H+2padH) × (W+2padW). */

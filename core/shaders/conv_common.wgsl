@@ -21,7 +21,10 @@
 //   tap(k, kend) -> Tap                      per-reduction-index parts (shared by A and B)
 //   a_at(ARow, Tap), b_at(BCol, Tap) -> f32  operand values, 0 outside the image/range
 //   store(zz, z, m, n, acc)                  epilogue (accumulate, bias)
-// Compile-time constants: KH, KW, STRIDE, ACCUM, HAS_BIAS (and SPLIT for dweight).
+// Compile-time constants: the kernel geometry KH, KW, STRIDE (and the
+// variant's shape). Epilogue switches are runtime `flags` (has(F_…)), so one
+// pipeline per (variant, mode, geometry) serves every call: pipelines cost
+// ~1 s each to compile on CPU drivers.
 struct Params {
   M: u32, N: u32, L: u32, S: u32,
   Cin: u32, H: u32, W: u32, Cout: u32,
@@ -29,10 +32,16 @@ struct Params {
   x_off: u32, x_bs: u32, w_off: u32, w_bs: u32,
   y_off: u32, y_bs: u32, b_off: u32, b_bs: u32,
   chunk: u32, Lw: u32, n_out: u32, pitch: u32,
+  flags: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 @group(0) @binding(0) var<uniform> u: Params;
 
 const KHW: u32 = KH * KW;
+const F_ACCUM: u32 = 1u;     // add into the written operand
+const F_BIAS: u32 = 2u;      // forward: add BIAS[co]
+const F_SPLIT: u32 = 4u;     // dweight: write chunk sums to the partials
+const F_BIAS_IN_W: u32 = 8u; // dweight: the bias gradient is written through the weights' binding
+fn has(f: u32) -> bool { return (u.flags & f) != 0u; }
 
 // 0 ≤ v < n for a signed coordinate (negative values wrap to large u32).
 fn inside(v: i32, n: u32) -> bool { return bitcast<u32>(v) < n; }

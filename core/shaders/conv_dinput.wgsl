@@ -50,6 +50,6 @@ fn store(zz: u32, z: u32, m: u32, n: u32, acc: f32) {
   let HW = u.H * u.W;
   let i = u.x_off + z * u.x_bs + ((m / HW) * u.Cin + n) * HW + m % HW;
   var v = acc;
-  if (ACCUM) { v += DX[i]; }
+  if (has(F_ACCUM)) { v += DX[i]; }
   DX[i] = v;
 }

@@ -1,11 +1,14 @@
 // Conv weight (and bias) gradient as implicit GEMM (conv_common.wgsl):
 //   DW[z] [Cout,Cin,KH,KW] (+)= Σ_{b,oh,ow} DY[z][b,co,oh,ow] · X[z][b,ci,oh·s+i−pH,ow·s+j−pW]
-//   DB[z] [Cout] (+)= Σ_{b,oh,ow} DY[z][b,co,oh,ow]      (HAS_BIAS: column n = Lw, B ≡ 1)
-// rows m = co, columns n = (ci, i, j) (N = Lw + HAS_BIAS), reduction k = (b, oh, ow).
+//   DB[z] [Cout] (+)= Σ_{b,oh,ow} DY[z][b,co,oh,ow]      (with a bias: column n = Lw, B ≡ 1)
+// rows m = co, columns n = (ci, i, j) (N = Lw, + 1 with a bias), reduction k = (b, oh, ow).
 // The reduction (L = B·Ho·Wo, long) is split into S chunks of `chunk`:
-// workgroup z = model·S + split. With SPLIT each chunk's sum goes to
+// workgroup z = model·S + split. With F_SPLIT each chunk's sum goes to
 // OUT = partials [K·S][M][N] and conv_dweight_sum adds them in split order;
 // without it (S = 1) store() writes DW / DB directly. Deterministic either way.
+// F_BIAS_IN_W: the bias gradient is a view of the weights' buffer (one flat
+// gradient vector) and is written through OUT, since one buffer may not be
+// bound writable twice in a dispatch.
 @group(0) @binding(1) var<storage, read> DY: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read_write> OUT: array<f32>;
@@ -41,23 +44,28 @@ fn b_col(z: u32, n: u32) -> BCol {
 }
 fn b_at(c: BCol, t: Tap) -> f32 {
   if (!(c.ok && t.ok)) { return 0.0; }
-  if (HAS_BIAS && c.one) { return 1.0; }
+  if (c.one) { return 1.0; }
   let ih = t.ih0 + c.i; let iw = t.iw0 + c.j;
   if (inside(ih, u.H) && inside(iw, u.W)) { return X[c.base + t.xb + u32(ih) * u.W + u32(iw)]; }
   return 0.0;
 }
 
 fn store(zz: u32, z: u32, m: u32, n: u32, acc: f32) {
-  if (SPLIT) { OUT[(zz * u.M + m) * u.N + n] = acc; return; }
+  if (has(F_SPLIT)) { OUT[(zz * u.M + m) * u.N + n] = acc; return; }
   if (n < u.Lw) {
     let i = u.w_off + z * u.w_bs + m * u.Lw + n;
     var v = acc;
-    if (ACCUM) { v += OUT[i]; }
+    if (has(F_ACCUM)) { v += OUT[i]; }
     OUT[i] = v;
   } else {
     let i = u.b_off + z * u.b_bs + m;
     var v = acc;
-    if (ACCUM) { v += DB[i]; }
-    DB[i] = v;
+    if (has(F_BIAS_IN_W)) {
+      if (has(F_ACCUM)) { v += OUT[i]; }
+      OUT[i] = v;
+    } else {
+      if (has(F_ACCUM)) { v += DB[i]; }
+      DB[i] = v;
+    }
   }
 }

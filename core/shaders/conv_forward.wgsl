@@ -44,7 +44,7 @@ fn store(zz: u32, z: u32, m: u32, n: u32, acc: f32) {
   let P = u.Ho * u.Wo;
   let i = u.y_off + z * u.y_bs + ((m / P) * u.Cout + n) * P + m % P;
   var v = acc;
-  if (ACCUM) { v += Y[i]; }
-  if (HAS_BIAS) { v += BIAS[u.b_off + z * u.b_bs + n]; }
+  if (has(F_ACCUM)) { v += Y[i]; }
+  if (has(F_BIAS)) { v += BIAS[u.b_off + z * u.b_bs + n]; }
   Y[i] = v;
 }

@@ -369,17 +369,19 @@ export class WebGPUBackend implements Backend {
     const split = S > 1;
     const nOut = op.K * M * N;
     const [sx, sy, pitch] = this.grid(nOut);
-    const p = this.params(96);
+    // Weights and bias gradients are often views of one flat gradient: one writable binding.
+    const biasInW = op.mode === 'dweight' && !!op.bias && op.bias.buf.id === op.w.buf.id;
+    const flags = (op.accumulate ? 1 : 0) | (op.bias && op.mode === 'forward' ? 2 : 0) | (split ? 4 : 0) | (biasInW ? 8 : 0);
+    const p = this.params(112);
     p.u.set([M, N, L, S, s.Cin, s.H, s.W, s.Cout, s.Ho, s.Wo, s.padH, s.padW,
       op.x.off, op.x.bs, op.w.off, op.w.bs, op.y.off, op.y.bs, op.bias?.off ?? 0, op.bias?.bs ?? 0,
-      chunk, s.Cin * s.kh * s.kw, nOut, pitch]);
-    const geom = { KH: s.kh, KW: s.kw, STRIDE: s.stride, HAS_BIAS: !!op.bias };
-    const consts: Record<string, ConstValue> = { ...geom, ...convVariantConsts(v), ACCUM: !!op.accumulate && !split };
-    if (op.mode === 'dweight') consts.SPLIT = split;
+      chunk, s.Cin * s.kh * s.kw, nOut, pitch, flags]);
+    // The geometry is compiled in; the epilogue switches are runtime flags (conv_common.wgsl).
+    const consts = { KH: s.kh, KW: s.kw, STRIDE: s.stride, ...convVariantConsts(v) };
     let bufs: (Buf | undefined)[];
     if (op.mode === 'forward') bufs = [op.x.buf, op.w.buf, op.y.buf, op.bias?.buf];
     else if (op.mode === 'dinput') bufs = [op.y.buf, op.w.buf, op.x.buf];
-    else if (!split) bufs = [op.y.buf, op.x.buf, op.w.buf, op.bias?.buf];
+    else if (!split) bufs = [op.y.buf, op.x.buf, op.w.buf, biasInW ? undefined : op.bias?.buf];
     else {
       if (!this.convScratch || this.convScratch.length < nOut * S) {
         // Queued work still using the old one runs first: the queue is ordered.
@@ -394,8 +396,9 @@ export class WebGPUBackend implements Backend {
     const gx = Math.min(tiles, this.device.limits.maxComputeWorkgroupsPerDimension);
     this.dispatch(convKernel(op.mode, v), consts, p.offset, bufs, [gx, Math.ceil(tiles / gx), op.K * S]);
     if (split) {
-      this.dispatch('conv_dweight_sum', { KH: s.kh, KW: s.kw, ACCUM: !!op.accumulate }, p.offset,
-        [this.convScratch!, op.w.buf, op.bias?.buf], [sx, sy, 1]);
+      // flags' F_SPLIT only steers the first pass; the sum reads F_ACCUM and F_BIAS_IN_W.
+      this.dispatch('conv_dweight_sum', { KH: 1, KW: 1 }, p.offset,
+        [this.convScratch!, op.w.buf, biasInW ? undefined : op.bias?.buf], [sx, sy, 1]);
     }
   }
 

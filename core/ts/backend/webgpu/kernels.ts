@@ -34,16 +34,16 @@ export const KERNELS = {
   // Conv2d as implicit GEMM: conv_common + a mode file (the GEMM view) + a
   // kernel file (the variant; conv-variants.ts). Bindings: the two operands
   // read, the written one, then the bias (dweight: bias gradient, written).
-  conv_forward_naive: { files: ['conv_common', 'conv_forward', 'conv_gemm_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'read'], paramBytes: 96 },
-  conv_forward_reg: { files: ['conv_common', 'conv_forward', 'conv_gemm_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'read'], paramBytes: 96 },
-  conv_forward_tiled: { files: ['conv_common', 'conv_forward', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'read'], paramBytes: 96 },
-  conv_dinput_naive: { files: ['conv_common', 'conv_dinput', 'conv_gemm_naive'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 96 },
-  conv_dinput_reg: { files: ['conv_common', 'conv_dinput', 'conv_gemm_reg'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 96 },
-  conv_dinput_tiled: { files: ['conv_common', 'conv_dinput', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 96 },
-  conv_dweight_naive: { files: ['conv_common', 'conv_dweight', 'conv_gemm_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 96 },
-  conv_dweight_reg: { files: ['conv_common', 'conv_dweight', 'conv_gemm_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 96 },
-  conv_dweight_tiled: { files: ['conv_common', 'conv_dweight', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 96 },
-  conv_dweight_sum: { files: ['grid', 'conv_common', 'conv_dweight_sum'], bindings: ['uniform', 'read', 'rw', 'rw'], paramBytes: 96 },
+  conv_forward_naive: { files: ['conv_common', 'conv_forward', 'conv_gemm_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'read'], paramBytes: 112 },
+  conv_forward_reg: { files: ['conv_common', 'conv_forward', 'conv_gemm_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'read'], paramBytes: 112 },
+  conv_forward_tiled: { files: ['conv_common', 'conv_forward', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'read'], paramBytes: 112 },
+  conv_dinput_naive: { files: ['conv_common', 'conv_dinput', 'conv_gemm_naive'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 112 },
+  conv_dinput_reg: { files: ['conv_common', 'conv_dinput', 'conv_gemm_reg'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 112 },
+  conv_dinput_tiled: { files: ['conv_common', 'conv_dinput', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 112 },
+  conv_dweight_naive: { files: ['conv_common', 'conv_dweight', 'conv_gemm_naive'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 112 },
+  conv_dweight_reg: { files: ['conv_common', 'conv_dweight', 'conv_gemm_reg'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 112 },
+  conv_dweight_tiled: { files: ['conv_common', 'conv_dweight', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 112 },
+  conv_dweight_sum: { files: ['grid', 'conv_common', 'conv_dweight_sum'], bindings: ['uniform', 'read', 'rw', 'rw'], paramBytes: 112 },
   pool: { files: ['grid', 'pool'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 80 },
   act_map: { files: ['grid', 'activations', 'act_map'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 48 },
 } satisfies Record<string, KernelDef>;

@@ -5,4 +5,6 @@
 # See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# `npm run bench -- --cnn …` runs the CNN benchmark instead (the same as `npm run bench:cnn -- …`).
+if [[ "${1:-}" == "--cnn" ]]; then shift; exec node --import tsx bench/cnn.ts "$@"; fi
 exec node --import tsx bench/run.ts "$@"

@@ -4,12 +4,13 @@
 // unaligned per-model views, accumulate, bias, weights and bias as views of
 // one parameter buffer (as the layer engine passes them), a dweight long
 // enough to be split into several chunks, and a batch large enough that the
-// tile grid must fold past 65535 workgroups per dispatch axis (as
-// B = 500 of 32-channel 32×32 images does for every variant). Also the
-// autotuner. Two kernel geometries only (each is a pipeline per variant
-// and mode, ~1 s to compile on lavapipe; tests/conv-ops.test.ts covers more
-// on the default variant). Tolerance 1e-5 relative (‖·‖∞): f32 sums of
-// ≤ 1020 products.
+// naive kernel's tile grid must fold past 65535 workgroups per dispatch axis
+// (B = 500 of 32-channel 32×32 images needs 256000 of its tiles). Also the
+// autotuner, in-place activations and the one-line aliasing error.
+// Two kernel geometries only: each is a pipeline per variant and mode, ~1 s
+// to compile on lavapipe (tests/conv-ops.test.ts covers more geometries on
+// the default variant). Tolerance 1e-5 relative (‖·‖∞): f32 sums of ≤ 1020
+// products.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { WebGPUBackend } from '../core/ts/backend/webgpu/backend.js';
@@ -141,6 +142,28 @@ T('a written operand in the same buffer as an input is refused in one line', ({ 
   assert.throws(() => gpu.conv({ mode: 'forward', shape: s, B, K: 1, x: { buf: big, off: 0, bs: 0 }, w: { buf: big, off: 2000, bs: 0 }, y: { buf: big, off: 3000, bs: 0 } }),
     /conv forward: the written operand and an input are both views of 'big'/);
   gpu.release(big);
+});
+
+T('activation in place (out in the same buffer as x, or as a) matches the out-of-place result', async ({ gpu }) => {
+  const n = 300, K = 2;
+  const x = randArray(K * n, 8).map((q) => 3 * q), a = randArray(K * n, 9).map((q) => 3 * q);
+  const V = (buf: ReturnType<typeof upload>, off = 0) => ({ buf, off, bs: n });
+  const xb = upload(gpu, x, 'x'), ab = upload(gpu, a, 'a'), ob = gpu.alloc(K * n, 'out');
+  const want = async (op: 'apply' | 'dmul') => {
+    gpu.activation({ act: 'tanh', mode: op, perModel: n, K, x: V(xb), a: V(ab), out: V(ob) });
+    return gpu.read(ob);
+  };
+  const wantApply = await want('apply'), wantDmul = await want('dmul');
+  const xi = upload(gpu, x, 'x in place');
+  gpu.activation({ act: 'tanh', mode: 'apply', perModel: n, K, x: V(xi), out: V(xi) });
+  assert.equal(Array.from(await gpu.read(xi)), Array.from(wantApply), 'apply, x = out');
+  gpu.write(xi, x);
+  gpu.activation({ act: 'tanh', mode: 'dmul', perModel: n, K, x: V(xi), a: V(ab), out: V(xi) });
+  assert.equal(Array.from(await gpu.read(xi)), Array.from(wantDmul), 'dmul, x = out');
+  const ai = upload(gpu, a, 'a in place');
+  gpu.activation({ act: 'tanh', mode: 'dmul', perModel: n, K, x: V(xb), a: V(ai), out: V(ai) });
+  assert.equal(Array.from(await gpu.read(ai)), Array.from(wantDmul), 'dmul, a = out');
+  for (const b of [xb, ab, ob, xi, ai]) gpu.release(b);
 });
 
 T('autotune picks a conv variant per mode and size class; results do not depend on it', async ({ gpu }) => {

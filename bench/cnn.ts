@@ -44,7 +44,7 @@ if (argv.help) {
   --threads T      eoslab Wasm and PyTorch threads (default 2)
   --peer-budget S  seconds one TF.js backend may spend timing (warm-up + reps of gradient and HVP); a
                    peer too slow for it is timed on fewer physical batches and scaled linearly to N,
-                   and the report says so (default 240, 60 with --quick)
+                   and the report says so (default 360, 60 with --quick)
   --skip-webgpu    only the CPU side (eoslab Wasm, TF.js wasm, PyTorch)`);
   process.exit(0);
 }
@@ -56,7 +56,7 @@ const reps = argv.reps ? Number(argv.reps) : quick ? 2 : 3;
 const threads = Number(argv.threads);
 const SMALL_N = Number(argv['small-n']);
 const opBudgetMs = quick ? 20_000 : 90_000;
-const peerBudgetMs = (argv['peer-budget'] ? Number(argv['peer-budget']) : quick ? 60 : 240) * 1000;
+const peerBudgetMs = (argv['peer-budget'] ? Number(argv['peer-budget']) : quick ? 60 : 360) * 1000;
 const started = performance.now();
 const log = (s: string) => console.error(s);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;

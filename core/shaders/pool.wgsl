@@ -8,11 +8,12 @@
 //     input element loops over the windows containing it, in (oh, ow) order,
 //     and (max) takes SRC where the window routes to it. Deterministic.
 // One invocation per DST element of the K·per_model (grid.wgsl pitch).
-// Constants: MAX (bool), MODE, ACCUM.
+// Constants: MAX (bool), MODE, ACCUM, and the window KH, KW, STRIDE, PAD
+// (a network has few pooling shapes; constant strides make the backward's
+// window-range divisions cheap, and the window loops unroll).
 struct Params {
   n: u32, per_model: u32, pitch: u32, C: u32,
   H: u32, W: u32, Ho: u32, Wo: u32,
-  kh: u32, kw: u32, stride: u32, pad: u32,
   x_off: u32, x_bs: u32, s_off: u32, s_bs: u32,
   d_off: u32, d_bs: u32, _p0: u32, _p1: u32,
 }
@@ -25,11 +26,11 @@ struct Params {
 // X plane at `base`; 0xffffffff if the window holds no value above −∞.
 fn argmax(base: u32, oh: u32, ow: u32) -> u32 {
   var best = 0.0; var arg = 0xffffffffu; var seen = false;
-  for (var i = 0u; i < u.kh; i++) {
-    let ih = i32(oh * u.stride + i) - i32(u.pad);
+  for (var i = 0u; i < KH; i++) {
+    let ih = i32(oh * STRIDE + i) - i32(PAD);
     if (ih < 0 || ih >= i32(u.H)) { continue; }
-    for (var j = 0u; j < u.kw; j++) {
-      let iw = i32(ow * u.stride + j) - i32(u.pad);
+    for (var j = 0u; j < KW; j++) {
+      let iw = i32(ow * STRIDE + j) - i32(PAD);
       if (iw < 0 || iw >= i32(u.W)) { continue; }
       let e = u32(ih) * u.W + u32(iw);
       let v = X[base + e];
@@ -53,25 +54,25 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
       let a = argmax(u.x_off + z * u.x_bs + bc * HW, oh, ow);
       if (a != 0xffffffffu) { v = SRC[sbase + a]; }
     } else {
-      for (var i = 0u; i < u.kh; i++) {
-        let ih = i32(oh * u.stride + i) - i32(u.pad);
+      for (var i = 0u; i < KH; i++) {
+        let ih = i32(oh * STRIDE + i) - i32(PAD);
         if (ih < 0 || ih >= i32(u.H)) { continue; }
-        for (var j = 0u; j < u.kw; j++) {
-          let iw = i32(ow * u.stride + j) - i32(u.pad);
+        for (var j = 0u; j < KW; j++) {
+          let iw = i32(ow * STRIDE + j) - i32(PAD);
           if (iw >= 0 && iw < i32(u.W)) { v += SRC[sbase + u32(ih) * u.W + u32(iw)]; }
         }
       }
-      v /= f32(u.kh * u.kw);
+      v /= f32(KH * KW);
     }
   } else {
     let bc = e / HW; let q = e % HW; let ih = q / u.W; let iw = q % u.W;
     let xbase = u.x_off + z * u.x_bs + bc * HW;
     let sbase = u.s_off + z * u.s_bs + bc * P;
     // Windows containing row ih: oh·stride ≤ ih + pad ≤ oh·stride + kh − 1.
-    let hp = ih + u.pad; let wp = iw + u.pad;
-    let oh0 = select(0u, (hp + 1u - u.kh + u.stride - 1u) / u.stride, hp + 1u > u.kh);
-    let ow0 = select(0u, (wp + 1u - u.kw + u.stride - 1u) / u.stride, wp + 1u > u.kw);
-    let oh1 = min(hp / u.stride + 1u, u.Ho); let ow1 = min(wp / u.stride + 1u, u.Wo);
+    let hp = ih + PAD; let wp = iw + PAD;
+    let oh0 = select(0u, (hp + 1u - KH + STRIDE - 1u) / STRIDE, hp + 1u > KH);
+    let ow0 = select(0u, (wp + 1u - KW + STRIDE - 1u) / STRIDE, wp + 1u > KW);
+    let oh1 = min(hp / STRIDE + 1u, u.Ho); let ow1 = min(wp / STRIDE + 1u, u.Wo);
     for (var oh = oh0; oh < oh1; oh++) {
       for (var ow = ow0; ow < ow1; ow++) {
         if (MAX) {
@@ -81,7 +82,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         }
       }
     }
-    if (!MAX) { v /= f32(u.kh * u.kw); }
+    if (!MAX) { v /= f32(KH * KW); }
   }
   let d = u.d_off + z * u.d_bs + e;
   if (ACCUM) { v += DST[d]; }

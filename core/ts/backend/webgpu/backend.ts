@@ -412,10 +412,11 @@ export class WebGPUBackend implements Backend {
     const per = op.B * s.C * (op.mode === 'backward' ? s.H * s.W : s.Ho * s.Wo);
     const n = op.K * per;
     const [x, y, pitch] = this.grid(n);
-    const p = this.params(80);
-    p.u.set([n, per, pitch, s.C, s.H, s.W, s.Ho, s.Wo, s.kh, s.kw, s.stride, s.pad,
-      op.x.off, op.x.bs, src.off, src.bs, op.dst.off, op.dst.bs]);
-    this.dispatch('pool', { MAX: op.kind === 'max', MODE: op.mode === 'backward' ? 1 : 0, ACCUM: !!op.accumulate }, p.offset,
+    const p = this.params(64);
+    p.u.set([n, per, pitch, s.C, s.H, s.W, s.Ho, s.Wo, op.x.off, op.x.bs, src.off, src.bs, op.dst.off, op.dst.bs]);
+    const consts = { MAX: op.kind === 'max', MODE: op.mode === 'backward' ? 1 : 0, ACCUM: !!op.accumulate,
+      KH: s.kh, KW: s.kw, STRIDE: s.stride, PAD: s.pad };
+    this.dispatch('pool', consts, p.offset,
       [op.x.buf, src.buf, op.dst.buf], [x, y, 1]);
   }
 

@@ -42,7 +42,9 @@ import { CROSS_HOST_SPEC, crossHostData, crossHostProblem, type CrossHostResult 
 import type { SmokeOutcome } from '../hosts/browser/smoke.js';
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { crossHostMatmulExpected } from '../core/ts/smoke/cross-host.js';
+import { crossHostMatmulExpected, crossHostCnnData, crossHostCnnModel } from '../core/ts/smoke/cross-host.js';
+import * as layers64 from './reference/layers64.js';
+import { toModel64 } from './helpers/model64.js';
 import type { Backend } from '../core/ts/backend/types.js';
 import { createNodeGpu } from '../hosts/node/device.js';
 import { createNodeWasm } from '../hosts/node/wasm.js';
@@ -107,6 +109,7 @@ function parseResult(host: string, text: string): CrossHostResult {
     assert.ok(Array.isArray(r[k]) && r[k].every(Number.isFinite), `${host}: ${k} missing or not finite`);
   }
   assert.ok(Number.isFinite(r.loss), `${host}: loss ${r.loss}`);
+  assert.ok(r.cnn && Number.isFinite(r.cnn.loss) && r.cnn.grad.every(Number.isFinite) && r.cnn.hvp.every(Number.isFinite), `${host}: cnn result missing or not finite`);
   return r;
 }
 
@@ -210,7 +213,7 @@ for (const host of HOSTS) {
     results[host] = await RUN[platform](kind);
     if (kind === 'wasm') {
       // Two cores here: the Wasm core must have used its worker threads on every host.
-      assert.match(results[host]!.description, /WebAssembly \(f32x4 SIMD, [2-9]\d* threads\)/, `${host}: ${results[host]!.description}`);
+      assert.match(results[host]!.description, /WebAssembly \(f32x4 (relaxed )?SIMD, [2-9]\d* threads\)/, `${host}: ${results[host]!.description}`);
     }
     timings[host] = performance.now() - t0;
   });
@@ -267,6 +270,28 @@ test(`loss agrees to ${TOL.loss}, grad and hvp to ${TOL.grad}`, () => {
   }
 });
 
+test(`the CNN's loss agrees to ${TOL.loss}, grad and hvp to ${TOL.grad}, on every host and backend, and with float64`, () => {
+  const r = all();
+  for (const [a, b] of PAIRS) {
+    const el = record(`cnn loss ${a}↔${b}`, Math.abs(r[a].cnn.loss - r[b].cnn.loss) / Math.abs(r[b].cnn.loss));
+    assert.ok(el <= TOL.loss, `cnn loss ${a} ${r[a].cnn.loss} vs ${b} ${r[b].cnn.loss}: rel err ${el}`);
+    const eg = record(`cnn grad ${a}↔${b}`, relErr(r[a].cnn.grad, r[b].cnn.grad));
+    assert.ok(eg <= TOL.grad, `cnn grad ${a} vs ${b}: rel err ${eg}`);
+    const eh = record(`cnn hvp ${a}↔${b}`, relErr(r[a].cnn.hvp, r[b].cnn.hvp));
+    assert.ok(eh <= TOL.hvp, `cnn hvp ${a} vs ${b}: rel err ${eh}`);
+  }
+  const model = crossHostCnnModel();
+  const { X, Y, N } = crossHostCnnData();
+  const args = [toModel64(model), Float64Array.from(initParams(model, { seed: 1234 })), Float64Array.from(X), Float64Array.from(Y), N, 'mse'] as const;
+  const grad = layers64.grad64(...args), hvp = layers64.hvp64(...args, Float64Array.from(initParams(model, { seed: 99 })));
+  for (const h of HOSTS) {
+    const eg = record(`cnn grad ${h}↔f64`, relErr(r[h].cnn.grad, grad));
+    assert.ok(eg <= REF_TOL, `${h}: cnn grad rel err ${eg} vs float64`);
+    const eh = record(`cnn hvp ${h}↔f64`, relErr(r[h].cnn.hvp, hvp));
+    assert.ok(eh <= REF_TOL, `${h}: cnn hvp rel err ${eh} vs float64`);
+  }
+});
+
 test('the threaded exact-integer matmul is exact on every host and backend', () => {
   const r = all();
   const want = crossHostMatmulExpected();
@@ -292,7 +317,7 @@ test(`every host matches the float64 reference to ${REF_TOL}`, () => {
 });
 
 test.after(() => {
-  const desc = HOSTS.filter((h) => results[h]).map((h) => `  ${h}: ${results[h]!.description} (${timings[h]!.toFixed(0)} ms)`);
+  const desc = HOSTS.filter((h) => results[h]).map((h) => `  ${h}: ${results[h]!.description} (${timings[h]?.toFixed(0) ?? "?"} ms)`);
   if (desc.length) console.log(`\nhosts:\n${desc.join('\n')}`);
   const w = Object.entries(worst).map(([k, e]) => `  ${k}: ${e.toExponential(2)}`);
   if (w.length) console.log(`max relative differences:\n${w.join('\n')}`);

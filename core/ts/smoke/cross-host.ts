@@ -6,6 +6,7 @@
 import type { Backend, Buf } from '../backend/types.js';
 import { initParams } from '../nn/init.js';
 import { mlpModel, type MlpSpec } from '../nn/mlp.js';
+import { modelFromArch } from '../nn/arch.js';
 import { ModelObjective } from '../objective/model-objective.js';
 import { uploadData } from '../objective/data.js';
 
@@ -35,6 +36,28 @@ export interface CrossHostResult {
    * it over its worker threads.
    */
   matmul: number[];
+  /** The same for a small CNN (CROSS_HOST_CNN on CROSS_HOST_CNN_SHAPE inputs, MSE): loss, gradient, Hv. */
+  cnn: { loss: number; grad: number[]; hvp: number[] };
+}
+
+/** Conv (stride 1 and 2), max pooling, a hidden dense layer: every layer kind of the engine. */
+export const CROSS_HOST_CNN = 'cnn:c3,p2,c4s2p1,f5:tanh';
+export const CROSS_HOST_CNN_SHAPE = [2, 7, 7];
+const CNN_CLASSES = 3;
+
+/** CNN inputs x_ij = ((5i + 3j) mod 13)/6 − 1, targets y_ik = ((i + 2k) mod 5)/4 − ½: exact on every host. */
+export function crossHostCnnData(): { X: Float32Array; Y: Float32Array; N: number; d: number; c: number } {
+  const N = 5, d = CROSS_HOST_CNN_SHAPE.reduce((a, b) => a * b, 1), c = CNN_CLASSES;
+  const X = new Float32Array(N * d), Y = new Float32Array(N * c);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < d; j++) X[i * d + j] = ((i * 5 + j * 3) % 13) / 6 - 1;
+    for (let k = 0; k < c; k++) Y[i * c + k] = ((i + 2 * k) % 5) / 4 - 0.5;
+  }
+  return { X, Y, N, d, c };
+}
+
+export function crossHostCnnModel() {
+  return modelFromArch(CROSS_HOST_CNN, CROSS_HOST_CNN_SHAPE, CNN_CLASSES);
 }
 
 const MM = { M: 256, N: 64, L: 128 } as const;
@@ -101,6 +124,7 @@ export async function crossHostProblem(backend: Backend): Promise<CrossHostResul
     backend.write(b, B);
     backend.matmul({ layout: 'abt', ...MM, K: 1, a: { buf: a, off: 0, bs: 0 }, b: { buf: b, off: 0, bs: 0 }, c: { buf: cm, off: 0, bs: 0 } });
     const C = await backend.read(cm);
+    const cnn = await crossHostCnn(backend, alloc);
     return {
       description: backend.description,
       theta: Array.from(theta),
@@ -109,9 +133,30 @@ export async function crossHostProblem(backend: Backend): Promise<CrossHostResul
       loss: loss[0],
       rng: Array.from(rng),
       matmul: Array.from(C.filter((_, i) => i % 97 === 0)),
+      cnn,
     };
   } finally {
     objective.dispose();
     for (const b of bufs) backend.release(b);
+  }
+}
+
+async function crossHostCnn(backend: Backend, alloc: (n: number, label: string) => Buf): Promise<CrossHostResult['cnn']> {
+  const model = crossHostCnnModel();
+  const { X, Y, N, d, c } = crossHostCnnData();
+  const data = uploadData(backend, X, Y, N, d, c);
+  const obj = new ModelObjective(backend, model, data, { loss: 'mse', physicalBatch: 2 });
+  try {
+    const th = alloc(model.P, 'cross-host cnn θ'), v = alloc(model.P, 'cross-host cnn v');
+    const g = alloc(model.P, 'cross-host cnn grad'), hv = alloc(model.P, 'cross-host cnn hvp');
+    backend.write(th, initParams(model, { seed: THETA_SEED }));
+    backend.write(v, initParams(model, { seed: V_SEED }));
+    const { loss } = await obj.grad(th, g);
+    await obj.hvp(th, [v], [hv]);
+    return { loss: loss[0], grad: Array.from(await backend.read(g)), hvp: Array.from(await backend.read(hv)) };
+  } finally {
+    obj.dispose();
+    backend.release(data.X);
+    backend.release(data.Y);
   }
 }

@@ -8,8 +8,9 @@
 // reductions longer than one K block (L = Cin·kh·kw > 256), more positions
 // than one N block (> 1024) and more output channels than one M block (> 128);
 // K = 2 models with offsets, per-model strides and shared data (bs = 0),
-// accumulation. Then: 1, 2 and 3 threads give the same bits (every job split:
-// examples, positions within an example, dW rows and dW columns).
+// accumulation; dweight in both orientations (dW, and dWᵀ where L < Cout
+// pads the micro-tiles less). Then: 1, 2 and 3 threads give the same bits
+// (every job split: examples, positions within an example, dW rows and columns).
 // Tolerance 1e-5 relative (‖a−b‖∞/‖b‖∞), as tests/conv-ops.test.ts: f32 sums
 // of O(1) products, the longest here a few thousand terms summed in blocks.
 import { test } from 'uvu';
@@ -254,6 +255,9 @@ async function runAll(threads: number, flavour: CoreFlavour = 'threads'): Promis
       ['one example', convShape({ Cin: 7, H: 29, W: 31, Cout: 13, kh: 3, pad: 1 }), 1, 1],
       ['rows', convShape({ Cin: 2, H: 20, W: 20, Cout: 37, kh: 2, stride: 2 }), 8, 1],
       ['two models', convShape({ Cin: 9, H: 15, W: 15, Cout: 6, kh: 3, pad: 'same' }), 4, 2],
+      // dWᵀ (L = 27 < Cout = 32) split by columns, and (L = 9 ≥ Cout = 8) by rows.
+      ['dWᵀ columns', convShape({ Cin: 3, H: 14, W: 14, Cout: 32, kh: 3, pad: 1 }), 4, 1],
+      ['dWᵀ rows', convShape({ Cin: 1, H: 30, W: 30, Cout: 8, kh: 3, pad: 1 }), 8, 1],
     ];
     for (const [name, s, B, K] of cases) {
       const nx = B * s.Cin * s.H * s.W, nw = s.Cout * s.Cin * s.kh * s.kw, ny = B * s.Cout * s.Ho * s.Wo;

@@ -5,7 +5,8 @@
 // σ, σ′ are act_f, act_d1 of activations.wgsl (ACT). In place: X_IN_OUT /
 // A_IN_OUT read that operand through OUT (a buffer may not be bound both
 // read-only and writable in one dispatch); each invocation reads its own
-// element before writing it.
+// element before writing it, so in place means the same view (offset and
+// stride): views of one buffer shifted against each other would race.
 struct Params { n: u32, per_model: u32, pitch: u32, _p0: u32,
   x_off: u32, x_bs: u32, a_off: u32, a_bs: u32, o_off: u32, o_bs: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> u: Params;

@@ -144,7 +144,7 @@ export class ConvTuner {
       const k = convShapeKey(op);
       if (!this.choices.has(k) && !todo.has(k)) todo.set(k, op);
     }
-    const budget = this.cpuLike ? 2 ** 25 : 2 ** 30; // multiply-adds per probe
+    const budget = this.cpuLike ? 2 ** 26 : 2 ** 30; // multiply-adds per probe (~30 ms on lavapipe)
     for (const [key, op] of todo) {
       const s = op.shape;
       const perExample = s.Ho * s.Wo * s.Cout * s.Cin * s.kh * s.kw;

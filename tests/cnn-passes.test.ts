@@ -21,7 +21,7 @@ import { lobpcg } from '../core/ts/measure/lobpcg.js';
 import * as ref from './reference/layers64.js';
 import { forEachBackend } from './helpers/backends.js';
 import { randArray, relErr } from './helpers/gpu.js';
-import { f64, upload } from './helpers/problem.js';
+import { batchedEqualsAlone, f64, upload } from './helpers/problem.js';
 import { makeModelProblem, paramsAwayFromKinks64 } from './helpers/model64.js';
 
 const TOL = 5e-5;
@@ -90,28 +90,12 @@ forEachBackend('CNN passes vs float64 reference', (T) => {
     const P = model.P;
     const thetas = [0, 1, 2].map((k) => randArray(P, 50 + k, 0.3));
     const vs = [0, 1, 2].map((k) => randArray(P, 60 + k));
-    const cat = (xs: Float32Array[]) => { const o = new Float32Array(K * P); xs.forEach((x, k) => o.set(x, k * P)); return o; };
-    const tb = upload(be, cat(thetas), 'θ[K]'), vb = upload(be, cat(vs), 'v[K]');
-    const g = be.alloc(K * P, 'g[K]'), hv = be.alloc(K * P, 'hv[K]');
-    const lk = await pk.obj.grad(tb, g);
-    await pk.obj.hvp(tb, [vb], [hv]);
-    const G = await be.read(g), HV = await be.read(hv);
-    const g1 = be.alloc(P, 'g'), hv1 = be.alloc(P, 'hv');
-    for (let k = 0; k < K; k++) {
-      const t1 = upload(be, thetas[k], 'θ'), v1 = upload(be, vs[k], 'v');
-      const l1 = await p1.obj.grad(t1, g1);
-      await p1.obj.hvp(t1, [v1], [hv1]);
-      const G1 = await be.read(g1), HV1 = await be.read(hv1);
-      // Same kernels, same summation order per model: identical bits expected.
-      assert.equal(lk.loss[k], l1.loss[0], `model ${k} loss`);
-      assert.equal(Array.from(G.subarray(k * P, (k + 1) * P)), Array.from(G1), `model ${k} gradient`);
-      assert.equal(Array.from(HV.subarray(k * P, (k + 1) * P)), Array.from(HV1), `model ${k} hvp`);
+    const res = await batchedEqualsAlone(be, pk.obj, p1.obj, thetas, vs);
+    res.forEach(({ grad, hvp }, k) => {
       const args = [p1.m64, f64(thetas[k]), f64(p1.X), f64(p1.Y), p1.N, 'ce'] as const;
-      assert.ok(relErr(G1, ref.grad64(...args)) < TOL, `model ${k} gradient vs float64`);
-      assert.ok(relErr(HV1, ref.hvp64(...args, f64(vs[k]))) < TOL, `model ${k} hvp vs float64`);
-      be.release(t1); be.release(v1);
-    }
-    for (const b of [tb, vb, g, hv, g1, hv1]) be.release(b);
+      assert.ok(relErr(grad, ref.grad64(...args)) < TOL, `model ${k} gradient vs float64`);
+      assert.ok(relErr(hvp, ref.hvp64(...args, f64(vs[k]))) < TOL, `model ${k} hvp vs float64`);
+    });
     pk.dispose(); p1.dispose();
   });
 

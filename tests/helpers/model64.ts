@@ -11,7 +11,7 @@ import { initParams, type InitScheme } from '../../core/ts/nn/init.js';
 import { ModelObjective } from '../../core/ts/objective/model-objective.js';
 import { uploadData } from '../../core/ts/objective/data.js';
 import { kinks64, type Act, type Layer64, type Model64 } from '../reference/layers64.js';
-import { rand, randArray } from './gpu.js';
+import { randomData } from './problem.js';
 
 export function toModel64(m: Model): Model64 {
   const layers = m.layers.map((l): Layer64 => {
@@ -38,15 +38,7 @@ export interface ModelProblem {
 
 export function makeModelProblem(backend: Backend, model: Model, opts: { loss: LossName; N: number; seed: number; K?: number; physicalBatch?: number }): ModelProblem {
   const d = model.inShape.reduce((a, b) => a * b, 1), c = model.outShape[0];
-  const X = randArray(opts.N * d, opts.seed, 1.5);
-  let Y: Float32Array;
-  if (opts.loss === 'ce') {
-    const r = rand(opts.seed + 1);
-    Y = new Float32Array(opts.N * c);
-    for (let i = 0; i < opts.N; i++) Y[i * c + Math.floor(r() * c)] = 1;
-  } else {
-    Y = randArray(opts.N * c, opts.seed + 1);
-  }
+  const { X, Y } = randomData(opts.N, d, c, opts.loss, opts.seed);
   const data = uploadData(backend, X, Y, opts.N, d, c);
   const obj = new ModelObjective(backend, model, data, { loss: opts.loss, K: opts.K ?? 1, physicalBatch: opts.physicalBatch });
   return {

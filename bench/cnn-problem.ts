@@ -56,14 +56,15 @@ export function gradConvFlops(m: Model, N: number): number {
 
 /**
  * Conv flops of one full-batch HVP as the engine's walk issues them
- * (forward + backward, then tangent and R-backward: conv/Conv2d.ts).
+ * (objective/model-objective.ts encodeHvp, nn/layers/conv2d.ts): forward;
+ * backward without a gradient output (dinput only, where the input is live);
+ * tangent conv(x, V) (+ conv(rx, W)); R-backward dweight rdy⋆x (+ dy⋆rx and
+ * the two dinputs convᵀ(rdy, W), convᵀ(dy, V) where the input is live).
+ * A data-input conv issues 3 products, a live-input one 8, against 2 and 3
+ * in the gradient.
  */
 export function hvpConvFlops(m: Model, N: number): number {
-  return convLayers(m).reduce((s, { layer, dinput }) => {
-    // backward: dweight (+ dinput); tangent: conv(x, V) (+ conv(rx, W)); R-backward: dweight (+ dweight, 2 dinput).
-    const products = dinput ? 3 + 2 + 4 : 2 + 1 + 1;
-    return s + N * convFlopsPerExample(layer) * products;
-  }, 0);
+  return convLayers(m).reduce((s, { layer, dinput }) => s + N * convFlopsPerExample(layer) * (dinput ? 1 + 1 + 2 + 4 : 1 + 0 + 1 + 1), 0);
 }
 
 // ---- eoslab: gradient and HVP -------------------------------------------------------

@@ -217,7 +217,7 @@ const yard = ref ? { name: 'float64', grad: ref.grad, hvp: ref.hvp } : smalls.Py
 const errs: { name: string; grad: number; hvp: number | null }[] = [];
 if (yard) {
   const suffix = ref ? 'f64' : 'vs_torch';
-  const keyOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').replace('eoslab_', '').replace('pytorch', 'torch').replace('stock_grad', 'stock');
+  const keyOf = (name: string) => name.toLowerCase().replace('tf.js', 'tfjs').replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').replace('eoslab_', '').replace('pytorch', 'torch').replace('stock_grad', 'stock');
   for (const [name, s] of Object.entries(smalls)) {
     if (!ref && name === 'PyTorch') continue;
     const e = { name, grad: relErr(s.grad, yard.grad), hvp: s.hvp && yard.hvp ? relErr(s.hvp, yard.hvp) : null };
@@ -243,6 +243,8 @@ if (wasm) {
     cnn_hvp_device_mb: MiBf(wasm.mem.totalBytes), cnn_hvp_scratch_mb: MiBf(wasm.mem.scratchBytes),
     cnn_hvp_data_mb: MiBf(wasm.mem.dataBytes), cnn_hvp_vectors_mb: MiBf(wasm.mem.vectorBytes),
     cnn_grad_conv_gflop: gradConvFlops(m, N) / 1e9, cnn_hvp_conv_gflop: hvpConvFlops(m, N) / 1e9,
+    // The HVP's conv work over the gradient's: what the HVP/gradient time ratio tends to when convs dominate.
+    cnn_hvp_over_grad_conv_flops: hvpConvFlops(m, N) / gradConvFlops(m, N),
     cnn_wasm_grad_conv_gflops_effective: gradConvFlops(m, N) / (wasm.gradMs * 1e6),
     cnn_wasm_hvp_conv_gflops_effective: hvpConvFlops(m, N) / (wasm.hvpMs * 1e6),
   });
@@ -325,7 +327,8 @@ const targets: Target[] = [
     wasm && tfw ? `${(tfw.gradMs / wasm.gradMs).toFixed(1)}×${tfw.scale !== 1 ? ' (TF.js scaled from N = ' + tfw.measuredN + ')' : ''}` : 'not measured'],
   ['target_cnn_wasm_hvp_10x_tfjs_wasm_met', 'Wasm HVP ≥ 10× faster than TF.js wasm', wasm && tfw ? tfw.hvpMs / wasm.hvpMs >= 10 : null,
     wasm && tfw ? `${(tfw.hvpMs / wasm.hvpMs).toFixed(1)}×${tfw.scale !== 1 ? ' (TF.js scaled from N = ' + tfw.measuredN + ')' : ''}` : 'not measured'],
-  ['target_cnn_hvp_over_grad_met', 'Wasm HVP ≤ 2× gradient', wasm ? wasm.hvpMs / wasm.gradMs <= 2 : null, wasm ? `${(wasm.hvpMs / wasm.gradMs).toFixed(2)}×` : 'not measured'],
+  ['target_cnn_hvp_over_grad_met', 'Wasm HVP ≤ 2× gradient', wasm ? wasm.hvpMs / wasm.gradMs <= 2 : null,
+    wasm ? `${(wasm.hvpMs / wasm.gradMs).toFixed(2)}× (conv flops alone: ${(hvpConvFlops(m, N) / gradConvFlops(m, N)).toFixed(2)}×)` : 'not measured'],
   ['target_cnn_webgpu_hvp_over_grad_met', 'WebGPU HVP ≤ 2× gradient', gpu ? gpu.hvpMs / gpu.gradMs <= 2 : null, gpu ? `${(gpu.hvpMs / gpu.gradMs).toFixed(2)}×` : 'not measured'],
   ['target_cnn_hvp_memory_o_b_met', 'HVP scratch independent of N (O(physical batch))', report.cnn_hvp_scratch_independent_of_n === undefined ? null : report.cnn_hvp_scratch_independent_of_n === true,
     report.cnn_hvp_scratch_mb !== undefined ? `scratch ${fmt(report.cnn_hvp_scratch_mb as number)} MiB at B = ${B} for N = ${[...new Set([B, N, 2 * N])].join(', ')}` : 'not measured'],

@@ -8,7 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createNodeWasm } from '../hosts/node/wasm.js';
+import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreFlavour } from '../hosts/node/wasm.js';
+import type { CoreFlavour } from '../core/ts/backend/wasm/module.js';
 import { fmt, MiB, relErr, targetLines, type Target } from './common.js';
 import {
   benchCnnEoslab, benchConvOps, CNN_ARCH, cnnData, cnnEoslabSmall, cnnModel, cnnParams, gradConvFlops, hvpConvFlops,
@@ -28,6 +29,7 @@ const { values: argv } = parseArgs({
     driver: { type: 'string', default: 'auto' },
     'small-n': { type: 'string', default: '16' },
     'peer-budget': { type: 'string' },
+    'no-relaxed': { type: 'boolean', default: false },
     'skip-wasm': { type: 'boolean', default: false },
     'skip-webgpu': { type: 'boolean', default: false },
     'skip-tfjs': { type: 'boolean', default: false },
@@ -38,13 +40,15 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   console.log(`usage: npm run bench:cnn -- [--quick] [--json FILE] [--n N] [--physical-batch B] [--reps R] [--threads T]
                           [--driver auto|lavapipe|swiftshader|system] [--small-n N] [--peer-budget SECONDS]
-                          [--skip-wasm] [--skip-webgpu] [--skip-tfjs] [--skip-torch]
+                          [--no-relaxed] [--skip-wasm] [--skip-webgpu] [--skip-tfjs] [--skip-torch]
   --quick          N = 1000, 2 reps, smaller budgets: a smoke run
   --n N            examples (default 5000); --physical-batch B (default 500)
   --threads T      eoslab Wasm and PyTorch threads (default 2)
   --peer-budget S  seconds one TF.js backend may spend timing (warm-up + reps of gradient and HVP); a
                    peer too slow for it is timed on fewer physical batches and scaled linearly to N,
                    and the report says so (default 360, 60 with --quick)
+  --no-relaxed     time the plain SIMD (threads) build of the Wasm core; by default the bench turns on
+                   relaxed SIMD as the eoslab CLI does (enableNodeRelaxedSimd) and times the FMA build
   --skip-webgpu    only the CPU side (eoslab Wasm, TF.js wasm, PyTorch)`);
   process.exit(0);
 }
@@ -57,6 +61,14 @@ const threads = Number(argv.threads);
 const SMALL_N = Number(argv['small-n']);
 const opBudgetMs = quick ? 20_000 : 90_000;
 const peerBudgetMs = (argv['peer-budget'] ? Number(argv['peer-budget']) : quick ? 60 : 360) * 1000;
+// The Wasm build users run: the eoslab CLI calls enableNodeRelaxedSimd() (hosts/node/wasm.ts),
+// so Node runs the relaxed-SIMD (FMA) build where it validates; --no-relaxed times the plain SIMD build.
+const relaxedWanted = !argv['no-relaxed'];
+const relaxedOn = relaxedWanted && enableNodeRelaxedSimd();
+const wasmFlavour: CoreFlavour = (() => {
+  const best = nodeCoreFlavour();
+  return !relaxedWanted && best === 'relaxed' ? 'threads' : best;
+})();
 const started = performance.now();
 const log = (s: string) => console.error(s);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -80,10 +92,11 @@ Object.assign(report, {
   cnn_arch: `${CNN_ARCH} [3,32,32] → 10 (${m.layers.map((l) => l.torch).join(' → ')}), MSE`,
   cnn_P: m.P, cnn_N: N, cnn_physical_batch: B, cnn_reps: reps, cnn_quick: quick, cpu_cores: cpus().length,
   cpu_model: cpus()[0]?.model.trim() ?? '?', node: process.version, cnn_driver: driverNote,
-  cnn_loadavg_start: loadStart.map((x) => x.toFixed(2)).join(' '),
+  cnn_loadavg_start: loadStart.map((x) => x.toFixed(2)).join(' '), cnn_wasm_flavour: wasmFlavour,
 });
 log(`eoslab CNN bench${quick ? ' (--quick)' : ''}: ${CNN_ARCH}, P = ${m.P}, N = ${N}, physical batch ${B}, ${reps} timed reps after a warm-up; ` +
-  `load average ${loadStart.map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+  `load average ${loadStart.map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; Wasm core: the ${wasmFlavour} build` +
+  (relaxedWanted ? (relaxedOn ? ' (relaxed SIMD on, as the eoslab CLI)' : ' (relaxed SIMD does not validate on this Node)') : ' (--no-relaxed)'));
 
 const big = cnnData(N);
 const small = cnnData(SMALL_N, SEEDS.small);
@@ -102,7 +115,7 @@ const smalls: Record<string, { grad: Float32Array; hvp: Float32Array | null }> =
 let wasm: CnnEoslab | null = null, conv: ConvOpTiming[] = [], wasmDesc = '';
 if (!argv['skip-wasm']) {
   log(`[${elapsed()}] eoslab Wasm core, ${threads} threads`);
-  const be = await createNodeWasm({ threads });
+  const be = await createNodeWasm({ threads, flavour: wasmFlavour });
   try {
     wasmDesc = `${be.description}; ${be.threads} thread${be.threads === 1 ? '' : 's'}`;
     smalls['eoslab wasm'] = await cnnEoslabSmall(be, m, small.X, small.Y, SMALL_N, theta, v);

@@ -284,13 +284,21 @@ async function runAll(threads: number, flavour: CoreFlavour = 'threads'): Promis
     out.set('tanh apply', hex(a));
     be.activation({ act: 'gelu', mode: 'dmul', perModel: nin - 3, K: 1, x: v(x), a: v(dx), out: v(a) });
     out.set('gelu dmul', hex(a));
+    // rdelta over K = 2 strided models (odd lengths: the split lands mid-model and off the f32x4 tails).
+    const per = (nin >> 1) - 5, rbs = nin >> 1;
+    const ra = be.alloc(nin, 'ra'), rs = be.alloc(nin, 'rs'), ro = be.alloc(nin, 'ro');
+    be.write(ra, randArray(nin, 7)); be.write(rs, randArray(nin, 8));
+    for (const act of ['tanh', 'gelu', 'relu', 'swish'] as const) {
+      be.rdelta({ act, perModel: per, K: 2, a: v(x, rbs), ra: v(ra, rbs), g: v(dx, rbs), s: v(rs, rbs), out: v(ro, rbs) });
+      out.set(`rdelta ${act}`, hex(ro));
+    }
   } finally {
     be.destroy();
   }
   return out;
 }
 
-test('1, 2 and 3 threads give the same bits (conv jobs: examples, positions, dW rows and columns; pooling; activations)', async () => {
+test('1, 2 and 3 threads give the same bits (conv jobs: examples, positions, dW rows and columns; pooling; activations; rdelta)', async () => {
   const one = await runAll(1);
   for (const threads of [2, 3]) {
     const other = await runAll(threads);

@@ -185,6 +185,27 @@ for (const [file, shared] of BUILDS) {
     }
   });
 
+  T('rdeltaOp (the threaded kernel): any split into 1, 2, 3 or 5 thread shares gives rdelta\'s bits', () => {
+    const r = rand(12), K = 3, per = 53;
+    const a = strided(r, K, per, 3, 4, -3, 3), ra = strided(r, K, per, 0, 0), g = strided(r, K, per, 5, 13);
+    const s = strided(r, K, per, 1, 3), o = strided(r, K, per, 2, 2);
+    const pa = put(core, a.data), pra = put(core, ra.data), pg = put(core, g.data), ps = put(core, s.data);
+    for (let id = 0; id < 8; id++) {
+      const ref = put(core, o.data);
+      op(core, 'rdelta')(id, per, K, pa + 4 * a.off, a.bs, pra + 4 * ra.off, ra.bs, pg + 4 * g.off, g.bs,
+        ps + 4 * s.off, s.bs, ref + 4 * o.off, o.bs);
+      const want = get(core, ref, o.data.length);
+      for (const n of [1, 2, 3, 5]) {
+        const po = put(core, o.data);
+        const params = core.alloc(32 * 4);
+        new Int32Array(core.memory.buffer, params, 13).set([id, per, K, pa + 4 * a.off, a.bs, pra + 4 * ra.off, ra.bs,
+          pg + 4 * g.off, g.bs, ps + 4 * s.off, s.bs, po + 4 * o.off, o.bs]);
+        for (let tid = 0; tid < n; tid++) op(core, 'rdeltaOp')(params, tid, n);
+        assert.equal(get(core, po, o.data.length), want, `rdelta ${ACTS[id]}, ${n} shares`);
+      }
+    }
+  });
+
   T('loss: mse and ce, grad and hess, one-hot and soft targets, K = 2 strided', () => {
     const K = 2, B = 7, scale = f32(1 / 7);
     for (const c of [3, 10]) for (const soft of [false, true]) for (const lossId of [0, 1]) {

@@ -2,9 +2,10 @@
 // Every buffer lives in the module's linear memory for its whole life; ops
 // run synchronously when called (the CPU is the device), so read-backs are
 // plain copies and flush has nothing to wait for. Matmuls are split over the
-// host-injected worker threads, and so are conv, pooling and the standalone
-// activation (large ones); the other element-wise ops are memory-bound and
-// run on the calling thread.
+// host-injected worker threads, and so are conv, pooling, the standalone
+// activation and rdelta (large ones); the other ops (loss head, colsum,
+// reduce, vector, optim) touch at most a layer's parameters or the logits
+// and run on the calling thread.
 import type {
   ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
@@ -19,7 +20,7 @@ import { CoreThreads, type SpawnCoreWorker } from './threads.js';
 const SCALARS = 4096;
 /** Below this many flops a matmul runs on the calling thread: waking workers costs ~10–50 µs. */
 const PARALLEL_MIN_FLOPS = 4e5;
-/** Below this many elements pooling and activations run on the calling thread. */
+/** Below this many elements pooling, activations and rdelta run on the calling thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
 class WasmBuf implements Buf {
@@ -41,8 +42,6 @@ type Exports = {
   alloc(bytes: number): number;
   mm(params: number, tid: number, nthreads: number): void;
   mmScratchBytes(): number;
-  rdelta(act: number, perModel: number, K: number, a: number, aBs: number, ra: number, raBs: number, g: number, gBs: number,
-         s: number, sBs: number, out: number, outBs: number): void;
   loss(lossId: number, mode: number, B: number, c: number, K: number, f: number, fBs: number, y: number, d: number, dBs: number,
        pe: number, peBs: number, acc: number, accBs: number, rf: number, rfBs: number, scale: number): void;
   colsum(M: number, N: number, K: number, d: number, dBs: number, out: number, outBs: number, accumulate: number): void;
@@ -57,11 +56,12 @@ type Exports = {
   pool(params: number, tid: number, nthreads: number): void;
   poolScratchBytes(params: number): number;
   actOp(params: number, tid: number, nthreads: number): void;
+  rdeltaOp(params: number, tid: number, nthreads: number): void;
 };
 
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
 const MM_WORDS = 24;
-/** Words of the params block of conv, pool and actOp (core/wasm/conv.ts, pool.ts). */
+/** Words of the params block of conv, pool, actOp and rdeltaOp (core/wasm/conv.ts, pool.ts, ops.ts). */
 const OP_WORDS = 32;
 
 export class WasmBackend implements Backend {
@@ -204,8 +204,9 @@ export class WasmBackend implements Backend {
     for (const [w, v] of [['a', op.a], ['ra', op.ra], ['g', op.g], ['s', op.s], ['out', op.out]] as const) {
       checkView(`rdelta ${w}`, v, op.perModel, op.K);
     }
-    this.x.rdelta(ACTIVATION_IDS[op.act], op.perModel, op.K, this.at(op.a), op.a.bs, this.at(op.ra), op.ra.bs,
-      this.at(op.g), op.g.bs, this.at(op.s), op.s.bs, this.at(op.out), op.out.bs);
+    this.params([ACTIVATION_IDS[op.act], op.perModel, op.K, this.at(op.a), op.a.bs, this.at(op.ra), op.ra.bs,
+      this.at(op.g), op.g.bs, this.at(op.s), op.s.bs, this.at(op.out), op.out.bs]);
+    this.parallel('rdeltaOp', op.K * op.perModel >= PARALLEL_MIN_ELEMENTS);
   }
 
   loss(op: LossOp): void {
@@ -279,7 +280,7 @@ export class WasmBackend implements Backend {
   }
 
   /** Runs a parallel kernel of the core on enough threads for `work`. */
-  private parallel(kernel: 'conv' | 'pool' | 'actOp', parallel: boolean): void {
+  private parallel(kernel: 'conv' | 'pool' | 'actOp' | 'rdeltaOp', parallel: boolean): void {
     const run = this.x[kernel];
     const n = this.threadPool && parallel ? this.threads : 1;
     if (n > 1) this.threadPool!.call(kernel, (tid, nt) => run(this.opParams, tid, nt), this.opParams, n);

@@ -30,8 +30,8 @@ const OP_QUIT = 2;
 const CTRL_WORDS = 8;
 
 /** The parallel kernels of core/wasm: each is export(params, tid, nthreads). */
-export type CoreKernel = 'mm' | 'conv' | 'pool' | 'actOp';
-const KERNEL_OPS: Record<CoreKernel, number> = { mm: 1, conv: 3, pool: 4, actOp: 5 };
+export type CoreKernel = 'mm' | 'conv' | 'pool' | 'actOp' | 'rdeltaOp';
+const KERNEL_OPS: Record<CoreKernel, number> = { mm: 1, conv: 3, pool: 4, actOp: 5, rdeltaOp: 6 };
 const OP_KERNELS = new Map<number, CoreKernel>(Object.entries(KERNEL_OPS).map(([k, v]) => [v, k as CoreKernel]));
 
 /** The worker side: never returns until told to quit. */

@@ -1,7 +1,7 @@
 // A standalone activation y = σ(x), element-wise:
 //   forward  y = σ(x)               backward   dx = σ′(x) ⊙ dy
 //   tangent  ry = σ′(x) ⊙ rx        R-backward rdx = σ″(x) ⊙ rx ⊙ dy + σ′(x) ⊙ rdy
-//                                   (Gauss-Newton: σ′(x) ⊙ rdy)
+//                                   (Gauss-Newton, and σ″ = 0: σ′(x) ⊙ rdy)
 // After a dense layer the planner fuses it into that layer's matmul epilogue
 // (forward, tangent) and into the next dense layer's backward; the objective
 // then skips these passes.
@@ -36,13 +36,24 @@ export class Activation implements Layer {
 
   rBackward(c: PassCtx, io: LayerIO, _t: unknown, _v: unknown, _o: unknown, _acc: boolean, gaussNewton: boolean): void {
     if (!io.rdx || !io.rx) return;
-    if (gaussNewton) {
+    if (gaussNewton || PIECEWISE_LINEAR.has(this.act)) {
       c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rdy, a: io.x, out: io.rdx });
     } else {
       c.backend.rdelta({ act: this.act, perModel: this.n(c), K: c.K, a: io.x, ra: io.rx, g: io.dy, s: io.rdy, out: io.rdx });
     }
   }
 }
+
+/**
+ * Activations with σ″ = 0 wherever σ′ is defined (relu, hardtanh, identity):
+ * their R-backward σ″·R{x}·dy + σ′·R{dy} is σ′·R{dy} exactly, the 'dmul'
+ * op (as the Gauss-Newton product), which reads three tensors instead of
+ * rdelta's five and skips the dead σ″ term. (The only differences from
+ * rdelta's 0·R{x}·dy + σ′·R{dy}: the sign of a zero result may differ, and
+ * rdelta gives NaN where R{x}·dy overflows to ∞; neither changes a finite
+ * HVP's value.) Every other activation keeps rdelta.
+ */
+const PIECEWISE_LINEAR: ReadonlySet<ActName> = new Set<ActName>(['relu', 'hardtanh', 'identity']);
 
 /** The PyTorch module of each activation (nn.Sequential exports). */
 export const TORCH_ACT: Record<ActName, string> = {

@@ -12,23 +12,7 @@ import { svhnFromMat } from './formats/matv5.js';
 import { npzDataset, sha256Hex } from './formats/npz.js';
 
 /** A dataset read from one file the user named (npz:PATH), as metadata.json records it. */
-export interface DatasetFile {
-  /** As the FileSource names it (the absolute path on Node). */
-  path: string;
-  bytes: number;
-  /** SHA-256 of the file, lower-case hex. */
-  sha256: string;
-}
-
-// What file-backed loaders add to every Dataset (optional: synthetic sets leave them out).
-declare module './synthetic.js' {
-  interface Dataset {
-    /** Per-example input shape: [C, H, W] for images, [d] for feature vectors; [d] when absent. */
-    shape?: number[];
-    /** The file an npz: dataset was read from. */
-    file?: DatasetFile;
-  }
-}
+export type { DatasetFile } from './synthetic.js';
 
 export const SYNTHETIC_IDS = ['chebyshev-{3,4,5}-20', 'linear-50-50 (linear-<n>-<d>)', 'gmm-<n>-<d>-<c>'];
 export const FILE_IDS = ['fmnist', 'fmnist-<N>k', 'mnist', 'mnist-<N>k', 'cifar10', 'cifar10-{1,2,5,10,20}k', 'svhn', 'svhn-<N>k', '(any subset)-balanced', 'npz:PATH'];

@@ -24,6 +24,18 @@ export interface Dataset {
   train: Split;
   test: Split;
   source: string;
+  /** Per-example input shape: [C, H, W] for images, [d] for feature vectors; [d] when absent. */
+  shape?: number[];
+  /** The file an npz: dataset was read from. */
+  file?: DatasetFile;
+}
+
+export interface DatasetFile {
+  /** As the FileSource names it (the absolute path on Node). */
+  path: string;
+  bytes: number;
+  /** SHA-256 of the file, lower-case hex. */
+  sha256: string;
 }
 
 /** T_k(x) by the three-term recurrence T_{k+1} = 2x T_k − T_{k−1}. */

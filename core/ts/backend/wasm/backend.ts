@@ -61,7 +61,7 @@ type Exports = {
 
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
 const MM_WORDS = 24;
-/** Words of the params block of conv, pool, actOp and rdeltaOp (core/wasm/conv.ts, pool.ts, ops.ts). */
+/** Words of the params block of conv, pool, actOp and rdeltaOp (core/wasm/conv-common.ts, pool.ts, ops.ts). */
 const OP_WORDS = 32;
 
 export class WasmBackend implements Backend {

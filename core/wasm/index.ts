@@ -4,6 +4,7 @@
 export { philoxBits, philoxSigned } from './philox';
 export { mm, mmScratchBytes } from './matmul';
 export * from './ops';
+export * from './rdelta';
 
 /** Bump allocation of `bytes` (16-aligned) in linear memory, growing it as needed; returns the offset. */
 let top: usize = 0;

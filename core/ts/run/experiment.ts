@@ -93,6 +93,7 @@ class RunContext {
     let optState: OptState | null = this.opt ? this.opt.init(backend, this.P) : null;
     let t0 = 0;
     let time = 0;
+    let wall0 = 0;
     if (resume) {
       if (resume.theta.length !== this.P) throw new Error(`checkpoint θ has ${resume.theta.length} values, the model ${this.P}: wrong architecture for this run`);
       backend.write(this.theta, resume.theta);
@@ -108,6 +109,7 @@ class RunContext {
       this.sharpness = resume.sharpness;
       t0 = resume.step;
       time = resume.time ?? 0;
+      wall0 = resume.wall_s ?? 0;
     } else {
       backend.write(this.theta, this.problem.initialTheta());
     }
@@ -135,7 +137,7 @@ class RunContext {
         const row: MetricsRow = {
           step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.problem.hasAccuracy ? trainAcc : null,
           test_loss: te.loss[0], test_acc: this.problem.hasAccuracy ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
-          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: (now() - start) / 1000,
+          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: wall0 + (now() - start) / 1000,
         };
         await sink.row(row);
         last = row;
@@ -143,7 +145,7 @@ class RunContext {
         const reason = this.stopReason(row, t, time);
         const due = cfg.checkpointEvery > 0 && t % cfg.checkpointEvery === 0;
         // The last measured row always gets a checkpoint, unless θ has blown up.
-        if ((due && finite) || (reason && reason !== 'diverged')) await sink.checkpoint(await this.checkpoint(t, time, optState));
+        if ((due && finite) || (reason && reason !== 'diverged')) await sink.checkpoint({ ...await this.checkpoint(t, time, optState), wall_s: row.wall_s });
         if (reason) return { reason, step: t, lastRow: last };
         if (cfg.kind === 'train') {
           await this.update(t, lr, gradNorm, optState!);

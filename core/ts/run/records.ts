@@ -34,6 +34,8 @@ export interface Checkpoint {
   /** Eigenvectors of the last measurement (LOBPCG warm start), and λ̂ (flow step size). */
   eigvecs: Float32Array[];
   sharpness: number | null;
+  /** wall_s of row `step`: a resumed run's clock continues from it (absent in checkpoints of older versions: 0). */
+  wall_s?: number;
 }
 
 export type StopReason = 'max_steps' | 'max_time' | 'acc_goal' | 'loss_goal' | 'diverged';

@@ -1,6 +1,7 @@
 // The configuration of one experiment run, its validation (one clear error
 // per mistake), and the reference-style run directory name.
 import type { LossName } from '../backend/types.js';
+import type { RunData } from './problem.js';
 import { OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
 
 export type EigSolverName = 'lanczos' | 'lobpcg' | 'power';
@@ -110,6 +111,20 @@ export function validateRun(c: RunConfig): void {
       throw new Error(`--${flag(k)} does not apply to ${c.opt.name}${allowed.length ? ` (it takes ${allowed.map((a) => '--' + flag(a)).join(', ')})` : ''}`);
     }
   }
+}
+
+/**
+ * The checks that need the data (null: a data-free objective, toy:… or quadratic:…).
+ * Cross-entropy and accuracy need classes: on one output they would run and
+ * print a meaningless loss 0 or ignore the goal.
+ */
+export function validateRunData(c: RunConfig, data: RunData | null): void {
+  const classes = data ? data.c : 0;
+  const what = data ? `dataset ${c.dataset} has one output (regression)` : `${c.dataset} is an objective without data`;
+  if (c.loss === 'ce' && classes < 2) throw new Error(`ce needs a classification dataset, and ${what}: use mse`);
+  if (c.accGoal !== null && classes < 2) throw new Error(`--acc-goal needs a classification dataset, and ${what}: use --loss-goal`);
+  if (data && (data.train.N === 0 || data.test.N < 0)) throw new Error(`dataset ${c.dataset} has no training examples: check its files`);
+  if (data && c.batchSize > data.train.N) throw new Error(`--batch-size ${c.batchSize} exceeds the ${data.train.N} training examples`);
 }
 
 /** camelCase option → its --kebab-case flag. */

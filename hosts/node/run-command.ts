@@ -30,6 +30,9 @@ let lastSource = '';
 /** The file of an npz: dataset (path, bytes, SHA-256) and --standardize, for metadata.json. */
 let lastRecord: DatasetRecord = {};
 
+/** The data record of the last loadData call (npz: file, hash, --standardize), for resume to compare. */
+export function loadedDataRecord(): DatasetRecord { return lastRecord; }
+
 export async function loadData(cfg: RunConfig, standardize = false): Promise<RunData | null> {
   lastRecord = {};
   if (dataFreeParams(cfg.dataset) !== null) {
@@ -79,51 +82,7 @@ export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string>
   return execute(cfg, data, dir, null, o.command, o, log);
 }
 
-export interface ResumeOverrides {
-  lr?: number;
-  maxSteps?: number;
-  accGoal?: number;
-  lossGoal?: number;
-  eigFreq?: number;
-  checkpointEvery?: number;
-}
-
-export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFlags, command: string, log: (s: string) => void = console.log): Promise<string> {
-  const dir = new RunDir(resolve(dirPath));
-  if (!dir.exists()) throw new Error(`${dir.dir} has no metadata.json: give the directory of an eoslab run`);
-  const meta = dir.readMeta();
-  const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
-  const data = await loadData(cfg, recordedStandardize(meta));
-  checkDatasetRecord(meta, lastRecord, dir.dir);
-  const model = modelFor(cfg, data);
-  const steps = dir.checkpointSteps();
-  if (steps.length === 0) throw new Error(`${dir.dir} has no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);
-  const ckpt = dir.readCheckpoint(model, steps[steps.length - 1]);
-  const changes: Record<string, unknown> = {};
-  if (ov.lr !== undefined) {
-    if (cfg.kind !== 'train') throw new Error('--lr does not apply to a gradient-flow run');
-    cfg.lrDrops = [...cfg.lrDrops.filter((d) => d.step < ckpt.step), { step: ckpt.step, lr: ov.lr }];
-    changes.lr = { from_step: ckpt.step, lr: ov.lr };
-  }
-  for (const k of ['maxSteps', 'accGoal', 'lossGoal', 'eigFreq', 'checkpointEvery'] as const) {
-    if (ov[k] !== undefined && ov[k] !== cfg[k]) { changes[k] = { from: cfg[k], to: ov[k] }; (cfg as unknown as Record<string, unknown>)[k] = ov[k]; }
-  }
-  validateRun(cfg);
-  if (meta.status === 'finished' && Object.keys(changes).length === 0 && ckpt.step === meta.last_step) {
-    log(`already finished (${meta.stop_reason} at step ${meta.last_step}): ${dir.dir}  (give --max-steps or --lr to continue it)`);
-    return dir.dir;
-  }
-  dir.truncateRows(ckpt.step);
-  if (cfg.nproj > 0) dir.truncateProjections(Math.ceil(ckpt.step / cfg.iterateFreq), cfg.nproj);
-  meta.config = cfg;
-  meta.status = 'running';
-  meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes });
-  // The backend the run started on, unless told otherwise: same kernels, same bits.
-  const recorded = meta.device.backend === 'wasm' || meta.device.backend === 'webgpu' ? meta.device.backend : 'auto';
-  return execute(cfg, data, dir, { meta, ckpt }, command, { backend: ov.backend ?? recorded, threads: ov.threads }, log);
-}
-
-async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
+export async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
                        command: string, flags: BackendFlags, log: (s: string) => void): Promise<string> {
   const model = modelFor(cfg, data);
   // A resumed WebGPU run keeps the kernels it started with: identical summation order, identical bits.

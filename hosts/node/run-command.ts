@@ -11,7 +11,8 @@ import { createNodeBackend } from './backend.js';
 import type { BackendChoice } from '../shared/select-backend.js';
 import { makeProgress } from './progress.js';
 import { sharpnessChart } from './chart.js';
-import { metadataFor, RunDir, type RunMetadata } from './run-dir.js';
+import { RunDir } from './run-dir.js';
+import { metadataFor, type RunMetadata } from './run-metadata.js';
 import { checkDatasetRecord, datasetRecord, loadDatasetNode, recordedStandardize, type DatasetRecord } from './dataset-files.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;

@@ -11,29 +11,10 @@ import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-s
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import type { RunConfig } from '../../core/ts/run/config.js';
-import { metricsColumns, metricsLine, type Checkpoint, type MetricsRow, type StopReason } from '../../core/ts/run/records.js';
+import { metricsLine, type Checkpoint, type MetricsRow } from '../../core/ts/run/records.js';
+import type { RunMetadata } from './run-metadata.js';
 
-export interface RunMetadata {
-  eoslab_version: string;
-  command: string;
-  config: RunConfig;
-  status: 'running' | 'finished';
-  stop_reason: StopReason | null;
-  last_step: number | null;
-  /** backend (webgpu | wasm), adapter, why it was picked; driver (WebGPU) or threads (Wasm). */
-  device: Record<string, string | number>;
-  matmul_variants: Record<string, string>;
-  /** Where the data came from: files (and where), the npm-shipped cache, or generated. */
-  dataset_source: string;
-  /** The model: parameter count, per-example input shape, and the PyTorch nn.Sequential whose state dict the checkpoints are. */
-  model?: { parameters: number; input_shape: number[]; torch_sequential: string };
-  conventions: Record<string, string>;
-  columns: string[];
-  started_at: string;
-  finished_at: string | null;
-  /** Each resume: when, from which step, and what changed. */
-  resumes: { at: string; from_step: number; changes: Record<string, unknown> }[];
-}
+export type { RunMetadata } from './run-metadata.js';
 
 export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -154,38 +135,4 @@ function thetaTensor(tensors: TensorEntry[]): Float32Array {
   const t = tensors.find((x) => x.name === 'theta');
   if (!t || t.dtype !== 'F32') throw new Error("checkpoint lacks the F32 tensor 'theta' of a toy-objective run");
   return t.data as Float32Array;
-}
-
-export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants' | 'dataset_source' | 'model'>): RunMetadata {
-  return {
-    ...extra,
-    config: cfg,
-    status: 'running',
-    stop_reason: null,
-    last_step: null,
-    conventions: {
-      mse: 'L = (1/N) Σ_i ½‖f(x_i) − y_i‖² (summed over outputs, one-hot targets)',
-      ce: 'mean softmax cross-entropy',
-      rows: 'row t measures θ_t, before update t',
-      lambda: 'top eigenvalues of the full Hessian of the training loss on the first abridged_size examples (exact HVPs)',
-      lambda_A: 'top eigenvalue of P^-1/2 H P^-1/2, P = diag(√v̂ + ε)',
-      threshold: cfg.kind === 'flow' ? 'none (gradient flow)' : thresholdConvention(cfg),
-      checkpoints: 'checkpoints/step_<t>.safetensors holds θ_t as a PyTorch nn.Sequential state dict',
-    },
-    columns: metricsColumns(cfg),
-    started_at: new Date().toISOString(),
-    finished_at: null,
-    resumes: [],
-  };
-}
-
-function thresholdConvention(cfg: RunConfig): string {
-  switch (cfg.opt.name) {
-    case 'polyak': return '(2 + 2β)/η';
-    case 'nesterov': return '(2 + 2β)/((1 + 2β)η)';
-    case 'ngd': return '2‖g‖/η';
-    case 'adam': return '(2 + 2β1)/((1 − β1)η), compare with lambda_A';
-    case 'rmsprop': return '2/η, compare with lambda_A';
-    default: return '2/η';
-  }
 }

@@ -13,6 +13,7 @@ import type { Model } from '../../core/ts/nn/model.js';
 import type { RunConfig } from '../../core/ts/run/config.js';
 import { metricsLine, type Checkpoint, type MetricsRow } from '../../core/ts/run/records.js';
 import type { RunMetadata } from './run-metadata.js';
+import { removeRunFiles } from './run-clean.js';
 
 export type { RunMetadata } from './run-metadata.js';
 
@@ -49,7 +50,7 @@ export class RunDir {
   /** Starts a fresh record: removes what a previous attempt left, writes the header. */
   create(meta: RunMetadata): void {
     mkdirSync(this.dir, { recursive: true });
-    for (const f of ['metrics.csv', 'projections.npy', 'checkpoints']) rmSync(join(this.dir, f), { recursive: true, force: true });
+    removeRunFiles(this.dir);
     mkdirSync(this.ckptDir, { recursive: true });
     writeAtomic(this.metricsPath, meta.columns.join(',') + '\n');
     this.writeMeta(meta);

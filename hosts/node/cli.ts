@@ -1,8 +1,9 @@
 // The `eoslab` command (commander), mirroring the reference scripts' CLI
 // (gd.py / flow.py). Errors print as one line and exit 1.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_RUN, parseLrDrops, type RunConfig } from '../../core/ts/run/config.js';
-import { OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../../core/ts/optim/optimizers.js';
+import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, resolveOptimizer, type RunConfig } from '../../core/ts/run/config.js';
+import { availableParallelism } from 'node:os';
+import { OPTIMIZERS, type OptimizerConfig } from '../../core/ts/optim/optimizers.js';
 import { runDemo } from './demo.js';
 import { startRun, type BackendFlags } from './run-command.js';
 import { resumeRun } from './run-resume.js';
@@ -11,16 +12,22 @@ import { listDatasets, prepareDataset } from './datasets-command.js';
 import { enableNodeRelaxedSimd } from './wasm.js';
 import { absoluteDatasetId } from './dataset-files.js';
 
+// Plain decimal notation only: Number() would also read '0x10' as 16, '' as 0 and '1e309' as Infinity.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function num(name: string, check: (x: number) => boolean, what: string) {
   return (s: string) => {
     const x = Number(s);
-    if (s.trim() === '' || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${name} must be ${what}, got '${s}'`);
+    if (!DECIMAL.test(s.trim()) || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${name} must be ${what}, got '${s}'`);
     return x;
   };
 }
-const int = (name: string) => num(name, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
+const int = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
+const posInt = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer');
+const seedArg = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x >= 0 && x <= MAX_SEED, `an integer from 0 to ${MAX_SEED}`);
 const pos = (name: string) => num(name, (x) => x > 0, 'a positive number');
-const real = (name: string) => num(name, () => true, 'a number');
+const unit = (name: string) => num(name, (x) => x >= 0 && x < 1, 'in [0, 1)');
+const frac = (name: string) => num(name, (x) => x > 0 && x <= 1, 'in (0, 1]');
 
 const threadsArg = num('--threads', (x) => Number.isInteger(x) && x >= 1 && x <= 256, 'an integer from 1 to 256');
 const backendArg = (s: string) => {
@@ -36,23 +43,30 @@ function backendOptions(cmd: Command, defaultBackend: 'auto' | null = 'auto'): C
 }
 
 function backendFlags(o: Record<string, unknown>): BackendFlags {
-  return { backend: o.backend as BackendFlags['backend'], threads: o.threads as number | undefined };
+  return { backend: o.backend as BackendFlags['backend'], threads: capThreads(o.threads as number | undefined) };
+}
+
+/** More Wasm threads than cores only adds memory (one heap share each) and contention: use the cores, and say so. */
+function capThreads(threads: number | undefined, cores = availableParallelism(), warn = (s: string) => console.error(s)): number | undefined {
+  if (threads === undefined || threads <= cores) return threads;
+  warn(`eoslab: --threads ${threads} exceeds the ${cores} CPU cores here: using ${cores}`);
+  return cores;
 }
 
 /** Measurement, stopping and record flags shared by train and flow. */
 function measurementOptions(cmd: Command): Command {
   return backendOptions(cmd)
-    .option('--seed <s>', 'initialisation seed', int('--seed'), DEFAULT_RUN.seed)
-    .option('--dataset-seed <s>', 'data order / synthetic data seed', int('--dataset-seed'), DEFAULT_RUN.datasetSeed)
-    .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
-    .option('--neigs <k>', 'top Hessian eigenvalues to track', int('--neigs'), DEFAULT_RUN.neigs)
+    .option('--seed <s>', 'initialisation seed', seedArg('--seed'), DEFAULT_RUN.seed)
+    .option('--dataset-seed <s>', 'data order / synthetic data seed', seedArg('--dataset-seed'), DEFAULT_RUN.datasetSeed)
+    .option('--physical-batch-size <n>', 'examples per device pass', posInt('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
+    .option('--neigs <k>', 'top Hessian eigenvalues to track', posInt('--neigs'), DEFAULT_RUN.neigs)
     .option('--eig-freq <f>', 'measure eigenvalues every f steps (0: never)', int('--eig-freq'), DEFAULT_RUN.eigFreq)
     .addOption(new Option('--eig-solver <name>', 'eigen-solver').choices(['lanczos', 'lobpcg', 'power']).default(DEFAULT_RUN.eigSolver))
     .option('--abridged-size <n>', 'examples used for curvature (first n; 0: all)', int('--abridged-size'), DEFAULT_RUN.abridgedSize)
-    .option('--acc-goal <a>', 'stop when train accuracy reaches a', real('--acc-goal'))
-    .option('--loss-goal <l>', 'stop when train loss falls to l', real('--loss-goal'))
+    .option('--acc-goal <a>', 'stop when train accuracy reaches a', frac('--acc-goal'))
+    .option('--loss-goal <l>', 'stop when train loss falls to l', pos('--loss-goal'))
     .option('--nproj <p>', 'random projections of θ saved to projections.npy', int('--nproj'), DEFAULT_RUN.nproj)
-    .option('--iterate-freq <f>', 'project θ every f steps', int('--iterate-freq'), DEFAULT_RUN.iterateFreq)
+    .option('--iterate-freq <f>', 'project θ every f steps', posInt('--iterate-freq'), DEFAULT_RUN.iterateFreq)
     .option('--checkpoint-every <f>', 'checkpoint θ every f steps (the last row always gets one)', int('--checkpoint-every'), DEFAULT_RUN.checkpointEvery)
     .option('--diverge-loss <l>', 'a train loss above l counts as divergence', pos('--diverge-loss'), DEFAULT_RUN.divergeLoss)
     .option('--init <x,y,…>', 'explicit initial parameters (toy objectives, e.g. 2.5,0.5,2.5,0.5 for toy:xyzw)', parseInit)
@@ -72,9 +86,9 @@ function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' 
 }
 
 function parseInit(s: string): number[] {
-  const xs = s.split(',').map((t) => Number(t.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || s.trim() === '')) throw new InvalidArgumentError(`--init takes comma-separated numbers, got '${s}'`);
-  return xs;
+  const parts = s.split(',');
+  if (parts.some((t) => !DECIMAL.test(t.trim()) || !Number.isFinite(Number(t)))) throw new InvalidArgumentError(`--init takes comma-separated numbers without empty entries, got '${s}'`);
+  return parts.map(Number);
 }
 
 function checkLoss(loss: string, name = 'LOSS'): 'mse' | 'ce' {
@@ -102,11 +116,11 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .argument('<loss>', 'mse or ce', (s: string) => checkLoss(s))
     .argument('<lr>', 'learning rate η', pos('LR'))
     .argument('<max_steps>', 'updates to run', int('MAX_STEPS'))
-    .addOption(new Option('--opt <name>', 'optimizer').choices(OPTIMIZERS).default('gd'))
-    .option('--beta <b>', 'momentum (polyak, nesterov)', real('--beta'))
-    .option('--beta1 <b>', 'Adam β1', real('--beta1'))
-    .option('--beta2 <b>', 'Adam/RMSProp β2 (1 freezes the preconditioner)', real('--beta2'))
-    .option('--eps <e>', 'Adam/RMSProp ε', real('--eps'))
+    .addOption(new Option('--opt <name>', 'optimizer (sgd, sgdm: gd, polyak on minibatches of --batch-size)').choices([...OPTIMIZERS, ...Object.keys(OPTIMIZER_ALIASES)]).default('gd'))
+    .option('--beta <b>', 'momentum β in [0, 1) (polyak, nesterov, sgdm)', unit('--beta'))
+    .option('--beta1 <b>', 'Adam β1 in [0, 1) (default 0.9)', unit('--beta1'))
+    .option('--beta2 <b>', 'Adam/RMSProp β2 in [0, 1] (default 0.999; 1 freezes the preconditioner)', num('--beta2', (x) => x >= 0 && x <= 1, 'in [0, 1]'))
+    .option('--eps <e>', 'Adam/RMSProp ε (default 1e-8)', num('--eps', (x) => x >= 0, 'a non-negative number'))
     .option('--no-bias-correction', 'Adam without bias correction')
     .option('--batch-size <b>', 'minibatch size (SGD); 0: full batch', int('--batch-size'), 0)
     .option('--lambda-a', 'also track λ_A = λ_max(P^-1/2 H P^-1/2) (adam, rmsprop)')
@@ -114,7 +128,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--save-freq <f>', 'accepted for reference compatibility: rows are written every step'))
     .action(async (dataset: string, arch: string, loss: 'mse' | 'ce', lr: number, maxSteps: number, o: Record<string, unknown>, cmd: Command) => {
       const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
-      const opt: OptimizerConfig = { name: o.opt as OptimizerName };
+      const opt: OptimizerConfig = { name: resolveOptimizer(o.opt as string, o.batchSize as number) };
       for (const k of ['beta', 'beta1', 'beta2', 'eps'] as const) if (given(k)) opt[k] = o[k] as number;
       if (given('biasCorrection')) opt.biasCorrection = o.biasCorrection as boolean;
       const cfg: RunConfig = {
@@ -146,8 +160,8 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .argument('<run_dir>', 'a run directory')
     .option('--lr <eta>', 'learning rate from the resumed step on', pos('--lr'))
     .option('--max-steps <n>', 'new step (or time) budget', pos('--max-steps'))
-    .option('--acc-goal <a>', 'new accuracy goal', real('--acc-goal'))
-    .option('--loss-goal <l>', 'new loss goal', real('--loss-goal'))
+    .option('--acc-goal <a>', 'new accuracy goal', frac('--acc-goal'))
+    .option('--loss-goal <l>', 'new loss goal', pos('--loss-goal'))
     .option('--eig-freq <f>', 'new eigenvalue frequency', int('--eig-freq'))
     .option('--checkpoint-every <f>', 'new checkpoint frequency', int('--checkpoint-every'))
     .action(async (dir: string, o: Record<string, number | undefined>) => {
@@ -162,8 +176,8 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--lr <eta>', 'learning rate η', pos('--lr'), 0.2)
     .option('--steps <n>', 'gradient steps', int('--steps'), 60)
     .option('--eig-freq <n>', 'measure λ₁ every n steps (0: never)', int('--eig-freq'), 10)
-    .option('--seed <s>', 'initialisation and data seed', int('--seed'), 0)
-    .option('--physical-batch-size <n>', 'examples per device pass', int('--physical-batch-size'), 1000)
+    .option('--seed <s>', 'initialisation and data seed', seedArg('--seed'), 0)
+    .option('--physical-batch-size <n>', 'examples per device pass', posInt('--physical-batch-size'), 1000)
     .option('--save <file>', 'write the final θ as safetensors (PyTorch nn.Sequential keys)')
     .action(async (o) => {
       await runDemo({ ...backendFlags(o), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);

@@ -50,7 +50,20 @@ export const OPTIMIZER_FLAGS: Record<OptimizerName, (keyof OptimizerConfig)[]> =
   adam: ['beta1', 'beta2', 'eps', 'biasCorrection'], rmsprop: ['beta2', 'eps'],
 };
 
-export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
+/** The threshold formula as printed beside its value (progress lines, metadata, figure legends). */
+export function thresholdFormula(cfg: OptimizerConfig): string {
+  const c = { ...DEFAULTS, ...stripUndefined(cfg) } as Required<OptimizerConfig>;
+  switch (c.name) {
+    case 'polyak': return '(2+2β)/η';
+    case 'nesterov': return '(2+2β)/((1+2β)η)';
+    case 'ngd': return '2‖g‖/η';
+    case 'adam': return c.beta1 === 0.9 ? '38/η' : '(2+2β1)/((1−β1)η)';
+    default: return '2/η';
+  }
+}
+
+/** The configuration with defaults filled in; throws one line naming the flag for a value it cannot take. */
+export function checkOptimizerConfig(cfg: OptimizerConfig): Required<OptimizerConfig> {
   if (!OPTIMIZERS.includes(cfg.name)) throw new Error(`unknown optimizer '${cfg.name}': use one of ${OPTIMIZERS.join(', ')}`);
   const c: Required<OptimizerConfig> = { ...DEFAULTS, ...stripUndefined(cfg) } as Required<OptimizerConfig>;
   for (const k of ['beta', 'beta1'] as const) {
@@ -61,7 +74,12 @@ export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
   if (c.beta2 === 1 && c.name === 'adam' && c.biasCorrection) {
     throw new Error('--beta2 1 freezes v and makes bias correction divide by zero: add --no-bias-correction');
   }
-  if (!(c.eps >= 0)) throw new Error(`--eps must be non-negative, got ${c.eps}`);
+  if (!(c.eps >= 0 && Number.isFinite(c.eps))) throw new Error(`--eps must be a non-negative number, got ${c.eps}`);
+  return c;
+}
+
+export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
+  const c = checkOptimizerConfig(cfg);
   const zeros = (backend: Backend, n: number, label: string) => {
     const b = backend.alloc(n, label);
     backend.vector({ n, y: b, beta: 0, gamma: 0 });

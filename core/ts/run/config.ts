@@ -2,7 +2,7 @@
 // per mistake), and the reference-style run directory name.
 import type { LossName } from '../backend/types.js';
 import type { RunData } from './problem.js';
-import { OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
+import { checkOptimizerConfig, OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
 
 export type EigSolverName = 'lanczos' | 'lobpcg' | 'power';
 
@@ -67,12 +67,34 @@ export function lrAt(cfg: Pick<RunConfig, 'lr' | 'lrDrops'>, t: number): number 
 }
 
 export function parseLrDrops(s: string): LrDrop[] {
-  return s.split(',').filter(Boolean).map((part) => {
+  const parts = s.split(',');
+  if (parts.some((p) => p.trim() === '')) throw new Error(`--lr-drop takes STEP:LR[,STEP:LR…] without empty entries, got '${s}'`);
+  return parts.map((part) => {
     const m = /^(\d+):([0-9.eE+-]+)$/.exec(part.trim());
-    if (!m || !(Number(m[2]) > 0)) throw new Error(`--lr-drop takes STEP:LR[,STEP:LR…] with a positive LR, got '${part}'`);
-    return { step: Number(m[1]), lr: Number(m[2]) };
+    const lr = m ? Number(m[2]) : NaN;
+    if (!m || !(lr > 0) || !Number.isFinite(lr) || !Number.isSafeInteger(Number(m[1]))) {
+      throw new Error(`--lr-drop takes STEP:LR[,STEP:LR…] with an integer STEP and a finite positive LR, got '${part}'`);
+    }
+    return { step: Number(m[1]), lr };
   }).sort((a, b) => a.step - b.step);
 }
+
+/** The names users know for minibatch methods: sgd is GD on minibatches, sgdm heavy-ball momentum on minibatches. */
+export const OPTIMIZER_ALIASES: Record<string, OptimizerName> = { sgd: 'gd', sgdm: 'polyak' };
+
+/** An optimizer name as typed (aliases included) → the engine's name; sgd/sgdm need a minibatch. */
+export function resolveOptimizer(name: string, batchSize: number): OptimizerName {
+  const alias = OPTIMIZER_ALIASES[name];
+  if (alias) {
+    if (!(batchSize > 0)) throw new Error(`--opt ${name} needs --batch-size B (minibatches); full-batch ${name === 'sgd' ? 'GD is --opt gd' : 'momentum is --opt polyak'}`);
+    return alias;
+  }
+  if (!OPTIMIZERS.includes(name as OptimizerName)) throw new Error(`unknown optimizer '${name}': use one of ${[...OPTIMIZERS, ...Object.keys(OPTIMIZER_ALIASES)].join(', ')}`);
+  return name as OptimizerName;
+}
+
+/** Seeds key Philox (64 bits) after mixing with step counters in float64: below 2^32 every mix stays an exact integer. */
+export const MAX_SEED = 2 ** 32 - 1;
 
 /** Throws one clear error for the first problem found. */
 export function validateRun(c: RunConfig): void {
@@ -101,6 +123,10 @@ export function validateRun(c: RunConfig): void {
   posInt('checkpointEvery', c.checkpointEvery);
   posInt('seed', c.seed);
   posInt('datasetSeed', c.datasetSeed);
+  for (const k of ['seed', 'datasetSeed'] as const) if (c[k] > MAX_SEED) throw new Error(`--${flag(k)} must be at most 2^32 − 1 = ${MAX_SEED}, got ${c[k]}`);
+  if (!(c.divergeLoss > 0)) throw new Error(`--diverge-loss must be positive, got ${c.divergeLoss}`);
+  if (c.init && c.init.some((x) => !Number.isFinite(x))) throw new Error('--init takes finite numbers');
+  for (const d of c.lrDrops) if (!(d.lr > 0 && Number.isFinite(d.lr)) || !Number.isSafeInteger(d.step) || d.step < 0) throw new Error(`--lr-drop ${d.step}:${d.lr}: STEP must be a non-negative integer and LR finite and positive`);
   if (!['lanczos', 'lobpcg', 'power'].includes(c.eigSolver)) throw new Error(`unknown eigen-solver '${c.eigSolver}': use lanczos, lobpcg or power`);
   if (c.lambdaA && !['adam', 'rmsprop'].includes(c.opt.name)) throw new Error(`--lambda-a needs an adaptive optimizer (adam, rmsprop), not ${c.opt.name}`);
   if (c.accGoal !== null && !(c.accGoal > 0 && c.accGoal <= 1)) throw new Error(`--acc-goal must be in (0, 1], got ${c.accGoal}`);
@@ -108,9 +134,12 @@ export function validateRun(c: RunConfig): void {
   const allowed = OPTIMIZER_FLAGS[c.opt.name];
   for (const k of ['beta', 'beta1', 'beta2', 'eps', 'biasCorrection'] as const) {
     if (c.opt[k] !== undefined && !allowed.includes(k)) {
-      throw new Error(`--${flag(k)} does not apply to ${c.opt.name}${allowed.length ? ` (it takes ${allowed.map((a) => '--' + flag(a)).join(', ')})` : ''}`);
+      const takers = OPTIMIZERS.filter((o) => OPTIMIZER_FLAGS[o].includes(k)).flatMap((o) => [o, ...Object.keys(OPTIMIZER_ALIASES).filter((a) => OPTIMIZER_ALIASES[a] === o)]);
+      throw new Error(`--${flag(k)} does not apply to ${c.opt.name}: it is for ${takers.join(', ')}` +
+        (allowed.length ? `; ${c.opt.name} takes ${allowed.map((a) => '--' + flag(a)).join(', ')}` : ''));
     }
   }
+  checkOptimizerConfig(c.opt);
 }
 
 /**

@@ -188,7 +188,8 @@ class RunContext {
   /** Integrates one tick of gradient flow with RK4 steps h = min(α/λ̂, h_max). */
   async integrateTick(time: number, rk4: ReturnType<typeof rk4Scratch>): Promise<number> {
     const { cfg } = this;
-    const end = time + cfg.tick;
+    // The last tick is cut at max_time: the record never runs past the integration time asked for.
+    const end = Math.min(time + cfg.tick, cfg.maxSteps);
     let tcur = time;
     while (tcur < end - 1e-12 * cfg.tick) {
       const h = Math.min(flowStepSize(cfg.alpha, this.sharpness ?? NaN, cfg.maxStepSize), end - tcur);

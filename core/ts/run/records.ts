@@ -57,13 +57,32 @@ export function metricsColumns(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>)
 
 /** One CSV line in metricsColumns order; an empty cell where a measure did not fire. */
 export function metricsLine(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>, r: MetricsRow): string {
-  // Not measured → empty; measured but not finite → nan/inf, as pandas and numpy spell them.
-  const f = (x: number | null | undefined) =>
-    x === null || x === undefined ? '' : Number.isNaN(x) ? 'nan' : x === Infinity ? 'inf' : x === -Infinity ? '-inf' : String(x);
+  // Measured quantities are f32 on the device: the shortest decimal that reads back as the same f32.
+  // The learning rate, threshold and time are exact host float64s and keep every digit.
+  const m = (x: number | null | undefined) => cell(x, shortestF32);
+  const f = (x: number | null | undefined) => cell(x, String);
   const cells = [
-    String(r.step), ...(c.kind === 'flow' ? [f(r.time)] : []), f(r.train_loss), f(r.train_acc), f(r.test_loss), f(r.test_acc),
-    ...Array.from({ length: c.neigs }, (_, i) => f(r.lambdas[i])), ...(c.lambdaA ? [f(r.lambda_A)] : []),
-    f(r.threshold), f(r.lr), f(r.grad_norm), f(r.wall_s),
+    String(r.step), ...(c.kind === 'flow' ? [f(r.time)] : []), m(r.train_loss), m(r.train_acc), m(r.test_loss), m(r.test_acc),
+    ...Array.from({ length: c.neigs }, (_, i) => m(r.lambdas[i])), ...(c.lambdaA ? [m(r.lambda_A)] : []),
+    f(r.threshold), f(r.lr), m(r.grad_norm), r.wall_s.toFixed(3),
   ];
   return cells.join(',');
+}
+
+/** Not measured → empty; measured but not finite → nan/inf, as pandas and numpy spell them. */
+function cell(x: number | null | undefined, fmt: (x: number) => string): string {
+  if (x === null || x === undefined) return '';
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  return fmt(x);
+}
+
+/** The shortest decimal whose nearest f32 is fround(x) (at most 9 significant digits suffice). */
+export function shortestF32(x: number): string {
+  const target = Math.fround(x);
+  for (let p = 1; p < 9; p++) {
+    const s = Number(target.toPrecision(p));
+    if (Math.fround(s) === target) return String(s);
+  }
+  return String(Number(target.toPrecision(9)));
 }

@@ -14,13 +14,35 @@ import type { RunConfig } from '../../core/ts/run/config.js';
 import { metricsLine, type Checkpoint, type MetricsRow } from '../../core/ts/run/records.js';
 import type { RunMetadata } from './run-metadata.js';
 import { removeRunFiles } from './run-clean.js';
+import { parseMetadata } from './run-check.js';
 
 export type { RunMetadata } from './run-metadata.js';
 
+/**
+ * The writes that put records on disk. Tests swap these for failing ones (a
+ * full disk, a read-only directory) to check that what was written survives:
+ * as root, chmod cannot make a directory read-only.
+ */
+export const runDirIO = { writeFileSync, appendFileSync, renameSync };
+
+/** A failed write as one line: the file, the reason, the fix. */
+function writeError(path: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOSPC' ? 'no space left on the device' : err.code === 'EROFS' || err.code === 'EACCES' || err.code === 'EPERM' ? 'the file system refuses writes here'
+    : (err.message ?? String(e)).split('\n')[0];
+  return new Error(`cannot write ${path} (${err.code ? err.code + ': ' : ''}${why}): free space or make it writable`);
+}
+
 export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    runDirIO.writeFileSync(tmp, data);
+    runDirIO.renameSync(tmp, path);
+  } catch (e) {
+    // The record under the real name is untouched; the half-written temporary goes.
+    rmSync(tmp, { force: true });
+    throw writeError(path, e);
+  }
 }
 
 export class RunDir {
@@ -36,11 +58,13 @@ export class RunDir {
   }
 
   readMeta(): RunMetadata {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.metaPath, 'utf8')) as RunMetadata;
+      text = readFileSync(this.metaPath, 'utf8');
     } catch (e) {
       throw new Error(`cannot read ${this.metaPath} (${(e as Error).message.split('\n')[0]}): is ${this.dir} an eoslab run directory?`);
     }
+    return parseMetadata(text, this.metaPath);
   }
 
   writeMeta(m: RunMetadata): void {
@@ -57,14 +81,23 @@ export class RunDir {
   }
 
   appendRow(cfg: RunConfig, r: MetricsRow): void {
-    appendFileSync(this.metricsPath, metricsLine(cfg, r) + '\n');
+    // One write per line: a crash leaves at most a torn last line, which resume drops.
+    try { runDirIO.appendFileSync(this.metricsPath, metricsLine(cfg, r) + '\n'); } catch (e) { throw writeError(this.metricsPath, e); }
   }
 
-  /** Drops metric rows with step ≥ `step` (they are recomputed on resume). */
-  truncateRows(step: number): void {
-    const lines = readFileSync(this.metricsPath, 'utf8').split('\n').filter((l) => l.length > 0);
-    const keep = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[0]) < step)];
-    writeAtomic(this.metricsPath, keep.join('\n') + '\n');
+  /** metrics.csv as it is on disk, or null when it is missing. */
+  readMetricsText(): string | null {
+    try {
+      return readFileSync(this.metricsPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new Error(`cannot read ${this.metricsPath} (${(e as Error).message.split('\n')[0]}): check its permissions`);
+    }
+  }
+
+  /** Replaces metrics.csv with the header and these complete rows, atomically. */
+  writeMetrics(columns: string[], rows: string[]): void {
+    writeAtomic(this.metricsPath, [columns.join(','), ...rows].join('\n') + '\n');
   }
 
   appendProjection(coords: Float32Array): void {
@@ -96,6 +129,7 @@ export class RunDir {
   writeCheckpoint(model: Model | null, c: Checkpoint): void {
     mkdirSync(this.ckptDir, { recursive: true });
     const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}) };
+    const wall: Record<string, string> = c.wall_s !== undefined ? { wall_s: String(c.wall_s) } : {};
     const params = model ? stateDictFromTheta(model, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
     writeAtomic(join(this.ckptDir, `step_${c.step}.safetensors`), encodeSafetensors(params, meta));
     const tensors: TensorEntry[] = [
@@ -103,7 +137,7 @@ export class RunDir {
       ...c.eigvecs.map((data, i) => ({ name: `eigvec.${i}`, dtype: 'F32' as const, shape: [data.length], data })),
     ];
     writeAtomic(join(this.ckptDir, `step_${c.step}.optim.safetensors`), encodeSafetensors(tensors, {
-      ...meta, opt_step: String(c.optStep), sharpness: c.sharpness === null ? '' : String(c.sharpness),
+      ...meta, ...wall, opt_step: String(c.optStep), sharpness: c.sharpness === null ? '' : String(c.sharpness),
     }));
   }
 
@@ -113,21 +147,45 @@ export class RunDir {
       .map((m) => Number(m![1])).filter((s) => existsSync(join(this.ckptDir, `step_${s}.optim.safetensors`))).sort((a, b) => a - b);
   }
 
+  /** Decodes checkpoint `step`; an error names the file that failed and why (it checks no values: see checkpointProblem). */
   readCheckpoint(model: Model | null, step: number): Checkpoint {
-    const read = (f: string) => decodeSafetensors(new Uint8Array(readFileSync(join(this.ckptDir, f))));
-    const th = read(`step_${step}.safetensors`);
-    const op = read(`step_${step}.optim.safetensors`);
+    const thFile = join(this.ckptDir, `step_${step}.safetensors`), opFile = join(this.ckptDir, `step_${step}.optim.safetensors`);
+    const read = (f: string) => {
+      try {
+        return decodeSafetensors(new Uint8Array(readFileSync(f)));
+      } catch (e) {
+        throw new Error(`${f}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    };
+    const th = read(thFile);
+    const op = read(opFile);
     const optTensors: Record<string, Float32Array> = {};
     const eig: [number, Float32Array][] = [];
     for (const t of op.tensors) {
+      if (t.dtype !== 'F32') throw new Error(`${opFile}: tensor '${t.name}' is ${t.dtype}, eoslab writes F32`);
       if (t.name.startsWith('optimizer.')) optTensors[t.name.slice(10)] = t.data as Float32Array;
-      else if (t.name.startsWith('eigvec.')) eig.push([Number(t.name.slice(7)), t.data as Float32Array]);
+      else if (/^eigvec\.\d+$/.test(t.name)) eig.push([Number(t.name.slice(7)), t.data as Float32Array]);
+      else throw new Error(`${opFile}: unexpected tensor '${t.name}'`);
     }
+    let theta: Float32Array;
+    try {
+      theta = model ? thetaFromStateDict(model, th.tensors) : thetaTensor(th.tensors);
+    } catch (e) {
+      throw new Error(`${thFile}: ${(e as Error).message}`);
+    }
+    const num = (file: string, md: Record<string, string>, k: string, absent: number | undefined) => {
+      if (md[k] === undefined) return absent;
+      const x = Number(md[k]);
+      if (md[k] === '' || Number.isNaN(x)) throw new Error(`${file}: metadata '${k}' is '${md[k].slice(0, 20)}', not a number`);
+      return x;
+    };
+    if (num(thFile, th.metadata, 'step', step) !== step) throw new Error(`${thFile}: metadata says step ${th.metadata.step}, the file name ${step}`);
     return {
-      step, time: th.metadata.time !== undefined ? Number(th.metadata.time) : undefined,
-      theta: model ? thetaFromStateDict(model, th.tensors) : thetaTensor(th.tensors), optTensors, optStep: Number(op.metadata.opt_step ?? 0),
+      step, time: num(thFile, th.metadata, 'time', undefined),
+      theta, optTensors, optStep: num(opFile, op.metadata, 'opt_step', 0)!,
       eigvecs: eig.sort((a, b) => a[0] - b[0]).map((e) => e[1]),
-      sharpness: op.metadata.sharpness ? Number(op.metadata.sharpness) : null,
+      sharpness: op.metadata.sharpness ? num(opFile, op.metadata, 'sharpness', undefined)! : null,
+      wall_s: num(opFile, op.metadata, 'wall_s', undefined),
     };
   }
 }

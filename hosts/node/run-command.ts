@@ -1,10 +1,12 @@
 // `eoslab train`, `eoslab flow` and `eoslab resume`: validate everything
 // before touching the disk, run the engine, write the run directory.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { torchSequential, type Model } from '../../core/ts/nn/model.js';
 import { dataFreeParams, runModel } from '../../core/ts/run/problem.js';
-import { runDirName, validateRun, type RunConfig } from '../../core/ts/run/config.js';
+import { validateRun, validateRunData, type RunConfig } from '../../core/ts/run/config.js';
+import { configDifferences, describeDifferences, runDirName } from '../../core/ts/run/identity.js';
+import { makeOptimizer } from '../../core/ts/optim/optimizers.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
 import { createNodeBackend } from './backend.js';
@@ -13,12 +15,15 @@ import { makeProgress } from './progress.js';
 import { sharpnessChart } from './chart.js';
 import { RunDir } from './run-dir.js';
 import { metadataFor, type RunMetadata } from './run-metadata.js';
-import { checkDatasetRecord, datasetRecord, loadDatasetNode, recordedStandardize, type DatasetRecord } from './dataset-files.js';
+import { checkDataFingerprint, checkDatasetRecord, datasetRecord, loadDatasetNode, recordedStandardize, type DatasetRecord } from './dataset-files.js';
+import { acquireRunLock, checkRunLock, LOCK_FILE, type RunLock } from './run-lock.js';
+import { removeRunFiles } from './run-clean.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-export function defaultRunDir(cfg: RunConfig): string {
-  return resolve(process.env.EOSLAB_RESULTS || 'runs', runDirName(cfg));
+/** Under $EOSLAB_RESULTS (default ./runs); --standardize is part of the name's hash and, readably, its suffix. */
+export function defaultRunDir(cfg: RunConfig, standardize = false): string {
+  return resolve(process.env.EOSLAB_RESULTS || 'runs', runDirName(cfg, standardize ? { standardize } : {}) + (standardize ? '_standardized' : ''));
 }
 
 /** The model (checkpoint keys), or null for a toy objective or quadratic (θ saved as one tensor). */
@@ -61,30 +66,84 @@ export interface StartOptions extends BackendFlags {
   standardize?: boolean;
 }
 
-/** Starts a run (or reuses a finished one). Returns the run directory. */
+/**
+ * Starts a run (or reuses a finished one). Returns the run directory.
+ * Everything that can be refused is checked before the first write: the
+ * configuration, the data, the model, the directory; only then is the lock
+ * taken and the directory written.
+ */
 export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string> {
   const log = o.log ?? ((s: string) => console.log(s));
+  if (o.out !== undefined && o.out.trim() === '') throw new Error('--out needs a directory: give one, or leave --out out for the default under $EOSLAB_RESULTS');
   validateRun(cfg);
+  // The optimizer's hyper-parameters are range-checked where it is built: build one now, not after the directory exists.
+  if (cfg.kind === 'train') makeOptimizer(cfg.opt);
   const data = await loadData(cfg, o.standardize);
-  // Unknown architecture or too many eigenvalues: fail before writing anything.
+  validateRunData(cfg, data);
   const P = dataFreeParams(cfg.dataset) ?? modelFor(cfg, data)!.P;
   if (cfg.eigFreq > 0 && cfg.neigs > P) throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${P} parameters`);
   if (cfg.init && cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
-  const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg) + (o.standardize ? '_standardized' : ''));
-  if (dir.exists() && !o.force) {
-    const m = dir.readMeta();
-    checkDatasetRecord(m, lastRecord, dir.dir);
-    if (m.status === 'finished') {
-      log(`already finished (${m.stop_reason} at step ${m.last_step}): ${dir.dir}  (--force recomputes it)`);
-      return dir.dir;
-    }
-    throw new Error(`${dir.dir} holds an unfinished run: continue it with \`eoslab resume ${dir.dir}\`, or start over with --force`);
+  const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg, !!o.standardize));
+  checkRunLock(dir.dir);
+  if (dir.exists()) {
+    if (!o.force) return reuse(cfg, dir, log);
+  } else if (holdsOtherFiles(dir.dir)) {
+    throw new Error(`${dir.dir} is not empty and holds no eoslab run (no metadata.json): give --out a new or empty directory`);
   }
-  return execute(cfg, data, dir, null, o.command, o, log);
+  mkdirSync(dir.dir, { recursive: true });
+  const lock = acquireRunLock(dir.dir);
+  try {
+    // Only eoslab's own files: whatever else the user keeps there stays.
+    if (o.force) removeRunFiles(dir.dir);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return execute(cfg, data, dir, null, o.command, o, log, lock);
 }
 
+/** A run directory that already holds a run: returned when it is this very run and finished, refused otherwise. */
+function reuse(cfg: RunConfig, dir: RunDir, log: (s: string) => void): string {
+  const m = dir.readMeta();
+  const diffs = configDifferences(m.config, cfg);
+  if (recordedStandardize(m) !== !!lastRecord.dataset_standardize) {
+    diffs.push({ flag: '--standardize', recorded: recordedStandardize(m) ? 'on' : 'off', requested: lastRecord.dataset_standardize ? 'on' : 'off' });
+  }
+  if (diffs.length > 0) {
+    throw new Error(`${dir.dir} holds a run with other settings (${describeDifferences(diffs)}): use --out for another directory, or --force to overwrite it`);
+  }
+  checkDatasetRecord(m, lastRecord, dir.dir);
+  checkDataFingerprint(m, lastRecord, dir.dir);
+  if (m.status === 'finished') {
+    log(`already finished (${m.stop_reason} at step ${m.last_step}): ${dir.dir}  (--force recomputes it)`);
+    return dir.dir;
+  }
+  throw new Error(`${dir.dir} holds an unfinished run: continue it with \`eoslab resume ${dir.dir}\`, or start over with --force`);
+}
+
+/** Entries other than a lock left by a dead process and an empty checkpoints/ (what a start that died at once leaves). */
+function holdsOtherFiles(dir: string): boolean {
+  let entries: string[];
+  try { entries = readdirSync(dir); } catch { return false; }
+  return entries.some((f) => f !== LOCK_FILE && !(f === 'checkpoints' && isEmptyDir(join(dir, f))));
+}
+
+function isEmptyDir(p: string): boolean {
+  try { return readdirSync(p).length === 0; } catch { return false; }
+}
+
+/** Runs (or continues) the experiment in `dir`, whose lock the caller holds; the lock is released however it ends. */
 export async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
-                       command: string, flags: BackendFlags, log: (s: string) => void): Promise<string> {
+                              command: string, flags: BackendFlags, log: (s: string) => void, lock: RunLock): Promise<string> {
+  try {
+    return await executeLocked(cfg, data, dir, resume, command, flags, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, resume: { meta: RunMetadata; ckpt: Checkpoint } | null,
+                             command: string, flags: BackendFlags, log: (s: string) => void): Promise<string> {
   const model = modelFor(cfg, data);
   // A resumed WebGPU run keeps the kernels it started with: identical summation order, identical bits.
   const dev = await createNodeBackend({
@@ -135,6 +194,10 @@ export async function execute(cfg: RunConfig, data: RunData | null, dir: RunDir,
     return dir.dir;
   } catch (e) {
     progress.stop();
+    // Resume starts from a checkpoint: with none written, suggesting it would send the user into a second error.
+    if (dir.checkpointSteps().length === 0) {
+      throw new Error(`${(e as Error).message} (the rows so far are in ${dir.dir}; no checkpoint was written, so it cannot be resumed: rerun with --force to start over)`);
+    }
     throw new Error(`${(e as Error).message} (rows and checkpoints written so far are in ${dir.dir}; \`eoslab resume ${dir.dir}\` continues)`);
   } finally {
     backend.destroy();

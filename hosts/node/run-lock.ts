@@ -2,7 +2,7 @@
 // rows in one metrics.csv. The lock is a file created exclusively; a lock
 // left by a process that died (kill -9) is taken over, since nothing else
 // would ever remove it.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,6 +56,18 @@ export function acquireRunLock(dir: string): RunLock {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return { release };
+}
+
+/**
+ * Read-only: throws the in-use error when a live process holds `dir`'s lock.
+ * Lets a command refuse a busy run before it decides anything else; taking
+ * the lock (acquireRunLock) stays the step that settles races.
+ */
+export function checkRunLock(dir: string): void {
+  const path = join(dir, LOCK_FILE);
+  if (!existsSync(path)) return;
+  const held = readLock(path);
+  if (held && isAlive(held)) throw inUse(dir, path, held);
 }
 
 function same(a: LockRecord, b: LockRecord): boolean {

@@ -112,7 +112,8 @@ test('quadratic:<spectrum>: GD converges below 2/λ_max and diverges above it', 
 
 test('a finished run is reused unless --force', () => {
   const out = join(root, 'a');
-  const r = eoslab(...TRAIN, '12', '--out', out);
+  // The same settings as the run in 'a' (a run with any other setting is not reused: tests/run-identity.test.ts).
+  const r = eoslab(...TRAIN, '12', '--neigs', '2', '--eig-freq', '4', '--checkpoint-every', '5', '--nproj', '3', '--out', out);
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /already finished \(max_steps at step 12\)/);
 });

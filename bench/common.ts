@@ -1,5 +1,6 @@
 // Shared bench helpers: synthetic CIFAR-shaped data, timing, error measures.
 
+import { renameSync, writeFileSync } from 'node:fs';
 import { rand, relErr } from '../tests/helpers/numeric.js';
 export { rand, relErr };
 
@@ -65,4 +66,42 @@ export type Target = [key: string, name: string, met: boolean | null, value: str
 
 export function targetLines(targets: Target[]): string[] {
   return targets.map(([, name, met, value]) => `  ${met === null ? 'n/a ' : met ? 'MET ' : 'MISS'}  ${name}: ${value}`);
+}
+
+/** A report value: a figure, or why a whole half of the bench has none. */
+export type ReportValue = string | number | boolean | null | { skipped: string };
+
+/**
+ * The `--json` report, rewritten whole after every stage (and on a crash), so
+ * a failure later in the bench never loses figures already measured.
+ */
+export class JsonReport {
+  readonly data: Record<string, ReportValue> = {};
+  constructor(readonly file: string | undefined) {}
+
+  save(): void {
+    if (!this.file) return;
+    // Through a temporary file: a reader (or a kill mid-write) never sees half a report.
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.data, null, 2) + '\n');
+    renameSync(tmp, this.file);
+  }
+
+  /** On an error nothing caught: save what was measured, say it in one line, exit 1 (no stack trace). */
+  saveOnCrash(log: (s: string) => void): void {
+    const die = (e: unknown) => {
+      try {
+        this.save();
+      } catch { /* the report's own write failing must not hide the first error */ }
+      log(`bench: ${oneLine(e)}${this.file ? `; figures measured so far are in ${this.file}` : ''}`);
+      process.exit(1);
+    };
+    process.on('uncaughtException', die);
+    process.on('unhandledRejection', die);
+  }
+}
+
+/** An error's first line, for one-line reports. */
+export function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }

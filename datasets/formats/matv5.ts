@@ -15,6 +15,7 @@
 //   stores e.g. a double array as miUINT8 when the values fit, so we convert
 //   to the class's type), [imaginary part].
 import { unzlibSync } from 'fflate';
+import { oneLine, printable, shown } from './shown.js';
 
 export type MatData =
   | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
@@ -126,8 +127,9 @@ function parseMatrix(b: Uint8Array, le: boolean): [string, MatVar] | undefined {
   const complex = (flags[0] & 0x0800) !== 0;
   const dimsEl = readElement(b, v, flagsEl.next, le, 'dimensions');
   const dims = numbers(dimsEl, le, 'dimensions').map(Number);
+  if (dims.some((n) => n < 0)) throw new Error(`${KIND}: negative dimension in [${dims.join(', ')}] (a corrupt file?)`);
   const nameEl = readElement(b, v, dimsEl.next, le, 'array name');
-  const name = new TextDecoder().decode(nameEl.data);
+  const name = printable(new TextDecoder().decode(nameEl.data));
   const cls = CLASSES[classId];
   // char/cell/struct/sparse/object arrays and complex numbers are not needed
   // for image datasets; skip them rather than fail on an unrelated variable.
@@ -137,19 +139,21 @@ function parseMatrix(b: Uint8Array, le: boolean): [string, MatVar] | undefined {
   return [name, { dims, data: convert(real, cls, count, le, name), class: cls[0] }];
 }
 
-function parseElements(b: Uint8Array, le: boolean, out: Map<string, MatVar>): void {
+function parseElements(b: Uint8Array, le: boolean, out: Map<string, MatVar>, nested = false): void {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let at = 0;
   while (at < b.length) {
     const e = readElement(b, v, at, le, 'data element');
     if (e.type === MI_COMPRESSED) {
+      // Writers never nest them; nesting would let a small file inflate by 1000× per level.
+      if (nested) throw new Error(`${KIND}: miCOMPRESSED element inside another at offset ${at} (a corrupt file?)`);
       let inflated: Uint8Array;
       try {
         inflated = unzlibSync(e.data);
       } catch (err) {
-        throw new Error(`${KIND}: corrupt miCOMPRESSED element at offset ${at} (${(err as Error).message})`);
+        throw new Error(`${KIND}: corrupt miCOMPRESSED element at offset ${at} (${oneLine((err as Error).message)})`);
       }
-      parseElements(inflated, le, out);
+      parseElements(inflated, le, out, true);
     } else if (e.type === MI_MATRIX && e.data.length > 0) {
       const r = parseMatrix(e.data, le);
       if (r) out.set(r[0], r[1]);
@@ -167,7 +171,7 @@ export function parseMatV5(bytes: Uint8Array): Map<string, MatVar> {
   }
   const endian = String.fromCharCode(bytes[126], bytes[127]);
   if (endian !== 'IM' && endian !== 'MI') {
-    throw new Error(`${KIND}: bad endian indicator '${endian}' at byte 126 (not a level-5 MAT file?)`);
+    throw new Error(`${KIND}: bad endian indicator ${shown(endian)} at byte 126 (not a level-5 MAT file?)`);
   }
   const le = endian === 'IM';
   const version = new DataView(bytes.buffer, bytes.byteOffset).getUint16(124, le);

@@ -8,6 +8,8 @@
 // with spaces and a newline (latin-1 in v1/v2, UTF-8 in v3), then the data.
 // Only little-endian (or byte-order-free) numeric dtypes in C order are read.
 
+import { shown } from './shown.js';
+
 export type NpyDtype = 'f4' | 'f8' | 'i1' | 'u1' | 'i2' | 'u2' | 'i4' | 'u4' | 'i8' | 'u8' | 'b1';
 
 export type NpyData =
@@ -95,7 +97,7 @@ function parsePyLiteral(s: string): PyValue {
 
 /** The fix for a dtype this reader does not take. */
 function dtypeFix(descr: string): string {
-  if (descr[0] === '>') return `big-endian: save x.astype('<${descr.slice(1)}')`;
+  if (/^>[fiu]\d$/.test(descr)) return `big-endian: save x.astype('<${descr.slice(1)}')`;
   return "save it as float32 (x.astype(np.float32)), float64, or an integer type ((u)int8/16/32/64)";
 }
 
@@ -138,7 +140,7 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   const dims = shape as number[];
   const m = /^([<|=])([fiub])(\d)$/.exec(descr);
   const dtype = (m ? `${m[2]}${m[3]}` : '') as NpyDtype;
-  if (!m || !(dtype in ITEM) || (m[1] === '=' && ITEM[dtype] > 1)) throw new Error(`${name}: dtype ${descr} is not supported: ${dtypeFix(descr)}`);
+  if (!m || !(dtype in ITEM) || (m[1] === '=' && ITEM[dtype] > 1)) throw new Error(`${name}: dtype ${/^[ -~]{1,20}$/.test(descr) ? descr : shown(descr)} is not supported: ${dtypeFix(descr)}`);
   if (fortran && dims.filter((n) => n !== 1).length > 1) {
     throw new Error(`${name}: the array is in Fortran order (fortran_order True): save np.ascontiguousarray(${name}) instead`);
   }

@@ -17,6 +17,7 @@ import { inflateSync } from 'fflate';
 import type { Dataset, Split } from '../synthetic.js';
 import { oneHot, type FeatureStats } from '../preprocess.js';
 import { isNpy, parseNpy, shapeString, type NpyArray } from './npy-read.js';
+import { printable } from './shown.js';
 
 // ---- zip -------------------------------------------------------------------
 const CRC_TABLE = (() => {
@@ -84,7 +85,7 @@ export function openZip(bytes: Uint8Array, where: string): ZipReader {
     const nlen = u16(p + 28), xlen = u16(p + 30), clen = u16(p + 32);
     if (p + 46 + nlen + xlen + clen > end) bad(`corrupt zip directory (entry ${k + 1} of ${count} overruns it)`);
     const e: ZipEntry = {
-      name: new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nlen)),
+      name: printable(new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nlen)), 200),
       flags: u16(p + 8), method: u16(p + 10), crc: u32(p + 16), csize: u32(p + 20), usize: u32(p + 24), local: u32(p + 42),
     };
     // ZIP64 extra field (id 1): the 64-bit values of whichever fields read 0xFFFFFFFF, in this order.

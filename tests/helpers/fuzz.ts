@@ -183,6 +183,8 @@ export interface CleanOutcomeOptions {
   mutation?: Mutation;
   /** Free-form context, e.g. the format. */
   label?: string;
+  /** A clean error must also contain this (e.g. the file's name, where the loader knows it). */
+  mustMention?: string;
 }
 
 const NATIVE_SUBCLASSES = ['TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError'];
@@ -229,6 +231,9 @@ export async function expectCleanOutcome(fn: () => unknown | Promise<unknown>, o
     if ((e as { fuzzTimeout?: boolean }).fuzzTimeout) fail(`did not finish within ${opts.ms} ms`);
     const why = crashReason(e);
     if (why) fail(`crash: ${why}`);
+    if (opts.mustMention && !(e as Error).message.includes(opts.mustMention)) {
+      fail(`the error does not name ${opts.mustMention}: ${(e as Error).message.slice(0, 200)}`);
+    }
     outcome = 'error';
   } finally {
     if (timer) clearTimeout(timer);

@@ -69,6 +69,12 @@ export function encodeSafetensors(tensors: TensorEntry[], metadata?: Record<stri
   return out;
 }
 
+/** A name from a file's header, for an error: quoted and escaped, so a corrupt header cannot break the line. */
+function q(name: string): string {
+  const s = JSON.stringify(name);
+  return s.length > 82 ? `${s.slice(0, 81)}…"` : s;
+}
+
 export function decodeSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new Error(`safetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const hlen64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
@@ -80,7 +86,7 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; 
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
   } catch (e) {
-    throw new Error(`safetensors: header is not valid UTF-8 JSON: ${(e as Error).message}`);
+    throw new Error(`safetensors: header is not valid UTF-8 JSON: ${(e as Error).message.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 160)}`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('safetensors: header JSON is not an object');
 
@@ -91,25 +97,25 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; 
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('safetensors: __metadata__ is not an object');
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw new Error(`safetensors: __metadata__ value for "${k}" is not a string`);
+        if (typeof v !== 'string') throw new Error(`safetensors: __metadata__ value for ${q(k)} is not a string`);
         metadata[k] = v;
       }
       continue;
     }
     const r = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof r !== 'object' || r === null) throw new Error(`safetensors: header entry "${name}" is not an object`);
+    if (typeof r !== 'object' || r === null) throw new Error(`safetensors: header entry ${q(name)} is not an object`);
     if (typeof r.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPES, r.dtype)) {
-      throw new Error(`safetensors: tensor "${name}" has unsupported dtype ${JSON.stringify(r.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
+      throw new Error(`safetensors: tensor ${q(name)} has unsupported dtype ${JSON.stringify(r.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
     }
-    if (!isShape(r.shape)) throw new Error(`safetensors: tensor "${name}" has invalid shape ${JSON.stringify(r.shape)}`);
+    if (!isShape(r.shape)) throw new Error(`safetensors: tensor ${q(name)} has invalid shape ${JSON.stringify(r.shape)}`);
     const off = r.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
-      throw new Error(`safetensors: tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
+      throw new Error(`safetensors: tensor ${q(name)} has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const dtype = r.dtype as Dtype, shape = r.shape, [begin, end] = off as [number, number];
     const want = numel(shape) * DTYPES[dtype].size;
     if (end - begin !== want) {
-      throw new Error(`safetensors: tensor "${name}" spans ${end - begin} bytes but ${dtype} shape [${shape}] needs ${want}`);
+      throw new Error(`safetensors: tensor ${q(name)} spans ${end - begin} bytes but ${dtype} shape [${shape}] needs ${want}`);
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -120,7 +126,7 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; 
   let pos = 0;
   for (const e of entries) {
     if (e.begin !== pos) {
-      throw new Error(`safetensors: tensor "${e.name}" starts at byte ${e.begin}, expected ${pos} (offsets must be contiguous, no gaps or overlaps)`);
+      throw new Error(`safetensors: tensor ${q(e.name)} starts at byte ${e.begin}, expected ${pos} (offsets must be contiguous, no gaps or overlaps)`);
     }
     pos = e.end;
   }

@@ -5,12 +5,12 @@
 // in the same process and PyTorch CPU (python subprocess) on the same θ, v
 // and data; the Wasm conv ops' GFLOP/s; the HVP's device memory; a float64
 // check of every implementation on a small problem. See bench/README.md.
-import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreFlavour } from '../hosts/node/wasm.js';
 import type { CoreFlavour } from '../core/ts/backend/wasm/module.js';
-import { fmt, MiB, relErr, targetLines, type Target } from './common.js';
+import { fmt, JsonReport, MiB, oneLine, relErr, targetLines, type Target } from './common.js';
+import { probeWebGpu, setUpVulkanDriver } from './webgpu-setup.js';
 import {
   benchCnnEoslab, benchConvOps, CNN_ARCH, cnnData, cnnEoslabSmall, cnnModel, cnnParams, gradConvFlops, hvpConvFlops,
   reference64, scratchAtSizes, SEEDS, type CnnEoslab, type ConvOpTiming,
@@ -74,17 +74,14 @@ const log = (s: string) => console.error(s);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const loadStart = loadavg();
 
-// Pick the Vulkan driver before anything creates a device (only when WebGPU runs).
-let driverNote = 'not used (--skip-webgpu)';
-if (!argv['skip-webgpu']) {
-  const { configureVulkanEnv } = await import('../hosts/node/vulkan-env.js');
-  const { reexecForVulkanIfNeeded } = await import('../hosts/node/reexec.js');
-  driverNote = configureVulkanEnv({ prefer: argv.driver as 'auto' }).note;
-  reexecForVulkanIfNeeded();
-}
+// Set the driver up as `npm start` and `npm test` do, before anything creates a device
+// (only when WebGPU runs); this may re-exec the process.
+const driverNote = argv['skip-webgpu'] ? 'not used (--skip-webgpu)' : setUpVulkanDriver(argv.driver as 'auto', log).note;
 
-type Value = string | number | boolean | null;
-const report: Record<string, Value> = {};
+// Saved after every stage and on a crash: a later failure never loses figures already measured.
+const json = new JsonReport(argv.json);
+json.saveOnCrash(log);
+const report = json.data;
 const notes: string[] = [];
 const m = cnnModel();
 const { theta, v } = cnnParams(m);
@@ -94,6 +91,7 @@ Object.assign(report, {
   cpu_model: cpus()[0]?.model.trim() ?? '?', node: process.version, cnn_driver: driverNote,
   cnn_loadavg_start: loadStart.map((x) => x.toFixed(2)).join(' '), cnn_wasm_flavour: wasmFlavour,
 });
+json.save();
 log(`eoslab CNN bench${quick ? ' (--quick)' : ''}: ${CNN_ARCH}, P = ${m.P}, N = ${N}, physical batch ${B}, ${reps} timed reps after a warm-up; ` +
   `load average ${loadStart.map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; Wasm core: the ${wasmFlavour} build` +
   (relaxedWanted ? (relaxedOn ? ' (relaxed SIMD on, as the eoslab CLI)' : ' (relaxed SIMD does not validate on this Node)') : ' (--no-relaxed)'));
@@ -108,35 +106,138 @@ const { ref, why: refWhy } = await reference64(m, small.X, small.Y, SMALL_N, the
 report.cnn_reference = ref ? `float64 ${refWhy}` : null;
 if (ref?.kinkMargin != null) report.cnn_small_kink_margin = ref.kinkMargin;
 if (!ref) notes.push(`no float64 reference (${refWhy}): the implementations are compared with each other (PyTorch's float32 as the yardstick)`);
+json.save();
 /** Small-problem results of each implementation, compared at the end. */
 const smalls: Record<string, { grad: Float32Array; hvp: Float32Array | null }> = {};
 
-// ---- CPU: eoslab Wasm -----------------------------------------------------------------------
 let wasm: CnnEoslab | null = null, conv: ConvOpTiming[] = [], wasmDesc = '';
+let tfw: TfCnnBench | null = null, tfwDesc = '';
+let torch: TorchPeerJson | null = null, torchPython = '';
+let gpu: CnnEoslab | null = null, tfg: TfCnnBench | null = null, adapter = '', tfgAdapter = '';
+const best = (ts: number[]) => Math.min(...ts);
+const times = (ts: number[]) => ts.map((t) => t.toFixed(1)).join(' ');
+const gradConvF = gradConvFlops(m, B); // one physical batch
+
+/** Puts every figure measured so far into the report and saves it: called after each stage, so a later failure loses none. */
+function save(): void {
+  const convMs = conv.reduce((s, c) => s + c.ms, 0);
+  const convGflops = conv.length ? gradConvF / (convMs * 1e6) : null;
+  if (wasm) {
+    Object.assign(report, {
+      cnn_wasm_grad_ms: wasm.gradMs, cnn_wasm_hvp_ms: wasm.hvpMs,
+      cnn_wasm_grad_best_ms: best(wasm.gradTimes), cnn_wasm_hvp_best_ms: best(wasm.hvpTimes),
+      cnn_wasm_grad_times_ms: times(wasm.gradTimes), cnn_wasm_hvp_times_ms: times(wasm.hvpTimes),
+      cnn_wasm_loss: wasm.loss, cnn_hvp_over_grad: wasm.hvpMs / wasm.gradMs,
+      cnn_hvp_device_mb: MiBf(wasm.mem.totalBytes), cnn_hvp_scratch_mb: MiBf(wasm.mem.scratchBytes),
+      cnn_hvp_data_mb: MiBf(wasm.mem.dataBytes), cnn_hvp_vectors_mb: MiBf(wasm.mem.vectorBytes),
+      cnn_grad_conv_gflop: gradConvFlops(m, N) / 1e9, cnn_hvp_conv_gflop: hvpConvFlops(m, N) / 1e9,
+      // The HVP's conv work over the gradient's: what the HVP/gradient time ratio tends to when convs dominate.
+      cnn_hvp_over_grad_conv_flops: hvpConvFlops(m, N) / gradConvFlops(m, N),
+      cnn_wasm_grad_conv_gflops_effective: gradConvFlops(m, N) / (wasm.gradMs * 1e6),
+      cnn_wasm_hvp_conv_gflops_effective: hvpConvFlops(m, N) / (wasm.hvpMs * 1e6),
+    });
+  }
+  if (conv.length) {
+    report.cnn_conv_gflops = convGflops;
+    report.cnn_conv_ms_per_physical_batch = convMs;
+    for (const c of conv) {
+      const k = c.name.replace(' ', '_');
+      report[`cnn_conv_ms_${k}`] = c.ms;
+      report[`cnn_conv_gflops_${k}`] = c.gflops;
+    }
+    if (wasm) report.cnn_conv_share_of_wasm_grad = (convMs * Math.ceil(N / B)) / wasm.gradMs;
+  }
+  if (gpu) {
+    Object.assign(report, {
+      cnn_webgpu_grad_ms: gpu.gradMs, cnn_webgpu_hvp_ms: gpu.hvpMs,
+      cnn_webgpu_grad_best_ms: best(gpu.gradTimes), cnn_webgpu_hvp_best_ms: best(gpu.hvpTimes),
+      cnn_webgpu_grad_times_ms: times(gpu.gradTimes), cnn_webgpu_hvp_times_ms: times(gpu.hvpTimes),
+      cnn_webgpu_hvp_over_grad: gpu.hvpMs / gpu.gradMs, cnn_webgpu_tune_ms: gpu.tuneMs,
+      cnn_webgpu_warmup_ms: `${gpu.gradWarmMs.toFixed(0)} ${gpu.hvpWarmMs.toFixed(0)}`,
+      cnn_webgpu_hvp_device_mb: MiBf(gpu.mem.totalBytes),
+    });
+    if (!wasm) report.cnn_hvp_device_mb = MiBf(gpu.mem.totalBytes);
+  } else {
+    report.cnn_webgpu_grad_ms = null;
+    report.cnn_webgpu_hvp_ms = null;
+  }
+  const peerKeys = (prefix: string, t: TfCnnBench | null) => {
+    report[`${prefix}_grad_ms`] = t?.gradMs ?? null;
+    report[`${prefix}_hvp_ms`] = t?.hvpMs ?? null;
+    if (!t) return;
+    Object.assign(report, {
+      [`${prefix}_grad_best_ms`]: best(t.gradTimes), [`${prefix}_hvp_best_ms`]: best(t.hvpTimes),
+      [`${prefix}_grad_times_ms`]: times(t.gradTimes), [`${prefix}_hvp_times_ms`]: times(t.hvpTimes),
+      [`${prefix}_grad_variant`]: t.gradVariant, [`${prefix}_hvp_variant`]: t.hvpVariant,
+      [`${prefix}_measured_n`]: t.measuredN, [`${prefix}_scaled`]: t.scale !== 1, [`${prefix}_leaked_tensors`]: t.leakedTensors,
+    });
+    if (t.scale !== 1) {
+      const note = `${prefix}_grad_ms/_hvp_ms are NOT measured at N = ${N}: timed on ${t.chunksTimed} of ${Math.ceil(N / B)} physical batches ` +
+        `(N = ${t.measuredN}) to fit --peer-budget, and multiplied by ${t.scale.toFixed(2)} (each physical batch is the same work)`;
+      report[`${prefix}_note`] = note;
+      notes.push(note);
+    }
+  };
+  peerKeys('cnn_tfjs_wasm', tfw);
+  peerKeys('cnn_tfjs_webgpu', tfg);
+  if (torch) {
+    Object.assign(report, {
+      cnn_torch_grad_ms: torch.grad_ms ?? null, cnn_torch_hvp_ms: torch.hvp_ms ?? null,
+      cnn_torch_grad_best_ms: best(torch.grad_times_ms ?? [NaN]), cnn_torch_hvp_best_ms: best(torch.hvp_times_ms ?? [NaN]),
+      cnn_torch_grad_times_ms: times(torch.grad_times_ms ?? []), cnn_torch_hvp_times_ms: times(torch.hvp_times_ms ?? []),
+      cnn_torch_loss: torch.loss ?? null,
+    });
+  } else {
+    report.cnn_torch_grad_ms = null;
+    report.cnn_torch_hvp_ms = null;
+  }
+  if (wasm && tfw) {
+    report.cnn_speedup_wasm_grad_vs_tfjs_wasm = tfw.gradMs / wasm.gradMs;
+    report.cnn_speedup_wasm_hvp_vs_tfjs_wasm = tfw.hvpMs / wasm.hvpMs;
+  }
+  if (wasm && torch?.grad_ms) {
+    report.cnn_wasm_grad_over_torch = wasm.gradMs / torch.grad_ms;
+    report.cnn_wasm_hvp_over_torch = wasm.hvpMs / torch.hvp_ms!;
+  }
+  if (gpu && tfg) {
+    report.cnn_speedup_webgpu_grad_vs_tfjs_webgpu = tfg.gradMs / gpu.gradMs;
+    report.cnn_speedup_webgpu_hvp_vs_tfjs_webgpu = tfg.hvpMs / gpu.hvpMs;
+  }
+  json.save();
+}
+
+// ---- CPU: eoslab Wasm -----------------------------------------------------------------------
 if (!argv['skip-wasm']) {
   log(`[${elapsed()}] eoslab Wasm core, ${threads} threads`);
-  const be = await createNodeWasm({ threads, flavour: wasmFlavour });
   try {
-    wasmDesc = `${be.description}; ${be.threads} thread${be.threads === 1 ? '' : 's'}`;
-    smalls['eoslab wasm'] = await cnnEoslabSmall(be, m, small.X, small.Y, SMALL_N, theta, v);
-    wasm = await benchCnnEoslab(be, m, big.X, big.Y, N, theta, v, { physicalBatch: B, reps, budgetMs: opBudgetMs, log });
-    log(`[${elapsed()}]   conv ops alone (physical batch ${B})`);
-    conv = await benchConvOps(be, m, B, { reps: Math.max(reps, 5), budgetMs: 20_000 });
-    const sizes = [...new Set([B, N, 2 * N])];
-    const scr = scratchAtSizes(be, m, B, sizes);
-    sizes.forEach((n, i) => { report[`cnn_hvp_scratch_mb_at_n_${n}`] = MiBf(scr[i]); });
-    report.cnn_hvp_scratch_independent_of_n = scr.every((s) => s === scr[0]);
-    const scrHalf = scratchAtSizes(be, m, Math.max(1, B >> 1), [N])[0];
-    report[`cnn_hvp_scratch_mb_at_physical_batch_${Math.max(1, B >> 1)}`] = MiBf(scrHalf);
-  } finally {
-    be.destroy();
+    const be = await createNodeWasm({ threads, flavour: wasmFlavour });
+    try {
+      wasmDesc = `${be.description}; ${be.threads} thread${be.threads === 1 ? '' : 's'}`;
+      smalls['eoslab wasm'] = await cnnEoslabSmall(be, m, small.X, small.Y, SMALL_N, theta, v);
+      wasm = await benchCnnEoslab(be, m, big.X, big.Y, N, theta, v, { physicalBatch: B, reps, budgetMs: opBudgetMs, log });
+      log(`[${elapsed()}]   conv ops alone (physical batch ${B})`);
+      conv = await benchConvOps(be, m, B, { reps: Math.max(reps, 5), budgetMs: 20_000 });
+      const sizes = [...new Set([B, N, 2 * N])];
+      const scr = scratchAtSizes(be, m, B, sizes);
+      sizes.forEach((n, i) => { report[`cnn_hvp_scratch_mb_at_n_${n}`] = MiBf(scr[i]); });
+      report.cnn_hvp_scratch_independent_of_n = scr.every((s) => s === scr[0]);
+      const scrHalf = scratchAtSizes(be, m, Math.max(1, B >> 1), [N])[0];
+      report[`cnn_hvp_scratch_mb_at_physical_batch_${Math.max(1, B >> 1)}`] = MiBf(scrHalf);
+    } finally {
+      be.destroy();
+    }
+    report.cnn_wasm_backend = wasmDesc;
+    report.cnn_wasm_threads = threads;
+  } catch (e) {
+    // What was timed before the failure (wasm, conv) stays in the report.
+    if (!wasm) report.cnn_wasm = { skipped: oneLine(e) };
+    log(`  eoslab Wasm ${wasm ? 'failed' : 'skipped'}: ${oneLine(e)}`);
+    notes.push(`eoslab Wasm ${wasm ? 'failed' : 'skipped'}: ${oneLine(e)}`);
   }
-  report.cnn_wasm_backend = wasmDesc;
-  report.cnn_wasm_threads = threads;
+  save();
 }
 
 // ---- CPU: TF.js wasm ----------------------------------------------------------------------------
-let tfw: TfCnnBench | null = null, tfwDesc = '';
 if (!argv['skip-tfjs']) {
   log(`[${elapsed()}] TF.js wasm (same process, same θ and data)`);
   try {
@@ -153,13 +254,13 @@ if (!argv['skip-tfjs']) {
       unloadTfjsWasm(t.tf);
     }
   } catch (e) {
-    log(`  TF.js wasm failed: ${(e as Error).stack ?? e}`);
-    notes.push(`TF.js wasm failed: ${(e as Error).message.split('\n')[0]}`);
+    log(`  TF.js wasm failed: ${oneLine(e)}`);
+    notes.push(`TF.js wasm failed: ${oneLine(e)}`);
   }
+  save();
 }
 
 // ---- CPU: PyTorch -------------------------------------------------------------------------------
-let torch: TorchPeerJson | null = null, torchPython = '';
 if (!argv['skip-torch']) {
   const found = await findTorchPython();
   if (!found.python) {
@@ -176,32 +277,44 @@ if (!argv['skip-torch']) {
       torch = (await runTorchPeer(m, big.X, big.Y, N, theta, v, { B, reps: Math.max(reps, 3), threads, budgetS: (2 * opBudgetMs) / 1000 })).json;
       Object.assign(report, { cnn_torch: `PyTorch ${torch.torch} (${found.why.split(' ')[0]}), oneDNN ${torch.mkldnn ? 'on' : 'off'}, BLAS ${torch.blas}`, cnn_torch_threads: torch.threads });
     } catch (e) {
-      log(`  PyTorch peer failed: ${(e as Error).message}`);
-      notes.push(`PyTorch peer failed: ${(e as Error).message.split('\n')[0]}`);
+      log(`  PyTorch peer failed: ${oneLine(e)}`);
+      notes.push(`PyTorch peer failed: ${oneLine(e)}`);
     }
   }
+  save();
 }
 
 // ---- WebGPU: eoslab, then TF.js webgpu ---------------------------------------------------------
-let gpu: CnnEoslab | null = null, tfg: TfCnnBench | null = null, adapter = '', tfgAdapter = '';
 if (!argv['skip-webgpu']) {
   const { createNodeGpu, nodeGpuInstance } = await import('../hosts/node/device.js');
   log(`[${elapsed()}] eoslab WebGPU`);
+  // No device here (no driver, no adapter): the whole WebGPU half is skipped, in one line. Asked of a
+  // child first, so that Dawn's own Vulkan warnings of a failed start stay out of this output.
+  let g: Awaited<ReturnType<typeof createNodeGpu>> | null = null;
   try {
-    const g = await createNodeGpu({ backend: { tuneCache: new Map() } });
+    const probe = await probeWebGpu();
+    if ('why' in probe) throw new Error(probe.why);
+    g = await createNodeGpu({ backend: { tuneCache: new Map() } });
+  } catch (e) {
+    report.cnn_webgpu = { skipped: oneLine(e) };
+    log(`WebGPU half skipped: ${oneLine(e)}`);
+    notes.push(`WebGPU half skipped: ${oneLine(e)}`);
+  }
+  if (g) {
     try {
       adapter = g.backend.description;
+      report.cnn_webgpu_adapter = adapter;
       smalls['eoslab webgpu'] = await cnnEoslabSmall(g.backend, m, small.X, small.Y, SMALL_N, theta, v);
       gpu = await benchCnnEoslab(g.backend, m, big.X, big.Y, N, theta, v, { physicalBatch: B, reps, budgetMs: opBudgetMs, log });
+    } catch (e) {
+      log(`  eoslab WebGPU failed: ${oneLine(e)}`);
+      notes.push(`eoslab WebGPU failed: ${oneLine(e)}`);
     } finally {
       g.backend.destroy(); // Dawn busy-polls a core while a device lives
     }
-    report.cnn_webgpu_adapter = adapter;
-  } catch (e) {
-    log(`  eoslab WebGPU failed: ${(e as Error).stack ?? e}`);
-    notes.push(`eoslab WebGPU failed: ${(e as Error).message.split('\n')[0]}`);
+    save();
   }
-  if (!argv['skip-tfjs'] && nodeGpuInstance()) {
+  if (g && !argv['skip-tfjs'] && nodeGpuInstance()) {
     log(`[${elapsed()}] TF.js webgpu on the same Dawn instance`);
     try {
       const { loadTfjs, unloadTfjs } = await import('./tfjs.js');
@@ -219,8 +332,8 @@ if (!argv['skip-webgpu']) {
         unloadTfjs(tf, device);
       }
     } catch (e) {
-      log(`  TF.js webgpu failed: ${(e as Error).stack ?? e}`);
-      notes.push(`TF.js webgpu failed: ${(e as Error).message.split('\n')[0]}`);
+      log(`  TF.js webgpu failed: ${oneLine(e)}`);
+      notes.push(`TF.js webgpu failed: ${oneLine(e)}`);
     }
   }
 }
@@ -241,93 +354,10 @@ if (yard) {
 }
 
 // ---- report -----------------------------------------------------------------------------------------
-const best = (ts: number[]) => Math.min(...ts);
-const times = (ts: number[]) => ts.map((t) => t.toFixed(1)).join(' ');
-const gradConvF = gradConvFlops(m, B); // one physical batch
 // benchConvOps times exactly the gradient's conv products (forward, dweight, and dinput where the walk wants it).
 const convMs = conv.reduce((s, c) => s + c.ms, 0);
 const convGflops = conv.length ? gradConvF / (convMs * 1e6) : null;
-if (wasm) {
-  Object.assign(report, {
-    cnn_wasm_grad_ms: wasm.gradMs, cnn_wasm_hvp_ms: wasm.hvpMs,
-    cnn_wasm_grad_best_ms: best(wasm.gradTimes), cnn_wasm_hvp_best_ms: best(wasm.hvpTimes),
-    cnn_wasm_grad_times_ms: times(wasm.gradTimes), cnn_wasm_hvp_times_ms: times(wasm.hvpTimes),
-    cnn_wasm_loss: wasm.loss, cnn_hvp_over_grad: wasm.hvpMs / wasm.gradMs,
-    cnn_hvp_device_mb: MiBf(wasm.mem.totalBytes), cnn_hvp_scratch_mb: MiBf(wasm.mem.scratchBytes),
-    cnn_hvp_data_mb: MiBf(wasm.mem.dataBytes), cnn_hvp_vectors_mb: MiBf(wasm.mem.vectorBytes),
-    cnn_grad_conv_gflop: gradConvFlops(m, N) / 1e9, cnn_hvp_conv_gflop: hvpConvFlops(m, N) / 1e9,
-    // The HVP's conv work over the gradient's: what the HVP/gradient time ratio tends to when convs dominate.
-    cnn_hvp_over_grad_conv_flops: hvpConvFlops(m, N) / gradConvFlops(m, N),
-    cnn_wasm_grad_conv_gflops_effective: gradConvFlops(m, N) / (wasm.gradMs * 1e6),
-    cnn_wasm_hvp_conv_gflops_effective: hvpConvFlops(m, N) / (wasm.hvpMs * 1e6),
-  });
-}
-if (conv.length) {
-  report.cnn_conv_gflops = convGflops;
-  report.cnn_conv_ms_per_physical_batch = convMs;
-  for (const c of conv) {
-    const k = c.name.replace(' ', '_');
-    report[`cnn_conv_ms_${k}`] = c.ms;
-    report[`cnn_conv_gflops_${k}`] = c.gflops;
-  }
-  if (wasm) report.cnn_conv_share_of_wasm_grad = (convMs * Math.ceil(N / B)) / wasm.gradMs;
-}
-if (gpu) {
-  Object.assign(report, {
-    cnn_webgpu_grad_ms: gpu.gradMs, cnn_webgpu_hvp_ms: gpu.hvpMs,
-    cnn_webgpu_grad_best_ms: best(gpu.gradTimes), cnn_webgpu_hvp_best_ms: best(gpu.hvpTimes),
-    cnn_webgpu_grad_times_ms: times(gpu.gradTimes), cnn_webgpu_hvp_times_ms: times(gpu.hvpTimes),
-    cnn_webgpu_hvp_over_grad: gpu.hvpMs / gpu.gradMs, cnn_webgpu_tune_ms: gpu.tuneMs,
-    cnn_webgpu_warmup_ms: `${gpu.gradWarmMs.toFixed(0)} ${gpu.hvpWarmMs.toFixed(0)}`,
-    cnn_webgpu_hvp_device_mb: MiBf(gpu.mem.totalBytes),
-  });
-  if (!wasm) report.cnn_hvp_device_mb = MiBf(gpu.mem.totalBytes);
-} else {
-  report.cnn_webgpu_grad_ms = null;
-  report.cnn_webgpu_hvp_ms = null;
-}
-const peerKeys = (prefix: string, t: TfCnnBench | null) => {
-  report[`${prefix}_grad_ms`] = t?.gradMs ?? null;
-  report[`${prefix}_hvp_ms`] = t?.hvpMs ?? null;
-  if (!t) return;
-  Object.assign(report, {
-    [`${prefix}_grad_best_ms`]: best(t.gradTimes), [`${prefix}_hvp_best_ms`]: best(t.hvpTimes),
-    [`${prefix}_grad_times_ms`]: times(t.gradTimes), [`${prefix}_hvp_times_ms`]: times(t.hvpTimes),
-    [`${prefix}_grad_variant`]: t.gradVariant, [`${prefix}_hvp_variant`]: t.hvpVariant,
-    [`${prefix}_measured_n`]: t.measuredN, [`${prefix}_scaled`]: t.scale !== 1, [`${prefix}_leaked_tensors`]: t.leakedTensors,
-  });
-  if (t.scale !== 1) {
-    const note = `${prefix}_grad_ms/_hvp_ms are NOT measured at N = ${N}: timed on ${t.chunksTimed} of ${Math.ceil(N / B)} physical batches ` +
-      `(N = ${t.measuredN}) to fit --peer-budget, and multiplied by ${t.scale.toFixed(2)} (each physical batch is the same work)`;
-    report[`${prefix}_note`] = note;
-    notes.push(note);
-  }
-};
-peerKeys('cnn_tfjs_wasm', tfw);
-peerKeys('cnn_tfjs_webgpu', tfg);
-if (torch) {
-  Object.assign(report, {
-    cnn_torch_grad_ms: torch.grad_ms ?? null, cnn_torch_hvp_ms: torch.hvp_ms ?? null,
-    cnn_torch_grad_best_ms: best(torch.grad_times_ms ?? [NaN]), cnn_torch_hvp_best_ms: best(torch.hvp_times_ms ?? [NaN]),
-    cnn_torch_grad_times_ms: times(torch.grad_times_ms ?? []), cnn_torch_hvp_times_ms: times(torch.hvp_times_ms ?? []),
-    cnn_torch_loss: torch.loss ?? null,
-  });
-} else {
-  report.cnn_torch_grad_ms = null;
-  report.cnn_torch_hvp_ms = null;
-}
-if (wasm && tfw) {
-  report.cnn_speedup_wasm_grad_vs_tfjs_wasm = tfw.gradMs / wasm.gradMs;
-  report.cnn_speedup_wasm_hvp_vs_tfjs_wasm = tfw.hvpMs / wasm.hvpMs;
-}
-if (wasm && torch?.grad_ms) {
-  report.cnn_wasm_grad_over_torch = wasm.gradMs / torch.grad_ms;
-  report.cnn_wasm_hvp_over_torch = wasm.hvpMs / torch.hvp_ms!;
-}
-if (gpu && tfg) {
-  report.cnn_speedup_webgpu_grad_vs_tfjs_webgpu = tfg.gradMs / gpu.gradMs;
-  report.cnn_speedup_webgpu_hvp_vs_tfjs_webgpu = tfg.hvpMs / gpu.hvpMs;
-}
+save();
 
 const targets: Target[] = [
   ['target_cnn_wasm_grad_le_torch_met', 'Wasm gradient ≤ PyTorch CPU (same run, same threads)', wasm && torch?.grad_ms ? wasm.gradMs <= torch.grad_ms : null,
@@ -406,8 +436,6 @@ out.push('');
 for (const n of notes) out.push(`note: ${n}`);
 out.push(`total bench time ${elapsed()}`);
 console.log(out.join('\n'));
-if (argv.json) {
-  writeFileSync(argv.json, JSON.stringify(report, null, 2) + '\n');
-  log(`wrote ${argv.json}`);
-}
+save();
+if (argv.json) log(`wrote ${argv.json}`);
 process.exit(0);

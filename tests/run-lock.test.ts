@@ -69,4 +69,56 @@ test('the lock is released when the process exits without calling release', () =
   assert.not.ok(existsSync(join(dir, LOCK_FILE)));
 });
 
+const eoslabArgs = (out: string, steps: string) => ['hosts/node/bin/eoslab.mjs', 'train', 'gmm-64-4-2', 'mlp:8:tanh', 'mse', '0.1', steps,
+  '--eig-freq', '0', '--backend', 'wasm', '--threads', '1', '--out', out];
+
+function eoslab(...args: string[]) {
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr.split('\n').filter((l) => !l.startsWith('Warning: max')).join('\n') };
+}
+
+async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const rows = (out: string) => existsSync(join(out, 'metrics.csv')) ? readFileSync(join(out, 'metrics.csv'), 'utf8').split('\n').filter(Boolean).length - 1 : 0;
+
+test('a second eoslab on a run that is going is refused (two writers used to interleave one metrics.csv); SIGTERM still stops a run', async () => {
+  const out = join(tmp(), 'run');
+  const first = spawn(process.execPath, eoslabArgs(out, '10000000'), { stdio: 'ignore' });
+  try {
+    await until(() => rows(out) >= 2, 'the first run to write rows');
+    const holder = JSON.parse(readFileSync(join(out, LOCK_FILE), 'utf8'));
+    const r = eoslab(...eoslabArgs(out, '10000000'));
+    assert.is(r.code, 1);
+    assert.is(r.err.trim(), `eoslab: ${out} is in use by eoslab process ${holder.pid} (started ${holder.started_at}): wait for it or stop it; a stale lock of a dead process is taken over automatically`);
+    const r2 = eoslab('hosts/node/bin/eoslab.mjs', 'resume', out);
+    assert.is(r2.code, 1);
+    assert.match(r2.err, /is in use by eoslab process/);
+    // A SIGTERM listener would disable the default action, and the busy run loop never runs JS handlers: the run must still die.
+    process.kill(holder.pid, 'SIGTERM');
+    await until(() => { try { process.kill(holder.pid, 0); return false; } catch { return true; } }, 'SIGTERM to stop the run', 10_000);
+  } finally {
+    first.kill('SIGKILL');
+  }
+});
+
+test('after kill -9 the stale lock is taken over by the next command', async () => {
+  const out = join(tmp(), 'run');
+  const first = spawn(process.execPath, eoslabArgs(out, '10000000'), { stdio: 'ignore' });
+  await until(() => rows(out) >= 1, 'the first run to write rows');
+  const holder = JSON.parse(readFileSync(join(out, LOCK_FILE), 'utf8'));
+  process.kill(holder.pid, 'SIGKILL');
+  first.kill('SIGKILL');
+  await until(() => first.exitCode !== null || first.signalCode !== null, 'the first run to die');
+  assert.ok(existsSync(join(out, LOCK_FILE)), 'kill -9 leaves the lock behind');
+  const r = eoslab(...eoslabArgs(out, '3'), '--force');
+  assert.is(r.code, 0, r.err);
+  assert.not.ok(existsSync(join(out, LOCK_FILE)));
+});
+
 test.run();

@@ -1,7 +1,7 @@
 // One eoslab process per run directory: two writers would interleave their
 // rows in one metrics.csv. The lock is a file created exclusively; a lock
-// left by a process that died (kill -9) is taken over, since nothing else
-// would ever remove it.
+// left by a process that died (kill -9, Ctrl-C) is taken over, since nothing
+// else would ever remove it.
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -41,20 +41,16 @@ export function acquireRunLock(dir: string): RunLock {
     if (released) return;
     released = true;
     process.off('exit', release);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     const now = readLock(path);
     // Another process may have taken the lock over (e.g. we were stopped long enough to look dead elsewhere): leave theirs alone.
     if (now && same(now, mine)) rmSync(path, { force: true });
   };
-  const onSignal = (sig: NodeJS.Signals) => {
-    release();
-    // Default behaviour after cleanup: terminate as the signal would have.
-    process.kill(process.pid, sig);
-  };
+  // No SIGINT/SIGTERM handlers: the run loop does not return to the event
+  // loop between steps, so a JS handler would never run and its mere presence
+  // would turn off the default action (Ctrl-C and kill would be ignored). A
+  // signal kills the process as before, and its lock, now of a dead pid, is
+  // taken over by the next command.
   process.on('exit', release);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   return { release };
 }
 

@@ -7,6 +7,7 @@ import { selectBackend, type BackendChoice } from '../shared/select-backend.js';
 import { createNodeGpu, type NodeGpu } from './device.js';
 import { hasHardwareIcd } from './vulkan-env.js';
 import { createNodeWasm } from './wasm.js';
+import { withTestFaults } from './test-faults.js';
 
 export interface NodeBackend {
   backend: Backend;
@@ -42,7 +43,7 @@ export async function createNodeBackend(opts: NodeBackendOptions = {}): Promise<
   if (gpu) device.driver = gpu.driver.note;
   if (sel.backend.kind === 'wasm') device.threads = (sel.backend as { threads?: number }).threads ?? 1;
   return {
-    backend: sel.backend,
+    backend: withTestFaults(sel.backend),
     gpu,
     why: sel.why,
     device,

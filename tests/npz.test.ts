@@ -13,7 +13,7 @@ import { memoryFiles } from '../datasets/sources.js';
 import type { Dataset } from '../datasets/synthetic.js';
 import { crc32, npzDataset } from '../datasets/formats/npz.js';
 import { parseNpy } from '../datasets/formats/npy-read.js';
-import { absoluteDatasetId, checkDatasetRecord, datasetRecord, loadDatasetNode } from '../hosts/node/dataset-files.js';
+import { absoluteDatasetId, checkDatasetRecord, dataFingerprint, datasetRecord, loadDatasetNode } from '../hosts/node/dataset-files.js';
 import { listDatasets } from '../hosts/node/datasets-command.js';
 
 // ---- a tiny .npy / .npz writer ---------------------------------------------
@@ -376,7 +376,9 @@ test('Node: npz:PATH relative to the current directory, absolute path, size and 
     assert.match(await errorOf(loadDatasetNode('npz:missing.npz')), new RegExp(`no file ${join(dir, 'missing.npz')}`));
     const std = await loadDatasetNode('npz:d.npz', { standardize: true });
     const rec = datasetRecord(ds, false);
-    assert.equal(rec, { dataset_file: { path: join(dir, 'd.npz'), bytes: file.length, sha256: ds.file!.sha256 }, dataset_standardize: false });
+    const { data_fingerprint, ...fileRecord } = rec;
+    assert.equal(fileRecord, { dataset_file: { path: join(dir, 'd.npz'), bytes: file.length, sha256: ds.file!.sha256 }, dataset_standardize: false });
+    assert.equal(data_fingerprint, dataFingerprint(ds), 'every dataset also records the arrays it trained on');
     assert.equal(datasetRecord(null, false), {});
     checkDatasetRecord(rec, datasetRecord(ds, false), '/run');
     assert.throws(() => checkDatasetRecord(rec, datasetRecord(std, true), '/run'), /\/run was run without --standardize/);

@@ -181,6 +181,21 @@ test('a flow run: a max time below the resumed time is refused', () => {
   assert.equal(snapshot(d), before);
 });
 
+test('projections.npy with fewer rows than the resumed step needs is refused, nothing written', () => {
+  // Before: the short file was "truncated" upward with zero rows, or, missing, restarted at row 0, misaligned with the steps.
+  const d = join(root, 'proj');
+  assert.is(eoslab('train', ...RUN, '12', ...OPTS, '--nproj', '2', '--out', d).code, 0);
+  const f = join(d, 'projections.npy');
+  writeFileSync(f, readFileSync(f).subarray(0, 128 + 8 * 3 + 5));
+  const before = snapshot(d);
+  const r = eoslab('resume', d, '--max-steps', '20');
+  assert.is(r.code, 1);
+  assert.match(r.err, /projections\.npy holds 3 rows, resuming from step 12 needs 12: restore it/);
+  assert.equal(snapshot(d), before);
+  rmSync(f);
+  assert.match(eoslab('resume', d, '--max-steps', '20').err, /projections\.npy holds 0 rows/);
+});
+
 test('wall_s continues across a resume instead of restarting at 0', () => {
   // Before: checkpoints did not keep wall_s, so row 12 of the resumed run read about 0.
   const d = copy('wall');

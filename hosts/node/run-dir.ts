@@ -4,7 +4,7 @@
 // projections.npy (rows appended, header rewritten in place). Every
 // whole-file write goes to a temporary name first, then is renamed: a crash
 // never leaves a half-written record under the real name.
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../../core/ts/io/safetensors.js';
 import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
@@ -112,6 +112,12 @@ export class RunDir {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Whole rows of `nproj` floats projections.npy holds (0 when it is missing). */
+  projectionRows(nproj: number): number {
+    if (!existsSync(this.projPath)) return 0;
+    return Math.max(0, Math.floor((statSync(this.projPath).size - NPY_HEADER_BYTES) / (4 * nproj)));
   }
 
   truncateProjections(rows: number, nproj: number): void {

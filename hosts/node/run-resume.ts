@@ -63,6 +63,11 @@ async function resumeLocked(dir: RunDir, ov: ResumeOverrides & BackendFlags, com
   if (cfg.kind === 'flow' && cfg.maxSteps < (ckpt.time ?? 0)) {
     throw new Error(`--max-steps ${cfg.maxSteps} (the max time) is below time ${ckpt.time} the run resumes from: give a larger budget`);
   }
+  // Rows t < step were written before checkpoint `step`; fewer means the file was damaged, and new rows would land misaligned.
+  const projRows = Math.ceil(ckpt.step / cfg.iterateFreq);
+  if (cfg.nproj > 0 && dir.projectionRows(cfg.nproj) < projRows) {
+    throw new Error(`${dir.projPath} holds ${dir.projectionRows(cfg.nproj)} rows, resuming from step ${ckpt.step} needs ${projRows}: restore it, or start over with \`eoslab train … --force\``);
+  }
   if (meta.status === 'finished' && Object.keys(changes).length === 0 && ckpt.step === meta.last_step) {
     log(`already finished (${meta.stop_reason} at step ${meta.last_step}): ${dir.dir}  (give --max-steps or --lr to continue it)`);
     return dir.dir;
@@ -71,7 +76,7 @@ async function resumeLocked(dir: RunDir, ov: ResumeOverrides & BackendFlags, com
   // Everything checked: from here on the run directory changes.
   for (const n of plan.notes) log(n);
   dir.writeMetrics(meta.columns, plan.rows.filter((_, i) => plan.steps[i] < ckpt.step));
-  if (cfg.nproj > 0) dir.truncateProjections(Math.ceil(ckpt.step / cfg.iterateFreq), cfg.nproj);
+  if (cfg.nproj > 0) dir.truncateProjections(projRows, cfg.nproj);
   meta.config = cfg;
   meta.status = 'running';
   meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes });

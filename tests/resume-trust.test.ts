@@ -156,6 +156,19 @@ test('no usable checkpoint: one line naming each, nothing written', () => {
   assert.equal(snapshot(d), before);
 });
 
+test('checkpoints without the optimizer state the run needs are not good ones, and nothing is written', () => {
+  // Before: rows were cut and metadata.json rewritten, then the engine failed with "checkpoint lacks optimizer state 'momentum'".
+  const d = copy('optstate');
+  const m = meta(d);
+  m.config.opt = { name: 'polyak' };
+  writeFileSync(join(d, 'metadata.json'), JSON.stringify(m));
+  const before = snapshot(d);
+  const r = eoslab('resume', d, '--max-steps', '20');
+  assert.is(r.code, 1);
+  assert.match(r.err, /holds no usable checkpoint: step 12 \(optimizer state \[\] is not the run's \[momentum\]\)/);
+  assert.equal(snapshot(d), before);
+});
+
 test('--max-steps below the step resumed from is refused, and the run is left as it was', () => {
   // Before: "step 12/5" and metadata with maxSteps 5 below last_step 12.
   const d = copy('budget');

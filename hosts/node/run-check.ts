@@ -2,6 +2,9 @@
 // metrics.csv's rows, and each checkpoint's tensors. Every error names the
 // file (and the field or line) and how to go on; nothing here writes.
 import { metricsColumns, type Checkpoint } from '../../core/ts/run/records.js';
+import type { RunConfig } from '../../core/ts/run/config.js';
+import type { Backend } from '../../core/ts/backend/types.js';
+import { makeOptimizer } from '../../core/ts/optim/optimizers.js';
 import type { RunMetadata } from './run-metadata.js';
 
 const FIX = 'restore it from a backup, or start over with `eoslab train … --force`';
@@ -131,10 +134,20 @@ export function planMetrics(text: string | null, columns: string[], path: string
   return { rows, steps, notes };
 }
 
-/** Why a decoded checkpoint is not a good one to continue from (null: good). */
-export function checkpointProblem(c: Checkpoint, P: number, kind: 'train' | 'flow'): string | null {
+/** The state vectors the run's optimizer keeps (none for gradient flow), as its checkpoints name them. */
+export function optimizerStateNames(cfg: RunConfig): string[] {
+  if (cfg.kind !== 'train') return [];
+  // The optimizer's own init says which vectors it keeps; a backend that allocates nothing is enough to ask it.
+  const probe = { alloc: () => ({}), vector: () => {} } as unknown as Backend;
+  return Object.keys(makeOptimizer(cfg.opt).init(probe, 1).tensors).sort();
+}
+
+/** Why a decoded checkpoint is not a good one to continue from (null: good). `optNames`: optimizerStateNames of the run. */
+export function checkpointProblem(c: Checkpoint, P: number, kind: 'train' | 'flow', optNames: string[]): string | null {
   if (c.theta.length !== P) return `θ has ${c.theta.length} values, the model ${P}`;
   if (!allFinite(c.theta)) return 'θ holds NaN or Inf';
+  const names = Object.keys(c.optTensors).sort();
+  if (names.join() !== optNames.join()) return `optimizer state [${names}] is not the run's [${optNames}]`;
   for (const [name, t] of Object.entries(c.optTensors)) {
     if (t.length !== P) return `optimizer state '${name}' has ${t.length} values, the model ${P}`;
     if (!allFinite(t)) return `optimizer state '${name}' holds NaN or Inf`;

@@ -7,7 +7,7 @@ import type { Checkpoint } from '../../core/ts/run/records.js';
 import { dataFreeParams } from '../../core/ts/run/problem.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import { RunDir } from './run-dir.js';
-import { checkpointProblem, planMetrics, type MetricsPlan } from './run-check.js';
+import { checkpointProblem, optimizerStateNames, planMetrics, type MetricsPlan } from './run-check.js';
 import { checkDataFingerprint, checkDatasetRecord, recordedStandardize } from './dataset-files.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
 import { execute, loadData, loadedDataRecord, modelFor, type BackendFlags } from './run-command.js';
@@ -95,6 +95,7 @@ function lastGoodCheckpoint(dir: RunDir, model: Model | null, cfg: RunConfig, pl
   const steps = dir.checkpointSteps();
   if (steps.length === 0) throw new Error(`${dir.ckptDir} holds no checkpoint to resume from: rerun with --force (or use --checkpoint-every)`);
   const P = model ? model.P : dataFreeParams(cfg.dataset)!;
+  const optNames = optimizerStateNames(cfg);
   // Row t is written before checkpoint t, so a checkpoint up to one past the last row keeps the rows contiguous.
   const reach = plan.steps.length > 0 ? plan.steps[plan.steps.length - 1] + 1 : 0;
   const skipped: string[] = [];
@@ -107,7 +108,7 @@ function lastGoodCheckpoint(dir: RunDir, model: Model | null, cfg: RunConfig, pl
       skipped.push(`step ${steps[i]} (${(e as Error).message})`);
       continue;
     }
-    const why = checkpointProblem(ckpt, P, cfg.kind);
+    const why = checkpointProblem(ckpt, P, cfg.kind, optNames);
     if (why !== null) {
       skipped.push(`step ${steps[i]} (${why})`);
       continue;

@@ -182,6 +182,16 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .action(async (o) => {
       await runDemo({ ...backendFlags(o), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
+  program.command('plot')
+    .description('figures of finished or running runs: RUN_DIR/figures/*.svg and a self-contained RUN_DIR/report.html; several runs also overlay into --out')
+    .argument('<run_dir...>', 'run directories')
+    .addOption(new Option('--x <axis>', 'x axis: step, or time (step × η: Σ η over steps; a flow\'s own time)').choices(['step', 'time']).default('step'))
+    .option('--out <dir>', 'one run: write there instead of RUN_DIR; several: where the overlay goes (default ./figures-overlay)')
+    .action(async (dirs: string[], o: { x: 'step' | 'time'; out?: string }) => {
+      // Loaded here: vega and vega-lite would add their start-up time to every other command.
+      const { plotRuns } = await import('./plot-command.js');
+      await plotRuns(dirs, { x: o.x, out: o.out }, log);
+    });
   const datasets = program.command('datasets').description('the datasets eoslab knows: where they come from and how to get them');
   datasets.command('list')
     .description('each dataset id, where it comes from, whether it is present under $EOSLAB_DATASETS, how to get it')

@@ -44,10 +44,14 @@ export interface RunProblem {
 
 /** quadratic:λ1,λ2,… → the spectrum of ½ θᵀ diag(λ) θ; null for other ids. */
 export function quadraticSpectrum(dataset: string): number[] | null {
-  const m = /^quadratic:(.+)$/.exec(dataset);
+  const m = /^quadratic:(.*)$/.exec(dataset);
   if (!m) return null;
-  const lams = m[1].split(',').map(Number);
-  if (lams.some((x) => !Number.isFinite(x))) throw new Error(`dataset '${dataset}': quadratic:<λ1>,<λ2>,… takes numbers`);
+  // Number('') is 0: without the empty-entry check 'quadratic:,' would be the spectrum [0, 0].
+  const parts = m[1].split(',').map((s) => s.trim());
+  const lams = parts.map(Number);
+  if (parts.some((s) => s === '') || lams.some((x) => !Number.isFinite(x))) {
+    throw new Error(`dataset '${dataset}': quadratic:<λ1>,<λ2>,… takes a comma-separated list of finite numbers, e.g. quadratic:1,10,100`);
+  }
   return lams;
 }
 

@@ -20,6 +20,8 @@ export interface ProgressOptions {
   lambdaA?: boolean;
   /** How the threshold is written, e.g. '2/η', '38/η'. */
   thresholdName?: string;
+  /** A resumed run's first row: the bar starts there, so its rate and ETA count only this session's steps. */
+  startStep?: number;
 }
 
 export function progressOptions(cfg: RunConfig): ProgressOptions {
@@ -64,7 +66,7 @@ export function makeProgress(total: number, unit: 'step' | 'tick', o: ProgressOp
       stream, hideCursor: true, clearOnComplete: false, etaBuffer: 20,
       format: `${unit} {value}/{total} [{bar}] loss {loss} | acc {acc} | {curv} | eta {eta_formatted}`,
     }, cliProgress.Presets.shades_classic);
-    bar.start(total, 0, { loss: '—', acc: '—', curv: '' });
+    bar.start(total, o.startStep ?? 0, { loss: '—', acc: '—', curv: '' });
     return {
       update(r) {
         bar.update(r.step, { loss: fmt(r.train_loss), acc: fmt(r.train_acc, 3), curv: text(r) });

@@ -11,7 +11,7 @@ import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
 import { createNodeBackend } from './backend.js';
 import type { BackendChoice } from '../shared/select-backend.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, progressOptions } from './progress.js';
 import { sharpnessChart } from './chart.js';
 import { RunDir } from './run-dir.js';
 import { metadataFor, type RunMetadata } from './run-metadata.js';
@@ -164,8 +164,9 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
   else dir.writeMeta(meta);
   log(`run directory: ${dir.dir}`);
   log(dev.why);
-  const total = cfg.kind === 'train' ? cfg.maxSteps : Math.round(cfg.maxSteps / cfg.tick);
-  const progress = makeProgress(total, cfg.kind === 'train' ? 'step' : 'tick');
+  // Flow's last tick is cut at max_time, so a fractional tick count rounds up.
+  const total = cfg.kind === 'train' ? cfg.maxSteps : Math.ceil(cfg.maxSteps / cfg.tick - 1e-9);
+  const progress = makeProgress(total, cfg.kind === 'train' ? 'step' : 'tick', { ...progressOptions(cfg), startStep: resume?.ckpt.step });
   try {
     const result = await runExperiment(backend, cfg, data, {
       row: (r) => { dir.appendRow(cfg, r); progress.update(r); },

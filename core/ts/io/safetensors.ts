@@ -75,47 +75,47 @@ function q(name: string): string {
   return s.length > 82 ? `${s.slice(0, 81)}…"` : s;
 }
 
-export function decodeSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new Error(`safetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`);
+export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors'): { tensors: TensorEntry[]; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new Error(`${where}: file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const hlen64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (hlen64 > BigInt(bytes.length - 8)) {
-    throw new Error(`safetensors: header length ${hlen64} exceeds the ${bytes.length - 8} bytes after the length prefix (truncated file?)`);
+    throw new Error(`${where}: header length ${hlen64} exceeds the ${bytes.length - 8} bytes after the length prefix (truncated file?)`);
   }
   const hlen = Number(hlen64);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
   } catch (e) {
-    throw new Error(`safetensors: header is not valid UTF-8 JSON: ${(e as Error).message.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 160)}`);
+    throw new Error(`${where}: header is not valid UTF-8 JSON: ${(e as Error).message.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 160)}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('safetensors: header JSON is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${where}: header JSON is not an object`);
 
   const data = bytes.subarray(8 + hlen);
   const metadata: Record<string, string> = {};
   const entries: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('safetensors: __metadata__ is not an object');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${where}: __metadata__ is not an object`);
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw new Error(`safetensors: __metadata__ value for ${q(k)} is not a string`);
+        if (typeof v !== 'string') throw new Error(`${where}: __metadata__ value for ${q(k)} is not a string`);
         metadata[k] = v;
       }
       continue;
     }
     const r = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof r !== 'object' || r === null) throw new Error(`safetensors: header entry ${q(name)} is not an object`);
+    if (typeof r !== 'object' || r === null) throw new Error(`${where}: header entry ${q(name)} is not an object`);
     if (typeof r.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPES, r.dtype)) {
-      throw new Error(`safetensors: tensor ${q(name)} has unsupported dtype ${JSON.stringify(r.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
+      throw new Error(`${where}: tensor ${q(name)} has unsupported dtype ${JSON.stringify(r.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
     }
-    if (!isShape(r.shape)) throw new Error(`safetensors: tensor ${q(name)} has invalid shape ${JSON.stringify(r.shape)}`);
+    if (!isShape(r.shape)) throw new Error(`${where}: tensor ${q(name)} has invalid shape ${JSON.stringify(r.shape)}`);
     const off = r.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
-      throw new Error(`safetensors: tensor ${q(name)} has invalid data_offsets ${JSON.stringify(off)}`);
+      throw new Error(`${where}: tensor ${q(name)} has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const dtype = r.dtype as Dtype, shape = r.shape, [begin, end] = off as [number, number];
     const want = numel(shape) * DTYPES[dtype].size;
     if (end - begin !== want) {
-      throw new Error(`safetensors: tensor ${q(name)} spans ${end - begin} bytes but ${dtype} shape [${shape}] needs ${want}`);
+      throw new Error(`${where}: tensor ${q(name)} spans ${end - begin} bytes but ${dtype} shape [${shape}] needs ${want}`);
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -126,12 +126,12 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; 
   let pos = 0;
   for (const e of entries) {
     if (e.begin !== pos) {
-      throw new Error(`safetensors: tensor ${q(e.name)} starts at byte ${e.begin}, expected ${pos} (offsets must be contiguous, no gaps or overlaps)`);
+      throw new Error(`${where}: tensor ${q(e.name)} starts at byte ${e.begin}, expected ${pos} (offsets must be contiguous, no gaps or overlaps)`);
     }
     pos = e.end;
   }
   if (pos !== data.length) {
-    throw new Error(`safetensors: tensors cover ${pos} bytes but the data buffer has ${data.length} (truncated or trailing bytes)`);
+    throw new Error(`${where}: tensors cover ${pos} bytes but the data buffer has ${data.length} (truncated or trailing bytes)`);
   }
 
   const tensors = entries.map(({ name, dtype, shape, begin, end }): TensorEntry => {

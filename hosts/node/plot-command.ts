@@ -32,8 +32,9 @@ export function readRun(dir: string): PlotRun {
   } catch (e) {
     throw new Error(`${metaPath} is not valid JSON (${(e as Error).message.split('\n')[0]}): restore it or rerun with --force`);
   }
+  const checked = checkPlotMetadata(meta, metaPath);
   if (!existsSync(csvPath)) throw new Error(`${csvPath} not found: the run has no records yet (\`eoslab resume ${dir}\` recreates it)`);
-  return { name: dir, meta: checkPlotMetadata(meta, metaPath), table: parseMetricsCsv(readFileSync(csvPath, 'utf8'), csvPath) };
+  return { name: dir, meta: checked, table: parseMetricsCsv(readFileSync(csvPath, 'utf8'), csvPath) };
 }
 
 /**

@@ -195,9 +195,9 @@ test('report.html: offline in headless Chromium, every figure drawn by vega-embe
     await page.goto(`file://${join(dir, 'report.html')}`);
     const expected = figures([readRun(dir)]).length;
     await page.waitForFunction((n) => document.querySelectorAll('.vega .chart-wrapper svg').length === n, expected, { timeout: 20_000 });
-    const titles = await page.evaluate(() => [...document.querySelectorAll('.vega .chart-wrapper svg .role-title-text text')].map((t) => t.textContent));
+    const titles = await page.evaluate(() => Array.from(document.querySelectorAll('.vega .chart-wrapper svg .role-title-text text')).map((t) => t.textContent));
     assert.equal(titles.length, expected);
-    const legend = await page.evaluate(() => [...document.querySelectorAll('.vega .chart-wrapper svg .role-legend-label text')].map((t) => t.textContent));
+    const legend = await page.evaluate(() => Array.from(document.querySelectorAll('.vega .chart-wrapper svg .role-legend-label text')).map((t) => t.textContent));
     assert.ok(legend.includes('λ_lim = 38/η'), legend.join(', '));
     mkdirSync(join('build', 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join('build', 'test-artifacts', 'report.png'), fullPage: true });

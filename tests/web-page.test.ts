@@ -58,7 +58,7 @@ async function fillForm(page: Page, fields: Record<string, string>): Promise<voi
 
 async function waitDone(page: Page, n = 1, timeout = 60_000): Promise<void> {
   await page.waitForFunction((n) => {
-    const els = [...document.querySelectorAll('eoslab-experiment')] as El[];
+    const els = Array.from(document.querySelectorAll('eoslab-experiment')) as El[];
     return els.length >= n && els.every((e) => ['finished', 'stopped', 'error'].includes(e.status));
   }, n, { timeout });
 }
@@ -197,10 +197,10 @@ test('stop ends the run after the current row, with a checkpoint of that row', a
 
 test('embed.html: two embedded experiments both run', async () => {
   const page = await openPage('embed.html?backend=wasm');
-  const attr = await page.evaluate(() => [...document.querySelectorAll('eoslab-experiment')].map((e) => ({ ok: (e as El).check(), lr: JSON.parse((e as El).config as string).lr })));
+  const attr = await page.evaluate(() => Array.from(document.querySelectorAll('eoslab-experiment')).map((e) => ({ ok: (e as El).check(), lr: JSON.parse((e as El).config as string).lr })));
   assert.equal(attr, [{ ok: true, lr: 0.1 }, { ok: true, lr: 0.3 }], 'the config attributes parse and validate');
   // A shorter run of the same problems keeps this test to seconds; the element takes the config property as well.
-  const done = await page.evaluate((cfg) => Promise.all([...document.querySelectorAll('eoslab-experiment')].map((e, i) => new Promise((res) => {
+  const done = await page.evaluate((cfg) => Promise.all(Array.from(document.querySelectorAll('eoslab-experiment')).map((e, i) => new Promise((res) => {
     const el = e as El;
     el.config = { ...JSON.parse(el.config as string), ...cfg, lr: [0.1, 0.3][i] };
     el.addEventListener('done', (ev) => res({ ...(ev as CustomEvent).detail, rows: el.records.length, lr: el.records[0].lr }));

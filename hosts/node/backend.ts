@@ -1,31 +1,18 @@
 // The Node host's backend: `--backend webgpu|wasm|auto` (hosts/shared/select-backend.ts).
 // Under auto the WebGPU probe is skipped when no hardware Vulkan driver is
 // installed, so a GPU-less machine never starts Dawn (which busy-polls a core).
-import type { Backend } from '../../core/ts/backend/types.js';
-import type { WebGPUBackendOptions } from '../../core/ts/backend/webgpu/backend.js';
-import { selectBackend, type BackendChoice } from '../shared/select-backend.js';
+import { selectBackend } from '../shared/select-backend.js';
+import type { HostBackend, HostBackendOptions } from '../shared/host.js';
 import { createNodeGpu, type NodeGpu } from './device.js';
 import { hasHardwareIcd } from './vulkan-env.js';
 import { createNodeWasm } from './wasm.js';
 import { withTestFaults } from './test-faults.js';
 
-export interface NodeBackend {
-  backend: Backend;
+export interface NodeBackend extends HostBackend {
   gpu: NodeGpu | null;
-  why: string;
-  /** Metadata: which backend, on what, and why. */
-  device: Record<string, string | number>;
-  /** Persists WebGPU autotune choices (no-op on Wasm). */
-  saveTuning(): void;
-  /** The matmul kernels chosen so far (WebGPU only). */
-  kernelChoices(): Record<string, string>;
 }
 
-export interface NodeBackendOptions {
-  backend?: BackendChoice;
-  threads?: number;
-  webgpu?: WebGPUBackendOptions;
-}
+export type NodeBackendOptions = HostBackendOptions;
 
 export async function createNodeBackend(opts: NodeBackendOptions = {}): Promise<NodeBackend> {
   const sel = await selectBackend(opts.backend ?? 'auto', {

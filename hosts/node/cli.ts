@@ -1,15 +1,17 @@
 // The `eoslab` command (commander), mirroring the reference scripts' CLI
-// (gd.py / flow.py). Errors print as one line and exit 1.
+// (gd.py / flow.py). Errors print as one line and exit 1. One definition for
+// Node (hosts/node/main.ts) and Deno (hosts/deno/cli.ts): each passes its
+// CliHost (hosts/shared/host.ts), so nothing here loads Dawn or node-only APIs
+// beyond the node:* modules Deno implements.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, resolveOptimizer, type RunConfig } from '../../core/ts/run/config.js';
-import { availableParallelism } from 'node:os';
 import { OPTIMIZERS, type OptimizerConfig } from '../../core/ts/optim/optimizers.js';
 import { runDemo } from './demo.js';
 import { startRun, type BackendFlags } from './run-command.js';
 import { resumeRun } from './run-resume.js';
 import { parseBackendChoice } from '../shared/select-backend.js';
+import type { CliHost } from '../shared/host.js';
 import { listDatasets, prepareDataset } from './datasets-command.js';
-import { enableNodeRelaxedSimd } from './wasm.js';
 import { absoluteDatasetId } from './dataset-files.js';
 
 // Plain decimal notation only: Number() would also read '0x10' as 16, '' as 0 and '1e309' as Infinity.
@@ -42,12 +44,12 @@ function backendOptions(cmd: Command, defaultBackend: 'auto' | null = 'auto'): C
     .option('--threads <n>', 'Wasm threads (default: the CPU cores the host offers)', threadsArg);
 }
 
-function backendFlags(o: Record<string, unknown>): BackendFlags {
-  return { backend: o.backend as BackendFlags['backend'], threads: capThreads(o.threads as number | undefined) };
+function backendFlags(o: Record<string, unknown>, host: CliHost): BackendFlags {
+  return { backend: o.backend as BackendFlags['backend'], threads: capThreads(o.threads as number | undefined, host.cores(), host.warn), createBackend: host.createBackend };
 }
 
 /** More Wasm threads than cores only adds memory (one heap share each) and contention: use the cores, and say so. */
-function capThreads(threads: number | undefined, cores = availableParallelism(), warn = (s: string) => console.error(s)): number | undefined {
+function capThreads(threads: number | undefined, cores: number, warn: (s: string) => void): number | undefined {
   if (threads === undefined || threads <= cores) return threads;
   warn(`eoslab: --threads ${threads} exceeds the ${cores} CPU cores here: using ${cores}`);
   return cores;
@@ -102,9 +104,11 @@ function lossOption(loss: string): 'mse' | 'ce' {
   return loss;
 }
 
-export function buildCli(log: (s: string) => void = console.log): Command {
+export function buildCli(host: CliHost): Command {
+  const log = host.log;
+  const command = host.args.join(' ');
   const start = (cfg: RunConfig, o: Record<string, unknown>) =>
-    startRun({ ...cfg, dataset: absoluteDatasetId(cfg.dataset) }, { ...backendFlags(o), out: o.out as string | undefined, force: !!o.force, standardize: !!o.standardize, command: process.argv.slice(2).join(' '), log });
+    startRun({ ...cfg, dataset: absoluteDatasetId(cfg.dataset) }, { ...backendFlags(o, host), out: o.out as string | undefined, force: !!o.force, standardize: !!o.standardize, command, log });
   // exitOverride before the subcommands exist, so they inherit it: parse errors throw instead of exiting.
   const program = new Command('eoslab').exitOverride()
     .description('Edge-of-Stability laboratory: curvature-tracked training with exact Hessian-vector products on WebGPU or WebAssembly');
@@ -165,7 +169,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--eig-freq <f>', 'new eigenvalue frequency', int('--eig-freq'))
     .option('--checkpoint-every <f>', 'new checkpoint frequency', int('--checkpoint-every'))
     .action(async (dir: string, o: Record<string, number | undefined>) => {
-      await resumeRun(dir, { ...o, ...backendFlags(o) }, process.argv.slice(2).join(' '), log);
+      await resumeRun(dir, { ...o, ...backendFlags(o, host) }, command, log);
     });
 
   backendOptions(program.command('demo'))
@@ -180,7 +184,7 @@ export function buildCli(log: (s: string) => void = console.log): Command {
     .option('--physical-batch-size <n>', 'examples per device pass', posInt('--physical-batch-size'), 1000)
     .option('--save <file>', 'write the final θ as safetensors (PyTorch nn.Sequential keys)')
     .action(async (o) => {
-      await runDemo({ ...backendFlags(o), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
+      await runDemo({ ...backendFlags(o, host), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
   program.command('plot')
     .description('figures of finished or running runs: RUN_DIR/figures/*.svg and a self-contained RUN_DIR/report.html; several runs also overlay into --out')
@@ -203,19 +207,17 @@ export function buildCli(log: (s: string) => void = console.log): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  // Node 20 keeps Wasm relaxed SIMD (the FMA micro-kernel, ~1.2–1.5× on convs)
-  // behind a V8 flag; the CLI turns it on for itself and its worker threads.
-  enableNodeRelaxedSimd();
+/** Runs the CLI on `host` (its args are the user's arguments); returns the exit status. */
+export async function runCli(host: CliHost): Promise<number> {
   try {
-    await buildCli().parseAsync(argv);
+    await buildCli(host).parseAsync(host.args, { from: 'user' });
     return 0;
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     // commander already printed its own parse errors ("error: …")
     if (err.code?.startsWith('commander.')) return err.exitCode || 1;
-    console.error(`eoslab: ${err.message}`);
+    host.warn(`eoslab: ${err.message}`);
     return 1;
   }
 }

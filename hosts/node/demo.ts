@@ -3,8 +3,7 @@
 // accuracy, gradient norm and, every few steps, λ₁ (exact HVPs, the run's
 // eigen-solver) against GD's stability threshold 2/η.
 import { writeFileSync, renameSync } from 'node:fs';
-import { createNodeBackend } from './backend.js';
-import { loadData, modelFor, type BackendFlags } from './run-command.js';
+import { createHostBackend, loadData, modelFor, type BackendFlags } from './run-command.js';
 import type { LossName } from '../../core/ts/backend/types.js';
 import { DEFAULT_RUN, validateRun, type RunConfig } from '../../core/ts/run/config.js';
 import { runExperiment } from '../../core/ts/run/experiment.js';
@@ -33,7 +32,7 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = console
   validateRun(cfg);
   const data = await loadData(cfg);
   const model = modelFor(cfg, data);
-  const { backend, why, saveTuning } = await createNodeBackend({ backend: o.backend, threads: o.threads });
+  const { backend, why, saveTuning } = await createHostBackend(o, { backend: o.backend, threads: o.threads });
   try {
     log(`eoslab demo: ${o.arch} on ${o.dataset}${data ? ` (N=${data.train.N}` : ' ('}${model ? `, P=${model.P})` : ')'}, ${o.loss}, GD η=${o.lr}, 2/η=${(2 / o.lr).toFixed(3)}`);
     log(why);

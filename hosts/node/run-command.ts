@@ -9,8 +9,8 @@ import { configDifferences, describeDifferences, runDirName } from '../../core/t
 import { makeOptimizer } from '../../core/ts/optim/optimizers.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
 import type { Checkpoint } from '../../core/ts/run/records.js';
-import { createNodeBackend } from './backend.js';
 import type { BackendChoice } from '../shared/select-backend.js';
+import type { CreateHostBackend, HostBackend, HostBackendOptions } from '../shared/host.js';
 import { makeProgress, progressOptions } from './progress.js';
 import { sharpnessChart } from './chart.js';
 import { RunDir } from './run-dir.js';
@@ -51,10 +51,21 @@ export async function loadData(cfg: RunConfig, standardize = false): Promise<Run
   return { shape: ds.shape, d: ds.d, c: ds.c, train: ds.train, test: ds.test };
 }
 
-/** `--backend` and `--threads`. */
+/** `--backend` and `--threads`, and the host's backend factory (hosts/shared/host.ts). */
 export interface BackendFlags {
   backend?: BackendChoice;
   threads?: number;
+  createBackend?: CreateHostBackend;
+}
+
+/**
+ * The injected factory, else the Node host's. The Node one is imported only
+ * when needed, so a Deno process never loads Dawn's module or the Vulkan
+ * re-exec code.
+ */
+export async function createHostBackend(flags: BackendFlags, opts: HostBackendOptions): Promise<HostBackend> {
+  const create = flags.createBackend ?? (await import('./backend.js')).createNodeBackend;
+  return create(opts);
 }
 
 export interface StartOptions extends BackendFlags {
@@ -146,7 +157,7 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
                              command: string, flags: BackendFlags, log: (s: string) => void): Promise<string> {
   const model = modelFor(cfg, data);
   // A resumed WebGPU run keeps the kernels it started with: identical summation order, identical bits.
-  const dev = await createNodeBackend({
+  const dev = await createHostBackend(flags, {
     backend: flags.backend, threads: flags.threads,
     webgpu: resume ? { tuneCache: new Map(Object.entries(resume.meta.matmul_variants)) } : {},
   });

@@ -82,7 +82,7 @@ async function resumeLocked(dir: RunDir, ov: ResumeOverrides & BackendFlags, com
   meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes });
   // The backend the run started on, unless told otherwise: same kernels, same bits.
   const recorded = meta.device.backend === 'wasm' || meta.device.backend === 'webgpu' ? meta.device.backend : 'auto';
-  return execute(cfg, data, dir, { meta, ckpt }, command, { backend: ov.backend ?? recorded, threads: ov.threads }, log, lock);
+  return execute(cfg, data, dir, { meta, ckpt }, command, { backend: ov.backend ?? recorded, threads: ov.threads, createBackend: ov.createBackend }, log, lock);
 }
 
 /**

@@ -2,5 +2,5 @@
 // Entry point of `npx eoslab`: registers tsx so the TypeScript sources run as they are.
 import { register } from 'tsx/esm/api';
 register();
-const { main } = await import('../cli.ts');
+const { main } = await import('../main.ts');
 process.exitCode = await main(process.argv);

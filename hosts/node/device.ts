@@ -7,16 +7,7 @@ import type { WebGPUBackend, WebGPUBackendOptions } from '../../core/ts/backend/
 import { createNavigatorGpu } from '../shared/navigator-gpu.js';
 import { configureVulkanEnv, noAdapterMessage, type DriverChoice, type DriverPreference } from './vulkan-env.js';
 import { reexecForVulkanIfNeeded } from './reexec.js';
-import { loadTuneCache, saveTuneCache } from './tune-cache.js';
-import { MATMUL_VARIANTS } from '../../core/ts/backend/webgpu/matmul-variants.js';
-import { CONV_VARIANTS } from '../../core/ts/backend/webgpu/conv-variants.js';
-
-/** Cache key: the adapter and the variant set, so new kernels get tuned. */
-function tuneKey(description: string): string {
-  let h = 0;
-  for (const c of [...MATMUL_VARIANTS, ...CONV_VARIANTS].map((v) => v.id).join(',')) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
-  return `${description} #${h.toString(16)}`;
-}
+import { loadTuneCache, saveTuneCache, tuneKey } from './tune-cache.js';
 
 export interface NodeGpu {
   backend: WebGPUBackend;

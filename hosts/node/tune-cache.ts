@@ -4,8 +4,17 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { MATMUL_VARIANTS } from '../../core/ts/backend/webgpu/matmul-variants.js';
+import { CONV_VARIANTS } from '../../core/ts/backend/webgpu/conv-variants.js';
 
 type CacheFile = Record<string, Record<string, string>>;
+
+/** Cache key: the adapter and the variant set, so new kernels get tuned (Node's Dawn and Deno's wgpu describe adapters differently, so each keeps its own). */
+export function tuneKey(description: string): string {
+  let h = 0;
+  for (const c of [...MATMUL_VARIANTS, ...CONV_VARIANTS].map((v) => v.id).join(',')) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return `${description} #${h.toString(16)}`;
+}
 
 export function tuneCachePath(): string {
   if (process.env.EOSLAB_CACHE) return join(process.env.EOSLAB_CACHE, 'autotune.json');

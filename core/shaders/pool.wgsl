@@ -8,7 +8,9 @@
 //     input element loops over the windows containing it, in (oh, ow) order,
 //     and (max) takes SRC where the window routes to it. Deterministic.
 // One invocation per DST element of the K·per_model (grid.wgsl pitch).
-// Constants: MAX (bool), MODE, ACCUM, and the window KH, KW, STRIDE, PAD
+// RELU_MASK (max; tangent, backward): X is a ReLU's output and its derivative
+//   [X > 0] multiplies SRC at the route (tangent) or DST at the input (backward).
+// Constants: MAX (bool), MODE, ACCUM, RELU_MASK, and the window KH, KW, STRIDE, PAD
 // (a network has few pooling shapes; constant strides make the backward's
 // window-range divisions cheap, and the window loops unroll).
 struct Params {
@@ -52,7 +54,10 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     let sbase = u.s_off + z * u.s_bs + bc * HW;
     if (MAX) {
       let a = argmax(u.x_off + z * u.x_bs + bc * HW, oh, ow);
-      if (a != 0xffffffffu) { v = SRC[sbase + a]; }
+      if (a != 0xffffffffu) {
+        v = SRC[sbase + a];
+        if (RELU_MASK) { v = select(0.0, 1.0, X[u.x_off + z * u.x_bs + bc * HW + a] > 0.0) * v; }
+      }
     } else {
       for (var i = 0u; i < KH; i++) {
         let ih = i32(oh * STRIDE + i) - i32(PAD);
@@ -83,6 +88,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
       }
     }
     if (!MAX) { v /= f32(KH * KW); }
+    if (RELU_MASK) { v = select(0.0, 1.0, X[xbase + q] > 0.0) * v; }
   }
   let d = u.d_off + z * u.d_bs + e;
   if (ACCUM) { v += DST[d]; }

@@ -8,7 +8,9 @@ import { KC, MC, MR, NC, NR, micro } from './matmul';
 // The params block (i32 words), written by core/ts/backend/wasm/backend.ts.
 export const C_MODE = 0, C_B = 1, C_K = 2, C_CIN = 3, C_H = 4, C_W = 5, C_COUT = 6, C_KH = 7, C_KW = 8, C_S = 9,
   C_PH = 10, C_PW = 11, C_HO = 12, C_WO = 13, C_X = 14, C_XBS = 15, C_WT = 16, C_WBS = 17, C_Y = 18, C_YBS = 19,
-  C_BIAS = 20, C_BIASBS = 21, C_ACCUM = 22, C_SCRATCH = 23, C_SSTRIDE = 24, C_CS = 25, C_CSSTRIDE = 26;
+  C_BIAS = 20, C_BIASBS = 21, C_ACCUM = 22, C_SCRATCH = 23, C_SSTRIDE = 24, C_CS = 25, C_CSSTRIDE = 26,
+  // The forward's activation epilogue: 1 + its id (core/ts/backend/activations.ts), 0 for none.
+  C_ACT = 27;
 
 @inline export function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 @inline export function a16(n: usize): usize { return (n + 15) & ~15; }

@@ -3,10 +3,11 @@
 // example[, positions]) and the bias epilogue. See conv.ts for the scheme.
 import { KC, NR, setMicroOut } from './matmul';
 import {
-  C_ACCUM, C_BIAS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
+  C_ACCUM, C_ACT, C_BIAS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
   gOffA, gOffB, gPad, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, padImage, pi,
 } from './conv-common';
 import { dilate } from './conv-dinput';
+import { actRange } from './pool';
 
 export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, tid: u32, nthreads: u32): void {
   const fwd = mode == 0;
@@ -38,6 +39,7 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
   const xbs = pi(params, C_XBS), ybs = pi(params, C_YBS), wbs = pi(params, C_WBS);
   const bias = fwd ? <usize>pi(params, C_BIAS) : 0, biasBs = pi(params, C_BIASBS);
   const accum = pi(params, C_ACCUM) != 0;
+  const act = fwd ? pi(params, C_ACT) - 1 : -1;
 
   // Jobs: one per (model, example), sliced along positions only when needed.
   const T = <i32>nthreads, units = K * B;
@@ -65,6 +67,11 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
     }
     gemmGather(M, n0, n1, L, kcStep);
     if (bias != 0) addBias(yb, bias + (<usize>(z * biasBs) << 2), M, N, n0, n1);
+    // The example's output (Cout·Ho·Wo floats) is still in L2 here: σ in place costs far less than a pass from memory.
+    if (act >= 0) for (let m = 0; m < M; m++) {
+      const row = yb + (<usize>(m * N + n0) << 2);
+      actRange(act, false, row, 0, row, n1 - n0);
+    }
   }
 }
 

@@ -15,7 +15,7 @@ import { tanh4 } from './simd-math';
 
 const P_KIND = 0, P_MODE = 1, P_B = 2, P_K = 3, P_C = 4, P_H = 5, P_W = 6, P_KH = 7, P_KW = 8, P_S = 9, P_PAD = 10,
   P_HO = 11, P_WO = 12, P_X = 13, P_XBS = 14, P_SRC = 15, P_SRCBS = 16, P_DST = 17, P_DSTBS = 18, P_ACCUM = 19,
-  P_CS = 20, P_CSSTRIDE = 21;
+  P_CS = 20, P_CSSTRIDE = 21, P_MASK = 22;
 
 @inline function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 @inline function at(base: usize, i: i32): usize { return base + (<usize>i << 2); }
@@ -32,6 +32,8 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
   const s = pi(params, P_S), pad = pi(params, P_PAD), Ho = pi(params, P_HO), Wo = pi(params, P_WO);
   const X = <usize>pi(params, P_X), xbs = pi(params, P_XBS), SRC = <usize>pi(params, P_SRC), srcBs = pi(params, P_SRCBS);
   const DST = <usize>pi(params, P_DST), dstBs = pi(params, P_DSTBS), accum = pi(params, P_ACCUM) != 0;
+  // A ReLU's derivative [x > 0] folded in (max, tangent/backward, no accumulate: checked by the host).
+  const mask = pi(params, P_MASK) != 0;
   const args = <usize>pi(params, P_CS) + <usize>tid * <usize>pi(params, P_CSSTRIDE);
   const planes = K * B * C, BC = B * C;
   const inPlane = H * W, outPlane = Ho * Wo;
@@ -47,8 +49,11 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
     const src = mode == 0 ? x : SRC + (<usize>(z * srcBs) << 2) + (<usize>bc * <usize>srcN << 2);
     if (fast2) {
       // 2×2 windows at stride 2, four windows at a time (the same operations in the same order as below).
-      if (mode != 2) pool2x2Out(isMax, x, src, dst, W, Ho, Wo, accum);
-      else pool2x2Back(isMax, x, src, dst, H, W, Ho, Wo, accum);
+      if (mode != 2) pool2x2Out(isMax, x, src, dst, W, Ho, Wo, accum, mask);
+      else {
+        pool2x2Back(isMax, x, src, dst, H, W, Ho, Wo, accum);
+        if (mask) reluMaskPlane(x, dst, inPlane);
+      }
       continue;
     }
     if (mode != 2) {
@@ -66,6 +71,7 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
               if (e > best) { best = e; arg = i * W + j; }
             }
             v = load<f32>(at(src, arg));
+            if (mask) v = (load<f32>(at(x, arg)) > 0 ? <f32>1 : <f32>0) * v;
           } else {
             let sum: f32 = 0;
             for (let i = ia; i < ib; i++) for (let j = ja; j < jb; j++) sum += load<f32>(at(src, i * W + j));
@@ -111,8 +117,22 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
           store<f32>(p, accum ? load<f32>(p) + sum : sum);
         }
       }
+      if (mask) reluMaskPlane(x, dst, inPlane);
     }
   }
+}
+
+/** d[i] = [x[i] > 0] · d[i] over one plane (just written, so in L1): the activation 'dmul' of relu, in the same order. */
+function reluMaskPlane(x: usize, d: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0), one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(d + o, f32x4.mul(v128.bitselect(one, zero, f32x4.gt(v128.load(x + o), zero)), v128.load(d + o)));
+    }
+  }
+  for (; i < n; i++) store<f32>(at(d, i), (load<f32>(at(x, i)) > 0 ? <f32>1 : <f32>0) * load<f32>(at(d, i)));
 }
 
 // ---------------------------------------------------- 2×2 stride-2 windows, f32x4
@@ -127,7 +147,7 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
  * above) and x0 + W (row below), of the values at s0: the scalar loop's
  * operations lane-wise (first maximum by `>` from −∞, sum from 0 then ÷ 4).
  */
-@inline function window4(isMax: bool, x0: usize, x1: usize, s0: usize, s1: usize): v128 {
+@inline function window4(isMax: bool, x0: usize, x1: usize, s0: usize, s1: usize, mask: bool): v128 {
   const a0 = v128.load(x0), a1 = v128.load(x0, 16), b0 = v128.load(x1), b1 = v128.load(x1, 16);
   if (!isMax) {
     const c0 = v128.load(s0), c1 = v128.load(s0, 16), d0 = v128.load(s1), d1 = v128.load(s1, 16);
@@ -145,6 +165,8 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
   out = v128.bitselect(sameSrc ? e : evens(v128.load(s1), v128.load(s1, 16)), out, m);
   e = odds(b0, b1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m);
   out = v128.bitselect(sameSrc ? e : odds(v128.load(s1), v128.load(s1, 16)), out, m);
+  // best is x at the route: its ReLU derivative, times the routed value.
+  if (mask) out = f32x4.mul(v128.bitselect(f32x4.splat(1), f32x4.splat(0), f32x4.gt(best, f32x4.splat(0))), out);
   return out;
 }
 
@@ -161,33 +183,34 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
 }
 
 /** One window of the scalar path (for the columns past the last group of four). */
-@inline function window1(isMax: bool, x: usize, src: usize, W: i32, i0: i32, j0: i32): f32 {
+@inline function window1(isMax: bool, x: usize, src: usize, W: i32, i0: i32, j0: i32, mask: bool): f32 {
   if (isMax) {
     let best = -Infinity, arg = i0 * W + j0;
     for (let i = i0; i < i0 + 2; i++) for (let j = j0; j < j0 + 2; j++) {
       const e = load<f32>(at(x, i * W + j));
       if (e > best) { best = e; arg = i * W + j; }
     }
-    return load<f32>(at(src, arg));
+    const v = load<f32>(at(src, arg));
+    return mask ? (load<f32>(at(x, arg)) > 0 ? <f32>1 : <f32>0) * v : v;
   }
   let sum: f32 = 0;
   for (let i = i0; i < i0 + 2; i++) for (let j = j0; j < j0 + 2; j++) sum += load<f32>(at(src, i * W + j));
   return sum / <f32>4;
 }
 
-function pool2x2Out(isMax: bool, x: usize, src: usize, dst: usize, W: i32, Ho: i32, Wo: i32, accum: bool): void {
+function pool2x2Out(isMax: bool, x: usize, src: usize, dst: usize, W: i32, Ho: i32, Wo: i32, accum: bool, mask: bool): void {
   for (let oh = 0; oh < Ho; oh++) {
     const x0 = at(x, 2 * oh * W), s0 = at(src, 2 * oh * W), d = at(dst, oh * Wo);
     let ow = 0;
     for (; ow + 4 <= Wo; ow += 4) {
       const o = <usize>ow << 3;
-      let v = window4(isMax, x0 + o, x0 + (<usize>W << 2) + o, s0 + o, s0 + (<usize>W << 2) + o);
+      let v = window4(isMax, x0 + o, x0 + (<usize>W << 2) + o, s0 + o, s0 + (<usize>W << 2) + o, mask);
       const p = d + (<usize>ow << 2);
       if (accum) v = f32x4.add(v128.load(p), v);
       v128.store(p, v);
     }
     for (; ow < Wo; ow++) {
-      const v = window1(isMax, x, src, W, 2 * oh, 2 * ow);
+      const v = window1(isMax, x, src, W, 2 * oh, 2 * ow, mask);
       const p = at(d, ow);
       store<f32>(p, accum ? load<f32>(p) + v : v);
     }
@@ -310,7 +333,7 @@ function linearRange(relu: bool, dmul: bool, x: usize, a: usize, out: usize, n: 
   else actLoop(0, dmul, x + (<usize>i << 2), a + (<usize>i << 2), out + (<usize>i << 2), n - i);
 }
 
-function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+export function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
   // One loop per activation with a constant id, so act_f/act_d1 fold to straight code.
   switch (id) {
     case 1:

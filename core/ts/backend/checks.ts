@@ -114,6 +114,7 @@ export function checkConv(op: ConvOp): void {
   checkView(`conv ${op.mode} y`, op.y, ny, op.K);
   if (op.bias) checkView(`conv ${op.mode} bias`, op.bias, s.Cout, op.K);
   if (op.bias && op.mode === 'dinput') throw new Error('conv dinput takes no bias');
+  if (op.act && op.mode !== 'forward') throw new Error(`conv ${op.mode} takes no activation epilogue: only forward applies one`);
 }
 
 export function checkPool(op: PoolOp): void {
@@ -123,6 +124,9 @@ export function checkPool(op: PoolOp): void {
   if (op.mode !== 'forward' && !op.src) throw new Error(`${op.kind}pool ${op.mode} needs src`);
   if (op.src) checkView(`${op.kind}pool ${op.mode} src`, op.src, op.mode === 'backward' ? nout : nin, op.K);
   checkView(`${op.kind}pool ${op.mode} dst`, op.dst, op.mode === 'backward' ? nin : nout, op.K);
+  if (op.reluMask && (op.kind !== 'max' || op.mode === 'forward' || op.accumulate)) {
+    throw new Error(`${op.kind}pool ${op.mode}: reluMask is for max pooling's tangent and backward without accumulate`);
+  }
 }
 
 export function checkAct(op: ActOp): void {

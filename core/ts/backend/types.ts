@@ -178,6 +178,9 @@ export interface ConvShape {
  *   'dweight':  w (+)= Σ_b y_b ⋆ x_b;                    reads y, x; writes w
  *               bias (+)= Σ_{b,oh,ow} y when bias is given
  * `accumulate` adds into the written operand (and bias) instead of overwriting.
+ * `act` (forward only): y = σ(y) after the sum and bias, the activation in
+ * the conv's epilogue (while the output is in cache, instead of another pass
+ * over it); the values are those of a separate 'apply' over y.
  */
 export interface ConvOp {
   mode: 'forward' | 'dinput' | 'dweight';
@@ -189,6 +192,7 @@ export interface ConvOp {
   y: View;
   bias?: View;
   accumulate?: boolean;
+  act?: ActName;
 }
 
 /**
@@ -210,6 +214,11 @@ export interface PoolShape {
  *   'tangent':  dst[B, C, Ho, Wo] = J(x) src[B, C, H, W]     (jvp)
  *   'backward': dst[B, C, H, W]   = J(x)ᵀ src[B, C, Ho, Wo]  (vjp, gather form)
  * Average pooling ignores x. `accumulate` adds into dst.
+ * `reluMask` (max, tangent and backward, no accumulate): x is the output of
+ * a ReLU, and the op includes that ReLU's derivative [x > 0] on the input
+ * side: tangent dst = J(x) ([x > 0] ⊙ src), backward dst = [x > 0] ⊙ J(x)ᵀ src,
+ * the same values as an activation 'dmul' with a = x before (tangent) or
+ * after (backward) the plain op, without the full-size pass in between.
  */
 export interface PoolOp {
   kind: 'max' | 'avg';
@@ -221,6 +230,7 @@ export interface PoolOp {
   src?: View;
   dst: View;
   accumulate?: boolean;
+  reluMask?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@
 // flat θ. A layer sees views and the op set; it never owns activation
 // buffers (the objective does) and never knows its neighbours, except through
 // the fusion the planner hands a dense layer.
+import type { ActName } from '../backend/activations.js';
 import type { Backend, Buf, View } from '../backend/types.js';
 
 /** Per-example shape: [d] or [C, H, W]. */
@@ -43,6 +44,10 @@ export interface LayerIO {
   ry: View;
   rdx: View | null;
   rdy: View;
+  /** Conv: the activation the plan fused into the forward's epilogue (y = σ(conv + b)). */
+  act?: ActName;
+  /** Max pool: x is a fused ReLU's output, whose derivative the tangent and backward include. */
+  reluMask?: boolean;
 }
 
 export interface Layer {

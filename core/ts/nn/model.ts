@@ -4,7 +4,8 @@
 // whose module i is layer i. buildModel() turns a plain layer description
 // (what architecture ids parse to) into layers with shapes and θ offsets, and
 // plans the walk: which boundaries carry cotangents and tangents, and which
-// activations fuse into a neighbouring dense layer's matmul epilogue.
+// activations fuse into a neighbouring dense layer's matmul epilogue or into
+// the convolution and max pool around them.
 import type { ActName } from '../backend/activations.js';
 import { sizeOf, type Layer, type ParamTensor, type Shape } from './layer.js';
 import { Activation } from './layers/activation.js';
@@ -34,6 +35,15 @@ export interface ModelPlan {
   fusedForward: Set<number>;
   /** Activation layers whose backward the following dense layer computes. */
   fusedBackward: Set<number>;
+  /**
+   * ReLU layers between a conv and a max pool that vanish from the walk: the
+   * conv's forward applies the ReLU in its epilogue (writing σ(a), never a),
+   * and the pool's tangent and backward (reluMask) multiply by the ReLU's
+   * derivative [σ(a) > 0] on the way, so the full-size activation is one
+   * buffer (the pool's input aliases the conv's output) and no pass runs over
+   * it for the ReLU. The numbers are those of the unfused walk, bit for bit.
+   */
+  convFused: Set<number>;
 }
 
 export interface Model {
@@ -69,22 +79,33 @@ export function buildModel(specs: LayerSpec[], inShape: Shape): Model {
   return { layers, inShape, outShape: shape, P: off, params: layers.flatMap((l) => l.params), plan: planWalk(layers) };
 }
 
-function planWalk(layers: Layer[]): ModelPlan {
+export interface PlanOptions {
+  /** Fuse activations (and max pools) into the convolutions around them; off only to measure what fusion buys (bench/cnn-profile.ts). */
+  convFusion?: boolean;
+}
+
+export function planWalk(layers: Layer[], opts: PlanOptions = {}): ModelPlan {
   const n = layers.length;
   const live = [false];
   const aliasOf = [0];
+  const convFused = new Set<number>();
   for (let i = 0; i < n; i++) {
     live.push(live[i] || layers[i].params.length > 0);
-    aliasOf.push(layers[i].kind === 'flatten' ? aliasOf[i] : i + 1);
+    // Only ReLU: its derivative is a function of its output, so the pre-activation need not be kept.
+    const l = layers[i];
+    if (opts.convFusion !== false && l instanceof Activation && l.act === 'relu' && i > 0 && layers[i - 1].kind === 'conv' && layers[i + 1]?.kind === 'maxpool') {
+      convFused.add(i);
+    }
+    aliasOf.push(l.kind === 'flatten' || convFused.has(i) ? aliasOf[i] : i + 1);
   }
   const fusedForward = new Set<number>(), fusedBackward = new Set<number>();
   layers.forEach((l, i) => {
-    if (l.kind !== 'act') return;
+    if (l.kind !== 'act' || convFused.has(i)) return;
     if (i > 0 && layers[i - 1].kind === 'dense') fusedForward.add(i);
     // The dense layer after can write σ′(a) ⊙ dy W only when a cotangent is wanted at a.
     if (i + 1 < n && layers[i + 1].kind === 'dense' && live[i]) fusedBackward.add(i);
   });
-  return { live, aliasOf, fusedForward, fusedBackward };
+  return { live, aliasOf, fusedForward, fusedBackward, convFused };
 }
 
 /** Elements per example at boundary i. */

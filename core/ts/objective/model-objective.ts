@@ -64,6 +64,7 @@ export class ModelObjective extends SlotObjective {
     if (!Number.isInteger(this.B) || this.B <= 0) throw new Error(`physical batch size must be a positive integer, got ${opts.physicalBatch}`);
     if (!Number.isInteger(this.K) || this.K <= 0) throw new Error(`the number of batched models must be a positive integer, got ${opts.K}`);
     const { live, aliasOf } = model.plan;
+    // Aliases point backwards (after a Flatten, after a fused ReLU): the boundary aliased is already there.
     for (let i = 0; i <= model.layers.length; i++) {
       const size = boundarySize(model, i);
       if (aliasOf[i] !== i) { this.bounds.push({ ...this.bounds[aliasOf[i]] }); continue; }
@@ -109,6 +110,8 @@ export class ModelObjective extends SlotObjective {
       rdx: this.opt('rd', j), rdy: this.need('rd', j + 1),
     };
     const { layers, plan } = this.model;
+    if (plan.convFused.has(j + 1)) io.act = (layers[j + 1] as Activation).act;
+    if (plan.convFused.has(j - 1)) io.reluMask = true;
     if (layers[j] instanceof Dense) {
       const next = layers[j + 1];
       if (next instanceof Activation && plan.fusedForward.has(j + 1)) io.next = { act: next.act, y: this.xv(j + 2, r0), ry: this.need('r', j + 2) };
@@ -128,7 +131,7 @@ export class ModelObjective extends SlotObjective {
 
   private forward(theta: Buf, r0: number, b: number): void {
     const c = this.ctx(b), { layers, plan } = this.model;
-    layers.forEach((l, j) => { if (!plan.fusedForward.has(j)) l.forward(c, this.io(j, r0), theta); });
+    layers.forEach((l, j) => { if (!plan.fusedForward.has(j) && !plan.convFused.has(j)) l.forward(c, this.io(j, r0), theta); });
   }
 
   /** Loss head: d at the output = ∂ℓ/∂f / N, and loss/accuracy sums into the scalar slots. */
@@ -147,14 +150,14 @@ export class ModelObjective extends SlotObjective {
   private backward(theta: Buf, r0: number, b: number, grad: Buf | null, first: boolean): void {
     const c = this.ctx(b), { layers, plan } = this.model;
     for (let j = layers.length - 1; j >= 0; j--) {
-      if (!plan.live[j + 1] || plan.fusedBackward.has(j)) continue;
+      if (!plan.live[j + 1] || plan.fusedBackward.has(j) || plan.convFused.has(j)) continue;
       layers[j].backward(c, this.io(j, r0), theta, grad, !first);
     }
   }
 
   private tangent(theta: Buf, v: Buf, r0: number, b: number): void {
     const c = this.ctx(b), { layers, plan } = this.model;
-    layers.forEach((l, j) => { if (plan.live[j + 1] && !plan.fusedForward.has(j)) l.tangent(c, this.io(j, r0), theta, v); });
+    layers.forEach((l, j) => { if (plan.live[j + 1] && !plan.fusedForward.has(j) && !plan.convFused.has(j)) l.tangent(c, this.io(j, r0), theta, v); });
   }
 
   private rBackward(theta: Buf, v: Buf, out: Buf, r0: number, b: number, first: boolean, gaussNewton: boolean): void {
@@ -165,7 +168,7 @@ export class ModelObjective extends SlotObjective {
       d: this.need('rd', n), rf: this.need('r', n), scale: 1 / this.data.N,
     });
     for (let j = n - 1; j >= 0; j--) {
-      if (!plan.live[j + 1]) continue;
+      if (!plan.live[j + 1] || plan.convFused.has(j)) continue;
       // Gauss-Newton through a fused activation: the dense layer after it already wrote rd at its input.
       if (gaussNewton && plan.fusedBackward.has(j)) continue;
       layers[j].rBackward(c, this.io(j, r0), theta, v, out, !first, gaussNewton);

@@ -296,7 +296,7 @@ export class WasmBackend implements Backend {
       this.at(op.bias), op.bias?.bs ?? 0, op.accumulate ? 1 : 0, this.scratch, this.scratchStride]);
     // Scratch may grow memory (detaching p's buffer when unshared): a fresh view.
     const [cs, stride] = this.opScratchFor(this.x.convScratchBytes(this.opParams));
-    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride], 25);
+    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride, op.act ? ACTIVATION_IDS[op.act] + 1 : 0], 25);
     const flops = 2 * op.K * op.B * s.Cout * s.Cin * s.kh * s.kw * s.Ho * s.Wo;
     this.parallel('conv', flops >= PARALLEL_MIN_FLOPS);
   }
@@ -309,7 +309,7 @@ export class WasmBackend implements Backend {
       s.kh, s.kw, s.stride, s.pad, s.Ho, s.Wo, this.at(op.x), op.x.bs, this.at(op.src), op.src?.bs ?? 0,
       this.at(op.dst), op.dst.bs, op.accumulate ? 1 : 0]);
     const [cs, stride] = this.opScratchFor(this.x.poolScratchBytes(this.opParams));
-    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride], 20);
+    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride, op.reluMask ? 1 : 0], 20);
     this.parallel('pool', op.K * op.B * s.C * s.H * s.W >= PARALLEL_MIN_ELEMENTS);
   }
 

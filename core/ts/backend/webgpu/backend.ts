@@ -400,6 +400,8 @@ export class WebGPUBackend implements Backend {
       this.dispatch('conv_dweight_sum', { KH: 1, KW: 1 }, p.offset,
         [this.convScratch!, op.w.buf, biasInW ? undefined : op.bias?.buf], [sx, sy, 1]);
     }
+    // The activation epilogue as a second dispatch in place (the Wasm core fuses it): the same values.
+    if (op.act) this.activation({ act: op.act, mode: 'apply', perModel: op.B * s.Cout * s.Ho * s.Wo, K: op.K, x: op.y, out: op.y });
   }
 
   /** Max / average pooling (PoolOp in types.ts, core/shaders/pool.wgsl). */
@@ -414,7 +416,7 @@ export class WebGPUBackend implements Backend {
     const [x, y, pitch] = this.grid(n);
     const p = this.params(64);
     p.u.set([n, per, pitch, s.C, s.H, s.W, s.Ho, s.Wo, op.x.off, op.x.bs, src.off, src.bs, op.dst.off, op.dst.bs]);
-    const consts = { MAX: op.kind === 'max', MODE: op.mode === 'backward' ? 1 : 0, ACCUM: !!op.accumulate,
+    const consts = { MAX: op.kind === 'max', MODE: op.mode === 'backward' ? 1 : 0, ACCUM: !!op.accumulate, RELU_MASK: !!op.reluMask,
       KH: s.kh, KW: s.kw, STRIDE: s.stride, PAD: s.pad };
     this.dispatch('pool', consts, p.offset,
       [op.x.buf, src.buf, op.dst.buf], [x, y, 1]);

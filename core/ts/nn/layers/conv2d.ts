@@ -43,7 +43,7 @@ export class Conv2d implements Layer {
 
   forward(c: PassCtx, io: LayerIO, theta: Buf): void {
     c.backend.conv({ mode: 'forward', shape: this.shape, B: c.b, K: c.K, x: io.x, w: paramView(theta, this.w, c.P), y: io.y,
-      bias: this.bias ? paramView(theta, this.bias, c.P) : undefined });
+      bias: this.bias ? paramView(theta, this.bias, c.P) : undefined, ...(io.act ? { act: io.act } : {}) });
   }
 
   backward(c: PassCtx, io: LayerIO, theta: Buf, grad: Buf | null, accumulate: boolean): void {

@@ -2,7 +2,9 @@
 // routing is fixed by the forward input (the first maximum of each window,
 // as PyTorch), so the tangent is the pooling of rx along those routes, the
 // backward its transpose, and the R-backward the same transpose of rdy: a
-// piecewise-linear map has no second-order term.
+// piecewise-linear map has no second-order term. When the planner fuses the
+// ReLU before a max pool (ModelPlan.convFused), x is that ReLU's output and
+// the passes include its derivative (the op's reluMask).
 import { poolShape } from '../../backend/checks.js';
 import type { PoolShape } from '../../backend/types.js';
 import type { Layer, LayerIO, PassCtx, Shape } from '../layer.js';
@@ -41,14 +43,17 @@ export class Pool2d implements Layer {
   }
 
   backward(c: PassCtx, io: LayerIO): void {
-    if (io.dx) c.backend.pool({ kind: this.pool, mode: 'backward', shape: this.shape, B: c.b, K: c.K, x: io.x, src: io.dy, dst: io.dx });
+    if (io.dx) c.backend.pool({ kind: this.pool, mode: 'backward', shape: this.shape, B: c.b, K: c.K, x: io.x, src: io.dy, dst: io.dx, ...mask(io) });
   }
 
   tangent(c: PassCtx, io: LayerIO): void {
-    if (io.rx) c.backend.pool({ kind: this.pool, mode: 'tangent', shape: this.shape, B: c.b, K: c.K, x: io.x, src: io.rx, dst: io.ry });
+    if (io.rx) c.backend.pool({ kind: this.pool, mode: 'tangent', shape: this.shape, B: c.b, K: c.K, x: io.x, src: io.rx, dst: io.ry, ...mask(io) });
   }
 
   rBackward(c: PassCtx, io: LayerIO): void {
-    if (io.rdx) c.backend.pool({ kind: this.pool, mode: 'backward', shape: this.shape, B: c.b, K: c.K, x: io.x, src: io.rdy, dst: io.rdx });
+    if (io.rdx) c.backend.pool({ kind: this.pool, mode: 'backward', shape: this.shape, B: c.b, K: c.K, x: io.x, src: io.rdy, dst: io.rdx, ...mask(io) });
   }
 }
+
+/** A fused ReLU before the pool (ModelPlan.convFused): ReLU is piecewise linear, so its R-backward is this backward too. */
+const mask = (io: LayerIO): { reluMask?: true } => (io.reluMask ? { reluMask: true } : {});

@@ -10,7 +10,7 @@ import * as vegaLite from 'vega-lite';
 import { parseMetricsCsv } from '../../core/ts/plot/metrics.js';
 import { checkPlotMetadata, runLabels, type PlotRun, type XAxis } from '../../core/ts/plot/runs.js';
 import { figures, type Figure } from '../../core/ts/plot/specs.js';
-import { reportHtml, type ReportScripts } from '../../core/ts/plot/report.js';
+import { reportHtml, type ReportScripts } from '../shared/plot-report.js';
 
 export interface PlotOptions {
   x?: XAxis;

@@ -1,9 +1,9 @@
-// report.html: one self-contained page per run (or overlay) holding the
+// report.html (a host piece: its page script touches the DOM, so it lives outside core/): one self-contained page per run (or overlay) holding the
 // interactive figures (vega-embed) and what the run was: configuration,
 // adapter and backend, stop reason. The host hands in the vega, vega-lite and
 // vega-embed scripts, so the file opens offline and nothing here reads files.
-import type { Figure } from './specs.js';
-import { describeRun, type PlotRun } from './runs.js';
+import type { Figure } from '../../core/ts/plot/specs.js';
+import { describeRun, type PlotRun } from '../../core/ts/plot/runs.js';
 
 export interface ReportScripts { vega: string; vegaLite: string; vegaEmbed: string }
 

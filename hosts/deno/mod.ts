@@ -84,7 +84,7 @@ export function resume(dir: string, o: ResumeOverrides & Omit<RunOptions, 'out' 
   return resumeRun(dir, { ...ov, createBackend: createDenoBackend }, `resume ${JSON.stringify({ dir, ...ov })} (hosts/deno/mod.ts)`, log);
 }
 
-/** `eoslab plot DIR…`: figures/*.svg and report.html; returns the files written. */
+/** `eoslab plot DIR…`: figures/*.svg and report.html; returns the reports written. */
 export async function plot(dirs: string | string[], o: PlotOptions & { log?: (s: string) => void } = {}): Promise<string[]> {
   // Loaded on use: vega and vega-lite would add their start-up time to every script importing this module.
   const { plotRuns } = await import('../node/plot-command.js');

@@ -1,8 +1,9 @@
 // Runs the cross-host problem on Deno and prints it as one JSON line
 // (tests/hosts.test.ts compares it with Node and Chromium):
-//   deno run --sloppy-imports --allow-read hosts/deno/smoke.ts [--backend webgpu|wasm|auto]
-// (--sloppy-imports lets the codebase's NodeNext-style ".js" specifiers resolve to
-// the ".ts" files; WebGPU needs no flag, the Wasm core needs read access to build/.)
+//   deno run --allow-read hosts/deno/smoke.ts [--backend webgpu|wasm|auto]
+// (deno.json lets the codebase's NodeNext-style ".js" specifiers resolve to the
+// ".ts" files, as --sloppy-imports does; WebGPU needs no flag, the Wasm core
+// needs read access to build/.)
 import { crossHostProblem } from '../../core/ts/smoke/cross-host.js';
 import { parseBackendChoice, selectBackend } from '../shared/select-backend.js';
 import { createDenoGpu } from './device.js';

@@ -28,9 +28,9 @@
 // Deno and Chromium are required: when either is missing the suite fails
 // with install instructions (`npm install` for Deno, `npm run setup` for
 // Chromium) rather than skipping.
+import { denoBinary } from './helpers/deno.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -70,27 +70,6 @@ const worst: Record<string, number> = {};
 
 // ---- hosts -------------------------------------------------------------------
 
-/** The Deno executable from the `deno` devDependency (its platform package; install scripts may not run). */
-function denoBinary(): string {
-  const require = createRequire(import.meta.url);
-  const exe = process.platform === 'win32' ? 'deno.exe' : 'deno';
-  const platformPkg = `@deno/${process.platform}-${process.arch}${process.platform === 'linux' ? '-glibc' : ''}`;
-  const tried: string[] = [];
-  for (const pkg of [platformPkg, 'deno']) {
-    let dir: string;
-    try {
-      dir = dirname(require.resolve(`${pkg}/package.json`));
-    } catch {
-      tried.push(`${pkg} (not installed)`);
-      continue;
-    }
-    const bin = join(dir, exe);
-    if (existsSync(bin)) return bin;
-    tried.push(bin);
-  }
-  throw new Error(`Deno is not installed (looked for ${tried.join(', ')}): run \`npm install\` (devDependency \`deno\`)`);
-}
-
 /** The environment the Node host configured (Vulkan ICD, XDG_RUNTIME_DIR), for Deno. */
 function childEnv(): NodeJS.ProcessEnv {
   const driver = configureVulkanEnv(); // idempotent: keeps what createNodeGpu chose
@@ -123,7 +102,7 @@ async function runNode(kind: BackendKind): Promise<CrossHostResult> {
 }
 
 async function runDeno(kind: BackendKind): Promise<CrossHostResult> {
-  const DENO_ARGS = ['run', '--sloppy-imports', '--allow-read', 'hosts/deno/smoke.ts', '--backend', kind];
+  const DENO_ARGS = ['run', '--allow-read', 'hosts/deno/smoke.ts', '--backend', kind];
   const bin = denoBinary();
   const child = spawn(bin, DENO_ARGS, { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';

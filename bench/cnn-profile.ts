@@ -5,11 +5,12 @@
 // Profile: the Wasm backend runs every op synchronously on the calling thread
 // (workers join inside the call), so wrapping each op method with a clock
 // gives exact per-op times without flushes; ops are keyed by kind, mode and
-// shape. A/B: the fused plan (planWalk's default) and the unfused one
-// (planWalk(layers, { convFusion: false })) run alternately in one process
-// over the same θ, data and backend, so machine noise hits both alike; the
-// median of the per-rep ratios is reported, and the projected bench time
-// (the last quiet bench_cnn figure × ratio).
+// shape. A/B: the fused plan (planWalk's default), the ReLU-only fusion
+// (convFusion: 'relu') and the unfused one (convFusion: false) run in turn in
+// one process over the same θ, data and backend, so machine noise hits them
+// alike; the median of the per-rep ratios to the unfused time is reported
+// (and the ratio of the best times), with the projected bench time (the last
+// quiet bench/cnn.ts figure × ratio).
 import { parseArgs } from 'node:util';
 import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreFlavour } from '../hosts/node/wasm.js';
 import { planWalk, type Model } from '../core/ts/nn/model.js';
@@ -37,13 +38,15 @@ console.log(`cnn-relu, N = ${N}, physical batch ${B}, ${be.description}${relaxed
 
 const fused = cnnModel();
 const unfused: Model = { ...fused, plan: planWalk(fused.layers, { convFusion: false }) };
+const reluOnly: Model = { ...fused, plan: planWalk(fused.layers, { convFusion: 'relu' }) };
 const { theta, v } = cnnParams(fused);
 const { X, Y } = cnnData(N);
 const data = uploadData(be, X, Y, N, CNN_D, CNN_CLASSES);
 const th = be.alloc(fused.P, 'θ'), vb = be.alloc(fused.P, 'v'), g = be.alloc(fused.P, 'g'), hv = be.alloc(fused.P, 'Hv');
 be.write(th, theta);
 be.write(vb, v);
-const objs = new Map<string, ModelObjective>([['fused', fused], ['unfused', unfused]].map(([k, m]) =>
+const PLANS = ['unfused', 'relu', 'fused'];
+const objs = new Map<string, ModelObjective>([['fused', fused], ['relu', reluOnly], ['unfused', unfused]].map(([k, m]) =>
   [k as string, new ModelObjective(be, m as Model, data, { loss: 'mse', physicalBatch: B })]));
 
 /** Per-op times of one call of `fn`, keyed by op and shape (ms summed over calls). */
@@ -95,11 +98,13 @@ for (const o of objs.values()) await o.tune();
 // The fusions reorder nothing: fused and unfused must agree bit for bit.
 for (const hvp of [false, true]) {
   const got: Float32Array[] = [];
-  for (const which of ['unfused', 'fused']) { await run(which, hvp); got.push(await be.read(hvp ? hv : g)); }
-  const diff = got[0].reduce((n, x, i) => n + (Object.is(x, got[1][i]) ? 0 : 1), 0);
-  console.log(`${hvp ? 'HVP' : 'gradient'}: fused vs unfused ${diff === 0 ? 'bit-identical' : `differ in ${diff} of ${got[0].length} entries`}`);
+  for (const which of PLANS) { await run(which, hvp); got.push(await be.read(hvp ? hv : g)); }
+  for (const k of [1, 2]) {
+    const diff = got[0].reduce((n, x, i) => n + (Object.is(x, got[k][i]) ? 0 : 1), 0);
+    console.log(`${hvp ? 'HVP' : 'gradient'}: ${PLANS[k]} vs unfused ${diff === 0 ? 'bit-identical' : `differ in ${diff} of ${got[0].length} entries`}`);
+  }
 }
-for (const which of ['unfused', 'fused']) {
+for (const which of PLANS) {
   for (const hvp of argv.hvp ? [false, true] : [false]) {
     await run(which, hvp); // warm-up
     const t0 = performance.now();
@@ -110,24 +115,27 @@ for (const which of ['unfused', 'fused']) {
 
 if (argv.ab) {
   for (const hvp of argv.hvp ? [false, true] : [false]) {
-    const ratios: number[] = [], tf: number[] = [], tu: number[] = [];
+    const times = new Map<string, number[]>(PLANS.map((p) => [p, []]));
+    const ratios = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     for (let r = 0; r < reps; r++) {
       const t: Record<string, number> = {};
-      // Alternate which goes first, so a drift in load does not favour one.
-      for (const which of r % 2 ? ['fused', 'unfused'] : ['unfused', 'fused']) {
+      // Rotate which goes first, so a drift in load does not favour one.
+      for (let k = 0; k < PLANS.length; k++) {
+        const which = PLANS[(k + r) % PLANS.length];
         const t0 = performance.now();
         await run(which, hvp);
         t[which] = performance.now() - t0;
       }
-      ratios.push(t.fused / t.unfused);
-      tf.push(t.fused);
-      tu.push(t.unfused);
+      for (const p of PLANS) { times.get(p)!.push(t[p]); ratios.get(p)!.push(t[p] / t.unfused); }
     }
-    const ratio = median(ratios), base = Number(hvp ? argv['hvp-ms'] : argv['grad-ms']);
-    console.log(`\nA/B ${hvp ? 'HVP' : 'gradient'} over ${reps} reps: unfused ${median(tu).toFixed(0)} ms, fused ${median(tf).toFixed(0)} ms ` +
-      `(median per physical batch ${(median(tf) / (N / B)).toFixed(0)} vs ${(median(tu) / (N / B)).toFixed(0)}), ` +
-      `median ratio fused/unfused ${ratio.toFixed(3)} [${ratios.map((x) => x.toFixed(3)).join(' ')}]; ` +
-      `projected N = 5000 bench: ${base} ms × ${ratio.toFixed(3)} = ${(base * ratio).toFixed(0)} ms`);
+    const base = Number(hvp ? argv['hvp-ms'] : argv['grad-ms']);
+    console.log(`\nA/B ${hvp ? 'HVP' : 'gradient'}, ${reps} reps, ms per physical batch (median, best): ` +
+      PLANS.map((p) => `${p} ${(median(times.get(p)!) / (N / B)).toFixed(0)}, ${(Math.min(...times.get(p)!) / (N / B)).toFixed(0)}`).join('; '));
+    for (const p of PLANS.slice(1)) {
+      const ratio = median(ratios.get(p)!), best = Math.min(...times.get(p)!) / Math.min(...times.get('unfused')!);
+      console.log(`  ${p}/unfused: median ratio ${ratio.toFixed(3)} [${ratios.get(p)!.map((x) => x.toFixed(2)).join(' ')}], ` +
+        `best/best ${best.toFixed(3)}; projected N = 5000 bench: ${base} ms × ${ratio.toFixed(3)} = ${(base * ratio).toFixed(0)} ms`);
+    }
   }
 }
 for (const o of objs.values()) o.dispose();

@@ -1,11 +1,15 @@
-// The conv fusions (ModelPlan.convFused, ConvOp.act, PoolOp.reluMask) against
-// the unfused composition they replace, on every Wasm build (threads ×2/×3,
-// unshared SIMD, scalar, relaxed SIMD where this Node runs it) and on WebGPU:
+// The conv fusions (ModelPlan.convFused/poolFused/unpooled; ConvOp.act, .pool,
+// .unpool; PoolOp.reluMask, .route) against the unfused composition they
+// replace, on every Wasm build (threads ×2/×3, unshared SIMD, scalar, relaxed
+// SIMD where this Node runs it) and on WebGPU:
 //   - conv forward with an activation epilogue = conv, then 'apply' over y;
 //   - max pool tangent with reluMask = 'dmul' by [x > 0], then the tangent;
 //     backward with reluMask = the backward, then 'dmul' by [x > 0];
-//   - a model walked with the fused plan = the same model with
-//     planWalk(…, { convFusion: false }): loss, gradient, HVP, Gauss-Newton.
+//   - conv forward with the max-pool epilogue: pooled = conv+relu then the
+//     pool's forward, and its route codes drive tangent/backward (PoolOp.route)
+//     and dweight (ConvOp.unpool) to the reluMask ops' bits;
+//   - a model walked with the fused plan = planWalk(…, { convFusion: 'relu' })
+//     = planWalk(…, { convFusion: false }): loss, gradient, HVP, Gauss-Newton.
 // The fusions move element-wise operations, never reorder a sum, so every
 // comparison is bit for bit (signed zeros included), not within a tolerance.
 // On the old code ConvOp.act and PoolOp.reluMask were ignored: the fused walk
@@ -17,7 +21,7 @@ import { convShape, poolShape } from '../core/ts/backend/checks.js';
 import type { Backend, Buf, ConvShape, PoolShape, View } from '../core/ts/backend/types.js';
 import type { CoreFlavour } from '../core/ts/backend/wasm/module.js';
 import { modelFromArch } from '../core/ts/nn/arch.js';
-import { planWalk, type Model } from '../core/ts/nn/model.js';
+import { buildModel, planWalk, type Model } from '../core/ts/nn/model.js';
 import { ModelObjective } from '../core/ts/objective/model-objective.js';
 import { uploadData } from '../core/ts/objective/data.js';
 import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreRuns } from '../hosts/node/wasm.js';
@@ -105,14 +109,56 @@ async function poolMask(be: Backend): Promise<void> {
   }
 }
 
-/** Loss, gradient, HVP and Gauss-Newton product of `m` under its own plan and the unfused one. */
+async function poolEpilogue(be: Backend): Promise<void> {
+  const K = 2;
+  const shapes: { s: ConvShape; B: number }[] = [
+    { s: convShape({ Cin: 3, H: 8, W: 16, Cout: 5, kh: 3, pad: 1 }), B: 3 },   // pooled rows of 8: the f32x4 path
+    { s: convShape({ Cin: 2, H: 11, W: 13, Cout: 6, kh: 3, pad: 1 }), B: 2 },  // odd sizes: a row and a column in no window
+    { s: convShape({ Cin: 2, H: 21, W: 21, Cout: 3, kh: 3, pad: 'same' }), B: 1 }, // one example: not sliced across threads
+  ];
+  for (const [ci, { s, B }] of shapes.entries()) {
+    const ps = poolShape({ C: s.Cout, H: s.Ho, W: s.Wo, kh: 2 });
+    const nx = B * s.Cin * s.H * s.W, nw = s.Cout * s.Cin * s.kh * s.kw, ny = B * s.Cout * s.Ho * s.Wo, np = B * s.Cout * ps.Ho * ps.Wo;
+    // Small weights and inputs with zeros: many outputs at exact 0 (ReLU kinks, pool ties).
+    const x = put(be, kinky(K * nx, 80 + ci), 'x'), w = put(be, Float32Array.from(kinky(K * nw, 90 + ci), (e, i) => (i % 4 ? e : 0)), 'w');
+    const b = put(be, randArray(K * s.Cout, 95 + ci, 0.1), 'b');
+    // Shape 1 without a bias; the dweights below always sum one.
+    const conv = { shape: s, B, K, x: v(x, 0, nx), bias: ci === 1 ? undefined : v(b, 0, s.Cout) };
+    const y = be.alloc(K * ny, 'y'), pd = be.alloc(K * np, 'pooled'), rt = be.alloc(K * np, 'routes');
+    const y2 = be.alloc(K * ny, 'y2'), pd2 = be.alloc(K * np, 'pooled2');
+    be.conv({ ...conv, mode: 'forward', w: v(w, 0, nw), y: v(y2, 0, ny), act: 'relu', pool: { dst: v(pd, 0, np), route: v(rt, 0, np) } });
+    be.conv({ ...conv, mode: 'forward', w: v(w, 0, nw), y: v(y, 0, ny), act: 'relu' });
+    be.pool({ kind: 'max', mode: 'forward', shape: ps, B, K, x: v(y, 0, ny), dst: v(pd2, 0, np) });
+    assert.ok(hex(await be.read(pd)) === hex(await be.read(pd2)), `conv ${ci}: pooled epilogue differs from conv+relu then max pool`);
+    // The routes against the reluMask ops on the full-size activation.
+    const r = put(be, kinky(K * ny, 100 + ci), 'r'), g = put(be, kinky(K * np, 110 + ci), 'g');
+    const pool = { kind: 'max' as const, shape: ps, B, K, x: v(y, 0, ny) };
+    const t1 = be.alloc(K * np, 't1'), t2 = be.alloc(K * np, 't2'), d1 = be.alloc(K * ny, 'd1'), d2 = be.alloc(K * ny, 'd2');
+    be.pool({ ...pool, mode: 'tangent', src: v(r, 0, ny), dst: v(t1, 0, np), route: v(rt, 0, np) });
+    be.pool({ ...pool, mode: 'tangent', src: v(r, 0, ny), dst: v(t2, 0, np), reluMask: true });
+    assert.ok(hex(await be.read(t1)) === hex(await be.read(t2)), `conv ${ci}: tangent by routes differs from reluMask`);
+    be.write(d1, randArray(K * ny, 5)); // the backward overwrites every input, routed or not
+    be.pool({ ...pool, mode: 'backward', src: v(g, 0, np), dst: v(d1, 0, ny), route: v(rt, 0, np) });
+    be.pool({ ...pool, mode: 'backward', src: v(g, 0, np), dst: v(d2, 0, ny), reluMask: true });
+    assert.ok(hex(await be.read(d1)) === hex(await be.read(d2)), `conv ${ci}: backward by routes differs from reluMask`);
+    // dweight (and the bias sum) with dy unpooled on the fly = dweight of the reluMask backward's dy.
+    const dw1 = be.alloc(K * nw, 'dw1'), dw2 = be.alloc(K * nw, 'dw2'), db1 = be.alloc(K * s.Cout, 'db1'), db2 = be.alloc(K * s.Cout, 'db2');
+    be.conv({ ...conv, mode: 'dweight', w: v(dw1, 0, nw), bias: v(db1, 0, s.Cout), y: v(y2, 0, ny), unpool: { src: v(g, 0, np), route: v(rt, 0, np) } });
+    be.conv({ ...conv, mode: 'dweight', w: v(dw2, 0, nw), bias: v(db2, 0, s.Cout), y: v(d2, 0, ny) });
+    assert.ok(hex(await be.read(dw1)) === hex(await be.read(dw2)), `conv ${ci}: dweight from routes differs`);
+    assert.ok(hex(await be.read(db1)) === hex(await be.read(db2)), `conv ${ci}: bias gradient from routes differs`);
+    for (const buf of [x, w, b, y, pd, rt, y2, pd2, r, g, t1, t2, d1, d2, dw1, dw2, db1, db2]) be.release(buf);
+  }
+}
+
+/** Loss, gradient, HVP and Gauss-Newton product of `m` under its own plan, the ReLU-only fused and the unfused one. */
 async function modelBits(be: Backend, m: Model, seed: number): Promise<Map<string, string>[]> {
   const N = 5, d = m.inShape.reduce((a, b) => a * b, 1), c = m.outShape[0];
   const data = uploadData(be, randArray(N * d, seed), randArray(N * c, seed + 1), N, d, c);
   const th = put(be, randArray(m.P, seed + 2, 0.5), 'θ'), dir = put(be, randArray(m.P, seed + 3), 'v');
   const g = be.alloc(m.P, 'g'), hv = be.alloc(m.P, 'hv'), gn = be.alloc(m.P, 'gn');
   const out: Map<string, string>[] = [];
-  for (const model of [m, { ...m, plan: planWalk(m.layers, { convFusion: false }) }]) {
+  for (const model of [m, { ...m, plan: planWalk(m.layers, { convFusion: 'relu' }) }, { ...m, plan: planWalk(m.layers, { convFusion: false }) }]) {
     const obj = new ModelObjective(be, model, data, { loss: 'mse', physicalBatch: 3 });
     const bits = new Map<string, string>();
     const la = await obj.grad(th, g);
@@ -140,14 +186,22 @@ for (const [name, make] of MAKERS) {
     try { await poolMask(be); } finally { be.destroy(); }
   });
 
-  test(`${name}: fused and unfused plans give the same loss, gradient, HVP and Gauss-Newton bits`, async () => {
+  test(`${name}: conv forward with the max-pool epilogue, and its routes in pool tangent/backward and dweight = the unfused ops`, async () => {
+    const be = await make();
+    try { await poolEpilogue(be); } finally { be.destroy(); }
+  });
+
+  test(`${name}: fused, ReLU-only fused and unfused plans give the same loss, gradient, HVP and Gauss-Newton bits`, async () => {
     const be = await make();
     try {
       for (const [i, [arch, inShape]] of ([['cnn-relu', [3, 8, 8]], ['cnn:c3,p2,c4s2p1,f5:relu', [2, 7, 7]]] as const).entries()) {
         const m = modelFromArch(arch, [...inShape], 3);
         assert.ok(m.plan.convFused.size > 0, `${arch}: nothing fused`);
-        const [fused, plain] = await modelBits(be, m, 70 + i);
-        for (const [k, bits] of plain) assert.ok(fused.get(k) === bits, `${arch}: ${k} differs between the fused and unfused walks`);
+        const [fused, relu, plain] = await modelBits(be, m, 70 + i);
+        for (const [k, bits] of plain) {
+          assert.ok(relu.get(k) === bits, `${arch}: ${k} differs between the ReLU-fused and unfused walks`);
+          assert.ok(fused.get(k) === bits, `${arch}: ${k} differs between the fully fused and unfused walks`);
+        }
       }
     } finally {
       be.destroy();
@@ -158,6 +212,16 @@ for (const [name, make] of MAKERS) {
 test('the planner fuses ReLU between a conv and a max pool only', () => {
   const fused = (arch: string) => [...modelFromArch(arch, [3, 8, 8], 3).plan.convFused];
   assert.equal(fused('cnn-relu'), [1, 4]);
+  const p = modelFromArch('cnn-relu', [3, 8, 8], 3).plan;
+  assert.equal([...p.poolFused], [2, 5]);
+  // Only the first conv has no input cotangent to compute: its dweight unpools.
+  assert.equal([...p.unpooled], [2]);
+  assert.equal([...planWalk(modelFromArch('cnn-relu', [3, 8, 8], 3).layers, { convFusion: 'relu' }).poolFused], []);
+  // A 3×3 stride-2 max pool keeps its ReLU fused but is not pooled in the conv.
+  const p3 = buildModel([{ kind: 'conv', out: 4, kh: 3, pad: 1, bias: true }, { kind: 'act', act: 'relu' }, { kind: 'maxpool', k: 3, stride: 2 },
+    { kind: 'flatten' }, { kind: 'dense', out: 3, bias: true }], [2, 9, 9]).plan;
+  assert.equal([...p3.convFused], [1]);
+  assert.equal([...p3.poolFused], []);
   // Average pooling, other activations and conv → relu → conv keep the standalone activation.
   assert.equal(fused('cnn-avgpool-relu'), []);
   assert.equal(fused('cnn-tanh'), []);
@@ -173,7 +237,7 @@ test('fused walks use less scratch: the pre-activation boundary is gone', async 
   try {
     const m = modelFromArch('cnn-relu', [3, 8, 8], 3);
     const data = uploadData(be, new Float32Array(4 * 192), new Float32Array(12), 4, 192, 3);
-    const [a, b] = [m, { ...m, plan: planWalk(m.layers, { convFusion: false }) }].map((model) => {
+    const [full, a, b] = [m, { ...m, plan: planWalk(m.layers, { convFusion: 'relu' }) }, { ...m, plan: planWalk(m.layers, { convFusion: false }) }].map((model) => {
       const o = new ModelObjective(be, model, data, { loss: 'mse' });
       const bytes = o.scratchBytes();
       o.dispose();
@@ -181,6 +245,8 @@ test('fused walks use less scratch: the pre-activation boundary is gone', async 
     });
     // Four buffers (x, d, r, rd) of each conv output: 4·(32·8·8 + 32·4·4)·4 examples·4 bytes.
     assert.is(b - a, 4 * (32 * 64 + 32 * 16) * 4 * 4);
+    // The pool fusion adds the route codes, one per pooled element.
+    assert.is(full - a, (32 * 16 + 32 * 4) * 4 * 4);
   } finally {
     be.destroy();
   }

@@ -10,6 +10,10 @@
 // One invocation per DST element of the K·per_model (grid.wgsl pitch).
 // RELU_MASK (max; tangent, backward): X is a ReLU's output and its derivative
 //   [X > 0] multiplies SRC at the route (tangent) or DST at the input (backward).
+// ROUTE (max 2×2 stride 2; tangent, backward): X binds route codes
+//   [B,C,Ho,Wo], j + 4·m (j the window's route, m the ReLU's derivative there;
+//   core/wasm/conv-pool.ts), in place of the activation.
+//   MODE 2: DST [B,C,Ho,Wo] = the route codes of X (a ReLU's output).
 // Constants: MAX (bool), MODE, ACCUM, RELU_MASK, and the window KH, KW, STRIDE, PAD
 // (a network has few pooling shapes; constant strides make the backward's
 // window-range divisions cheap, and the window loops unroll).
@@ -49,10 +53,19 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let z = t / u.per_model; let e = t % u.per_model;
   let HW = u.H * u.W; let P = u.Ho * u.Wo;
   var v = 0.0;
-  if (MODE == 0u) {
+  if (MODE == 2u) {
+    let bc = e / P; let p = e % P; let oh = p / u.Wo; let ow = p % u.Wo;
+    let xbase = u.x_off + z * u.x_bs + bc * HW;
+    let a = argmax(xbase, oh, ow);
+    let j = (a / u.W - oh * 2u) * 2u + (a % u.W - ow * 2u);
+    v = f32(j + select(0u, 4u, X[xbase + a] > 0.0));
+  } else if (MODE == 0u) {
     let bc = e / P; let p = e % P; let oh = p / u.Wo; let ow = p % u.Wo;
     let sbase = u.s_off + z * u.s_bs + bc * HW;
-    if (MAX) {
+    if (ROUTE) {
+      let c = u32(X[u.x_off + z * u.x_bs + e]); let j = c & 3u;
+      v = f32(c >> 2u) * SRC[sbase + (oh * 2u + j / 2u) * u.W + ow * 2u + j % 2u];
+    } else if (MAX) {
       let a = argmax(u.x_off + z * u.x_bs + bc * HW, oh, ow);
       if (a != 0xffffffffu) {
         v = SRC[sbase + a];
@@ -78,9 +91,14 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     let oh0 = select(0u, (hp + 1u - KH + STRIDE - 1u) / STRIDE, hp + 1u > KH);
     let ow0 = select(0u, (wp + 1u - KW + STRIDE - 1u) / STRIDE, wp + 1u > KW);
     let oh1 = min(hp / STRIDE + 1u, u.Ho); let ow1 = min(wp / STRIDE + 1u, u.Wo);
+    // ROUTE: the ReLU's derivative at the route, times the sum from 0 (as the unfused dmul after it).
+    var mr = 1.0;
     for (var oh = oh0; oh < oh1; oh++) {
       for (var ow = ow0; ow < ow1; ow++) {
-        if (MAX) {
+        if (ROUTE) {
+          let c = u32(X[u.x_off + z * u.x_bs + bc * P + oh * u.Wo + ow]);
+          if ((c & 3u) == (ih - oh * 2u) * 2u + iw - ow * 2u) { v += SRC[sbase + oh * u.Wo + ow]; mr = f32(c >> 2u); }
+        } else if (MAX) {
           if (argmax(xbase, oh, ow) == q) { v += SRC[sbase + oh * u.Wo + ow]; }
         } else {
           v += SRC[sbase + oh * u.Wo + ow];
@@ -89,6 +107,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     }
     if (!MAX) { v /= f32(KH * KW); }
     if (RELU_MASK) { v = select(0.0, 1.0, X[xbase + q] > 0.0) * v; }
+    if (ROUTE) { v = mr * v; }
   }
   let d = u.d_off + z * u.d_bs + e;
   if (ACCUM) { v += DST[d]; }

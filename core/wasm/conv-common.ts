@@ -10,7 +10,10 @@ export const C_MODE = 0, C_B = 1, C_K = 2, C_CIN = 3, C_H = 4, C_W = 5, C_COUT =
   C_PH = 10, C_PW = 11, C_HO = 12, C_WO = 13, C_X = 14, C_XBS = 15, C_WT = 16, C_WBS = 17, C_Y = 18, C_YBS = 19,
   C_BIAS = 20, C_BIASBS = 21, C_ACCUM = 22, C_SCRATCH = 23, C_SSTRIDE = 24, C_CS = 25, C_CSSTRIDE = 26,
   // The forward's activation epilogue: 1 + its id (core/ts/backend/activations.ts), 0 for none.
-  C_ACT = 27;
+  C_ACT = 27,
+  // The max-pool fusion (conv-pool.ts): C_POOL 1 = forward pools into C_PP (+ routes), 2 = dweight
+  // unpools its dy from C_PP (the pooled cotangent) and the routes at C_RT; 0 = neither.
+  C_POOL = 28, C_PP = 29, C_PPBS = 30, C_RT = 31, C_RTBS = 32;
 
 @inline export function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 @inline export function a16(n: usize): usize { return (n + 15) & ~15; }
@@ -25,6 +28,8 @@ export let gA: usize = 0, gARs: i32 = 0, gOffA: usize = 0;
 // Scratch: packed panels (matmul's layout), the padded image, tables.
 export let gAp: usize = 0, gBp: usize = 0, gTile: usize = 0;
 export let gPad: usize = 0, gBiasAcc: usize = 0, gTmp: usize = 0, gDwT: usize = 0;
+// One example's full-size conv output or cotangent, for the max-pool fusion.
+export let gYs: usize = 0;
 
 // Row copies and clears of a few dozen floats: inline loops (V8 runs
 // memory.copy/fill as calls into the runtime, which costs more than the copy).

@@ -4,8 +4,21 @@
 // interleaved, summing the bias gradient on the way; image columns gathered).
 // See conv.ts for the scheme.
 import { KC, MC, MR, NC, NR, micro, setMicroOut } from './matmul';
+import { unpoolExample } from './conv-pool';
+
+/**
+ * Example b's dy: in memory, or (max-pool fusion) rebuilt in the scratch gYs
+ * from the pooled cotangent and the routes, planes c0..c1 (the job's rows).
+ */
+function dyOf(params: usize, yz: usize, z: i32, b: i32, yPer: i32, c0: i32, c1: i32): usize {
+  if (pi(params, C_POOL) != 2) return yz + (<usize>b * <usize>yPer << 2);
+  const o = <usize>(b * gCout * (gHo >> 1) * (gWo >> 1)) << 2;
+  unpoolExample(<usize>pi(params, C_PP) + (<usize>(z * pi(params, C_PPBS)) << 2) + o,
+    <usize>pi(params, C_RT) + (<usize>(z * pi(params, C_RTBS)) << 2) + o, gYs, c0, c1, gHo, gWo);
+  return gYs;
+}
 import {
-  C_ACCUM, C_BIAS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gAp, gBiasAcc, gBp, gCin, gColStride, gCout, gDwT,
+  C_ACCUM, C_BIAS, C_BIASBS, C_POOL, C_PP, C_PPBS, C_RT, C_RTBS, gYs, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gAp, gBiasAcc, gBp, gCin, gColStride, gCout, gDwT,
   gH, gHo, gKh, gKw, gOffB, gPad, gPh, gPw, gRowStride, gS, gSrc, gTile, gTmp, gW, gWg, gWo, padImage, pi, zeroF32,
 } from './conv-common';
 
@@ -38,7 +51,7 @@ export function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthread
   const accum = pi(params, C_ACCUM) != 0;
 
   if (dweightTransposed(L, M)) {
-    dweightT(B, K, L, tid, nthreads, xPer, yPer, X, Y, Wt, xbs, ybs, wbs, bias, biasBs, accum);
+    dweightT(params, B, K, L, tid, nthreads, xPer, yPer, X, Y, Wt, xbs, ybs, wbs, bias, biasBs, accum);
     return;
   }
   // Jobs: row or column slices of each model's dW, in whole micro-tiles (as mm).
@@ -67,7 +80,7 @@ export function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthread
       if (doBias) zeroF32(gBiasAcc, M);
       let first = true;
       for (let b = 0; b < B; b++) {
-        const xb = xz + (<usize>b * <usize>xPer << 2), yb = yz + (<usize>b * <usize>yPer << 2);
+        const xb = xz + (<usize>b * <usize>xPer << 2), yb = dyOf(params, yz, z, b, yPer, m0, m1);
         if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
         for (let p0 = 0; p0 < P; p0 += kpStep) {
           const kc = min(kpStep, P - p0);
@@ -115,7 +128,7 @@ export function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthread
  * stride Cout), then dW (+)= its transpose: the same sums as dweight()'s, in
  * the same order, on fuller micro-tiles when L is the short side.
  */
-function dweightT(B: i32, K: i32, L: i32, tid: u32, nthreads: u32, xPer: i32, yPer: i32, X: usize, Y: usize, Wt: usize,
+function dweightT(params: usize, B: i32, K: i32, L: i32, tid: u32, nthreads: u32, xPer: i32, yPer: i32, X: usize, Y: usize, Wt: usize,
   xbs: i32, ybs: i32, wbs: i32, bias: usize, biasBs: i32, accum: bool): void {
   const M = L, N = gCout, P = gHo * gWo;
   const padded = gPh != 0 || gPw != 0;
@@ -140,7 +153,7 @@ function dweightT(B: i32, K: i32, L: i32, tid: u32, nthreads: u32, xPer: i32, yP
     if (doBias) zeroF32(gBiasAcc, N);
     let first = true;
     for (let b = 0; b < B; b++) {
-      const xb = xz + (<usize>b * <usize>xPer << 2), yb = yz + (<usize>b * <usize>yPer << 2);
+      const xb = xz + (<usize>b * <usize>xPer << 2), yb = dyOf(params, yz, z, b, yPer, n0, n1);
       if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
       for (let p0 = 0; p0 < P; p0 += kpStep) {
         const kc = min(kpStep, P - p0);

@@ -3,11 +3,12 @@
 // example[, positions]) and the bias epilogue. See conv.ts for the scheme.
 import { KC, NR, setMicroOut } from './matmul';
 import {
-  C_ACCUM, C_ACT, C_BIAS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
-  gOffA, gOffB, gPad, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, padImage, pi,
+  C_ACCUM, C_ACT, C_BIAS, C_POOL, C_PP, C_PPBS, C_RT, C_RTBS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
+  gOffA, gOffB, gPad, gYs, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, padImage, pi,
 } from './conv-common';
 import { dilate } from './conv-dinput';
 import { actRange } from './pool';
+import { poolRoutes } from './conv-pool';
 
 export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, tid: u32, nthreads: u32): void {
   const fwd = mode == 0;
@@ -40,12 +41,18 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
   const bias = fwd ? <usize>pi(params, C_BIAS) : 0, biasBs = pi(params, C_BIASBS);
   const accum = pi(params, C_ACCUM) != 0;
   const act = fwd ? pi(params, C_ACT) - 1 : -1;
+  // Max-pool epilogue: each example's output goes to the scratch gYs, and only its pooling and routes to memory.
+  const pooled = fwd && pi(params, C_POOL) == 1;
+  const PP = <usize>pi(params, C_PP), ppBs = pi(params, C_PPBS), RT = <usize>pi(params, C_RT), rtBs = pi(params, C_RTBS);
+  const pPer = gCout * (gHo >> 1) * (gWo >> 1);
 
   // Jobs: one per (model, example), sliced along positions only when needed.
   const T = <i32>nthreads, units = K * B;
   const tiles = (N + NR - 1) / NR;
   let S = (T + units - 1) / units;
   if (S > tiles) S = tiles;
+  // Pooling needs a whole example in one job.
+  if (pooled) S = 1;
   const jobs = units * S;
   const j0 = (jobs * <i32>tid) / T, j1 = (jobs * (<i32>tid + 1)) / T;
   // Reduction blocks of equal length (≤ KC): the split depends on L only.
@@ -55,17 +62,23 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
     const z = u / B, b = u % B;
     const n0 = min(N, ((tiles * s) / S) * NR), n1 = min(N, ((tiles * (s + 1)) / S) * NR);
     const xb = X + (<usize>(z * xbs) << 2) + (<usize>b * <usize>xPer << 2);
-    const yb = Y + (<usize>(z * ybs) << 2) + (<usize>b * <usize>yPer << 2);
+    const yb = pooled ? gYs : Y + (<usize>(z * ybs) << 2) + (<usize>b * <usize>yPer << 2);
     gA = Wt + (<usize>(z * wbs) << 2);
     if (fwd) {
       if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
-      setMicroOut(yb, N, accum, gTile);
+      setMicroOut(yb, N, accum && !pooled, gTile);
     } else {
       dilate(yb, gPad, Hs, Ws);
       gSrc = gPad;
       setMicroOut(xb, N, accum, gTile);
     }
     gemmGather(M, n0, n1, L, kcStep);
+    if (pooled) {
+      // Bias, ReLU, pooling and routes in one pass over the example in the scratch.
+      const o = <usize>(b * pPer) << 2;
+      poolRoutes(yb, bias != 0 ? bias + (<usize>(z * biasBs) << 2) : 0, PP + (<usize>(z * ppBs) << 2) + o, RT + (<usize>(z * rtBs) << 2) + o, 0, M, gHo, gWo);
+      continue;
+    }
     if (bias != 0) addBias(yb, bias + (<usize>(z * biasBs) << 2), M, N, n0, n1);
     // The example's output (Cout·Ho·Wo floats) is still in L2 here: σ in place costs far less than a pass from memory.
     if (act >= 0) for (let m = 0; m < M; m++) {

@@ -34,8 +34,8 @@
 // the bias gradient). This file sizes the scratch and dispatches by mode.
 import { KC, MC, NC } from './matmul';
 import {
-  C_B, C_CIN, C_COUT, C_CS, C_CSSTRIDE, C_H, C_HO, C_K, C_KH, C_KW, C_MODE, C_PH, C_PW, C_S, C_SCRATCH, C_SSTRIDE, C_W, C_WO,
-  a16, gAp, gBiasAcc, gBp, gCin, gCout, gDwT, gH, gHo, gKh, gKw, gOffA, gOffB, gPad, gPh, gPw, gS, gTile, gTmp, gW, gWo, pi,
+  C_B, C_CIN, C_COUT, C_CS, C_CSSTRIDE, C_H, C_HO, C_K, C_KH, C_KW, C_MODE, C_PH, C_POOL, C_PW, C_S, C_SCRATCH, C_SSTRIDE, C_W, C_WO,
+  a16, gAp, gBiasAcc, gBp, gCin, gCout, gDwT, gH, gHo, gKh, gKw, gOffA, gOffB, gPad, gPh, gPw, gS, gTile, gTmp, gW, gWo, gYs, pi,
 } from './conv-common';
 import { fwdOrDinput } from './conv-forward';
 import { dinputByZ, dinputZ } from './conv-dinput';
@@ -64,7 +64,8 @@ export function convScratchBytes(params: usize): u32 {
   const L = <usize>reductionLength(mode, Cin, Cout, kh, kw, s, Ho, Wo);
   const src = srcFloats(mode, Cin, pi(params, C_H), pi(params, C_W), Cout, kh, kw, pi(params, C_PH), pi(params, C_PW), s, Ho, Wo);
   const dwT = mode == 2 && dweightTransposed(<i32>L, Cout) ? L * <usize>Cout << 2 : 0;
-  return <u32>(a16(src << 2) + 2 * a16(L << 2) + a16(<usize>Cout << 2) + 64 + dwT);
+  const ys = pi(params, C_POOL) != 0 ? <usize>Cout * <usize>Ho * <usize>Wo << 2 : 0;
+  return <u32>(a16(src << 2) + 2 * a16(L << 2) + a16(<usize>Cout << 2) + 64 + a16(dwT) + ys);
 }
 
 /** Runs thread tid's share of the conv described at `params`. */
@@ -86,6 +87,7 @@ export function conv(params: usize, tid: u32, nthreads: u32): void {
   gBiasAcc = gOffA + a16(<usize>L << 2);
   gTmp = gBiasAcc + a16(<usize>gCout << 2);
   gDwT = gTmp + 64;
+  gYs = gDwT + (mode == 2 && dweightTransposed(L, gCout) ? a16(<usize>L * <usize>gCout << 2) : 0);
   if (mode == 2) dweight(params, B, K, L, tid, nthreads);
   else if (mode == 1 && dinputByZ(gCin, gKh, gKw, gS, gHo, gWo)) dinputZ(params, B, K, tid, nthreads);
   else fwdOrDinput(params, mode, B, K, L, tid, nthreads);

@@ -12,10 +12,11 @@
 // does not depend on the thread count.
 import { act_d1, act_f } from './activations';
 import { tanh4 } from './simd-math';
+import { poolPlaneByRoute } from './conv-pool';
 
 const P_KIND = 0, P_MODE = 1, P_B = 2, P_K = 3, P_C = 4, P_H = 5, P_W = 6, P_KH = 7, P_KW = 8, P_S = 9, P_PAD = 10,
   P_HO = 11, P_WO = 12, P_X = 13, P_XBS = 14, P_SRC = 15, P_SRCBS = 16, P_DST = 17, P_DSTBS = 18, P_ACCUM = 19,
-  P_CS = 20, P_CSSTRIDE = 21, P_MASK = 22;
+  P_CS = 20, P_CSSTRIDE = 21, P_MASK = 22, P_ROUTE = 23, P_ROUTEBS = 24;
 
 @inline function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 @inline function at(base: usize, i: i32): usize { return base + (<usize>i << 2); }
@@ -34,6 +35,8 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
   const DST = <usize>pi(params, P_DST), dstBs = pi(params, P_DSTBS), accum = pi(params, P_ACCUM) != 0;
   // A ReLU's derivative [x > 0] folded in (max, tangent/backward, no accumulate: checked by the host).
   const mask = pi(params, P_MASK) != 0;
+  // Stored routes (conv-pool.ts) instead of x: 2×2 max pooling of a ReLU, tangent/backward (checked by the host).
+  const ROUTE = <usize>pi(params, P_ROUTE), routeBs = pi(params, P_ROUTEBS);
   const args = <usize>pi(params, P_CS) + <usize>tid * <usize>pi(params, P_CSSTRIDE);
   const planes = K * B * C, BC = B * C;
   const inPlane = H * W, outPlane = Ho * Wo;
@@ -47,6 +50,10 @@ export function pool(params: usize, tid: u32, nthreads: u32): void {
     const dst = DST + (<usize>(z * dstBs) << 2) + (<usize>bc * <usize>outN << 2);
     const srcN = mode == 2 ? outPlane : inPlane;
     const src = mode == 0 ? x : SRC + (<usize>(z * srcBs) << 2) + (<usize>bc * <usize>srcN << 2);
+    if (ROUTE != 0) {
+      poolPlaneByRoute(mode == 2, ROUTE + (<usize>(z * routeBs) << 2) + (<usize>bc * <usize>outPlane << 2), src, dst, H, W);
+      continue;
+    }
     if (fast2) {
       // 2×2 windows at stride 2, four windows at a time (the same operations in the same order as below).
       if (mode != 2) pool2x2Out(isMax, x, src, dst, W, Ho, Wo, accum, mask);

@@ -115,6 +115,17 @@ export function checkConv(op: ConvOp): void {
   if (op.bias) checkView(`conv ${op.mode} bias`, op.bias, s.Cout, op.K);
   if (op.bias && op.mode === 'dinput') throw new Error('conv dinput takes no bias');
   if (op.act && op.mode !== 'forward') throw new Error(`conv ${op.mode} takes no activation epilogue: only forward applies one`);
+  const np = op.B * s.Cout * (s.Ho >> 1) * (s.Wo >> 1);
+  if (op.pool) {
+    if (op.mode !== 'forward' || op.act !== 'relu' || op.accumulate) throw new Error('conv pool epilogue: only a forward with act relu and no accumulate pools');
+    checkView('conv pool dst', op.pool.dst, np, op.K);
+    checkView('conv pool route', op.pool.route, np, op.K);
+  }
+  if (op.unpool) {
+    if (op.mode !== 'dweight') throw new Error(`conv ${op.mode} takes no unpool: only dweight gathers its dy from routes`);
+    checkView('conv unpool src', op.unpool.src, np, op.K);
+    checkView('conv unpool route', op.unpool.route, np, op.K);
+  }
 }
 
 export function checkPool(op: PoolOp): void {
@@ -126,6 +137,12 @@ export function checkPool(op: PoolOp): void {
   checkView(`${op.kind}pool ${op.mode} dst`, op.dst, op.mode === 'backward' ? nin : nout, op.K);
   if (op.reluMask && (op.kind !== 'max' || op.mode === 'forward' || op.accumulate)) {
     throw new Error(`${op.kind}pool ${op.mode}: reluMask is for max pooling's tangent and backward without accumulate`);
+  }
+  if (op.route) {
+    if (op.kind !== 'max' || op.mode === 'forward' || op.accumulate || s.kh !== 2 || s.kw !== 2 || s.stride !== 2 || s.pad !== 0) {
+      throw new Error(`${op.kind}pool ${op.mode}: routes are for 2×2 stride-2 max pooling's tangent and backward without accumulate`);
+    }
+    checkView(`maxpool ${op.mode} route`, op.route, nout, op.K);
   }
 }
 

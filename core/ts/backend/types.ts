@@ -181,6 +181,18 @@ export interface ConvShape {
  * `act` (forward only): y = σ(y) after the sum and bias, the activation in
  * the conv's epilogue (while the output is in cache, instead of another pass
  * over it); the values are those of a separate 'apply' over y.
+ *
+ * The max-pool fusion of Conv2d → ReLU → MaxPool2d(2) (2×2 windows, stride 2,
+ * no padding; pooled [B, Cout, ⌊Ho/2⌋, ⌊Wo/2⌋]), whose route codes
+ * j + 4·m (j the window's first maximum in row-major order, m = [σ(y) > 0]
+ * there) stand in for the full-size activation in the backward:
+ *   `pool` (forward, act 'relu'): pool.dst = maxpool(σ(conv + b)), pool.route
+ *          = the codes; y is scratch (left unspecified: a backend may keep the
+ *          activation in cache and never write it)
+ *   `unpool` (dweight): the dy used is the max pool's backward of unpool.src
+ *          along unpool.route times the ReLU's derivative, as PoolOp with
+ *          `route` computes it; y is scratch, as above.
+ * Both give the unfused ops' values bit for bit.
  */
 export interface ConvOp {
   mode: 'forward' | 'dinput' | 'dweight';
@@ -193,6 +205,8 @@ export interface ConvOp {
   bias?: View;
   accumulate?: boolean;
   act?: ActName;
+  pool?: { dst: View; route: View };
+  unpool?: { src: View; route: View };
 }
 
 /**
@@ -219,6 +233,9 @@ export interface PoolShape {
  * side: tangent dst = J(x) ([x > 0] ⊙ src), backward dst = [x > 0] ⊙ J(x)ᵀ src,
  * the same values as an activation 'dmul' with a = x before (tangent) or
  * after (backward) the plain op, without the full-size pass in between.
+ * `route` (max, 2×2 stride 2 without padding, tangent and backward, no
+ * accumulate): the route codes of ConvOp.pool [B, C, Ho, Wo] replace x (and
+ * include the ReLU's derivative, as reluMask does); x is not read.
  */
 export interface PoolOp {
   kind: 'max' | 'avg';
@@ -231,6 +248,7 @@ export interface PoolOp {
   dst: View;
   accumulate?: boolean;
   reluMask?: boolean;
+  route?: View;
 }
 
 /**

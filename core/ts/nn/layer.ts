@@ -48,6 +48,12 @@ export interface LayerIO {
   act?: ActName;
   /** Max pool: x is a fused ReLU's output, whose derivative the tangent and backward include. */
   reluMask?: boolean;
+  /** Conv: its forward also max-pools into dst, with the route codes (ModelPlan.poolFused). */
+  pool?: { dst: View; route: View };
+  /** Conv: its weight gradients take their output cotangents from the pooled ones and the routes (ModelPlan.unpooled). */
+  unpool?: { dy: View; rdy: View; route: View };
+  /** Max pool: the route codes its conv wrote, read instead of x. */
+  route?: View;
 }
 
 export interface Layer {

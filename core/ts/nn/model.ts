@@ -44,6 +44,19 @@ export interface ModelPlan {
    * it for the ReLU. The numbers are those of the unfused walk, bit for bit.
    */
   convFused: Set<number>;
+  /**
+   * Max pools (2×2, stride 2, no padding) after a fused ReLU whose forward the
+   * conv computes too: it writes only the pooled output and route codes (the
+   * window's argmax and the ReLU's derivative there), and the pool's tangent
+   * and backward read the routes instead of the full-size activation.
+   */
+  poolFused: Set<number>;
+  /**
+   * Fused pools whose conv needs no input cotangent (the first conv): the
+   * conv's weight gradient rebuilds its output cotangent from the pooled one
+   * and the routes, so the pool's backward never writes it at full size.
+   */
+  unpooled: Set<number>;
 }
 
 export interface Model {
@@ -80,8 +93,12 @@ export function buildModel(specs: LayerSpec[], inShape: Shape): Model {
 }
 
 export interface PlanOptions {
-  /** Fuse activations (and max pools) into the convolutions around them; off only to measure what fusion buys (bench/cnn-profile.ts). */
-  convFusion?: boolean;
+  /**
+   * Fuse ReLU and max pools into the convolutions around them (default), only
+   * the ReLU ('relu'), or nothing (false): the last two only to measure what
+   * fusion buys (bench/cnn-profile.ts).
+   */
+  convFusion?: boolean | 'relu';
 }
 
 export function planWalk(layers: Layer[], opts: PlanOptions = {}): ModelPlan {
@@ -98,6 +115,13 @@ export function planWalk(layers: Layer[], opts: PlanOptions = {}): ModelPlan {
     }
     aliasOf.push(l.kind === 'flatten' || convFused.has(i) ? aliasOf[i] : i + 1);
   }
+  const poolFused = new Set<number>(), unpooled = new Set<number>();
+  for (const i of convFused) {
+    const p = layers[i + 1] as Pool2d, s = p.shape;
+    if (opts.convFusion === 'relu' || s.kh !== 2 || s.kw !== 2 || s.stride !== 2 || s.pad !== 0) continue;
+    poolFused.add(i + 1);
+    if (!live[i - 1]) unpooled.add(i + 1);
+  }
   const fusedForward = new Set<number>(), fusedBackward = new Set<number>();
   layers.forEach((l, i) => {
     if (l.kind !== 'act' || convFused.has(i)) return;
@@ -105,7 +129,7 @@ export function planWalk(layers: Layer[], opts: PlanOptions = {}): ModelPlan {
     // The dense layer after can write σ′(a) ⊙ dy W only when a cotangent is wanted at a.
     if (i + 1 < n && layers[i + 1].kind === 'dense' && live[i]) fusedBackward.add(i);
   });
-  return { live, aliasOf, fusedForward, fusedBackward, convFused };
+  return { live, aliasOf, fusedForward, fusedBackward, convFused, poolFused, unpooled };
 }
 
 /** Elements per example at boundary i. */

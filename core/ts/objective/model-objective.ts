@@ -47,6 +47,8 @@ export class ModelObjective extends SlotObjective {
   readonly loss: LossName;
   private readonly bounds: Boundary[] = [];
   private readonly PE: Buf;
+  /** Route codes of each fused max pool (ModelPlan.poolFused), by pool index: [K][B, pooled size]. */
+  private readonly routes = new Map<number, Buf>();
   private readonly owned: Buf[] = [];
 
   constructor(backend: Backend, readonly model: Model, readonly data: DeviceData, opts: ObjectiveOptions) {
@@ -77,6 +79,11 @@ export class ModelObjective extends SlotObjective {
         x: i === 0 ? null : buf('x'), size,
         d: live[i] ? buf('d') : null, r: live[i] ? buf('r') : null, rd: live[i] ? buf('rd') : null,
       });
+    }
+    for (const j of model.plan.poolFused) {
+      const b = backend.alloc(this.K * this.B * boundarySize(model, j + 1), `routes[${j}]`);
+      this.owned.push(b);
+      this.routes.set(j, b);
     }
     this.PE = backend.alloc(this.K * 2 * this.B, 'per-example loss');
     this.owned.push(this.PE);
@@ -112,6 +119,10 @@ export class ModelObjective extends SlotObjective {
     const { layers, plan } = this.model;
     if (plan.convFused.has(j + 1)) io.act = (layers[j + 1] as Activation).act;
     if (plan.convFused.has(j - 1)) io.reluMask = true;
+    const route = (p: number): View => this.view(this.routes.get(p)!, p + 1);
+    if (plan.poolFused.has(j)) io.route = route(j);
+    if (plan.poolFused.has(j + 2)) io.pool = { dst: this.xv(j + 3, r0), route: route(j + 2) };
+    if (plan.unpooled.has(j + 2)) io.unpool = { dy: this.need('d', j + 3), rdy: this.need('rd', j + 3), route: route(j + 2) };
     if (layers[j] instanceof Dense) {
       const next = layers[j + 1];
       if (next instanceof Activation && plan.fusedForward.has(j + 1)) io.next = { act: next.act, y: this.xv(j + 2, r0), ry: this.need('r', j + 2) };
@@ -131,7 +142,7 @@ export class ModelObjective extends SlotObjective {
 
   private forward(theta: Buf, r0: number, b: number): void {
     const c = this.ctx(b), { layers, plan } = this.model;
-    layers.forEach((l, j) => { if (!plan.fusedForward.has(j) && !plan.convFused.has(j)) l.forward(c, this.io(j, r0), theta); });
+    layers.forEach((l, j) => { if (!plan.fusedForward.has(j) && !plan.convFused.has(j) && !plan.poolFused.has(j)) l.forward(c, this.io(j, r0), theta); });
   }
 
   /** Loss head: d at the output = ∂ℓ/∂f / N, and loss/accuracy sums into the scalar slots. */
@@ -150,7 +161,7 @@ export class ModelObjective extends SlotObjective {
   private backward(theta: Buf, r0: number, b: number, grad: Buf | null, first: boolean): void {
     const c = this.ctx(b), { layers, plan } = this.model;
     for (let j = layers.length - 1; j >= 0; j--) {
-      if (!plan.live[j + 1] || plan.fusedBackward.has(j) || plan.convFused.has(j)) continue;
+      if (!plan.live[j + 1] || plan.fusedBackward.has(j) || plan.convFused.has(j) || plan.unpooled.has(j)) continue;
       layers[j].backward(c, this.io(j, r0), theta, grad, !first);
     }
   }
@@ -168,7 +179,7 @@ export class ModelObjective extends SlotObjective {
       d: this.need('rd', n), rf: this.need('r', n), scale: 1 / this.data.N,
     });
     for (let j = n - 1; j >= 0; j--) {
-      if (!plan.live[j + 1] || plan.convFused.has(j)) continue;
+      if (!plan.live[j + 1] || plan.convFused.has(j) || plan.unpooled.has(j)) continue;
       // Gauss-Newton through a fused activation: the dense layer after it already wrote rd at its input.
       if (gaussNewton && plan.fusedBackward.has(j)) continue;
       layers[j].rBackward(c, this.io(j, r0), theta, v, out, !first, gaussNewton);

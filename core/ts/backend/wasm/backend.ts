@@ -62,7 +62,7 @@ type Exports = {
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
 const MM_WORDS = 24;
 /** Words of the params block of conv, pool, actOp and rdeltaOp (core/wasm/conv-common.ts, pool.ts, ops.ts). */
-const OP_WORDS = 32;
+const OP_WORDS = 40;
 
 export class WasmBackend implements Backend {
   readonly kind = 'wasm' as const;
@@ -291,12 +291,15 @@ export class WasmBackend implements Backend {
     this.live();
     checkConv(op);
     const s = op.shape;
+    const pp = op.pool ? [op.pool.dst, op.pool.route] : op.unpool ? [op.unpool.src, op.unpool.route] : null;
+    const poolWords = pp ? [op.pool ? 1 : 2, this.at(pp[0]), pp[0].bs, this.at(pp[1]), pp[1].bs] : [0];
     this.params([{ forward: 0, dinput: 1, dweight: 2 }[op.mode], op.B, op.K, s.Cin, s.H, s.W, s.Cout, s.kh, s.kw, s.stride,
       s.padH, s.padW, s.Ho, s.Wo, this.at(op.x), op.x.bs, this.at(op.w), op.w.bs, this.at(op.y), op.y.bs,
-      this.at(op.bias), op.bias?.bs ?? 0, op.accumulate ? 1 : 0, this.scratch, this.scratchStride]);
+      this.at(op.bias), op.bias?.bs ?? 0, op.accumulate ? 1 : 0, this.scratch, this.scratchStride, 0, 0,
+      op.act ? ACTIVATION_IDS[op.act] + 1 : 0, ...poolWords]);
     // Scratch may grow memory (detaching p's buffer when unshared): a fresh view.
     const [cs, stride] = this.opScratchFor(this.x.convScratchBytes(this.opParams));
-    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride, op.act ? ACTIVATION_IDS[op.act] + 1 : 0], 25);
+    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride], 25);
     const flops = 2 * op.K * op.B * s.Cout * s.Cin * s.kh * s.kw * s.Ho * s.Wo;
     this.parallel('conv', flops >= PARALLEL_MIN_FLOPS);
   }
@@ -309,7 +312,7 @@ export class WasmBackend implements Backend {
       s.kh, s.kw, s.stride, s.pad, s.Ho, s.Wo, this.at(op.x), op.x.bs, this.at(op.src), op.src?.bs ?? 0,
       this.at(op.dst), op.dst.bs, op.accumulate ? 1 : 0]);
     const [cs, stride] = this.opScratchFor(this.x.poolScratchBytes(this.opParams));
-    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride, op.reluMask ? 1 : 0], 20);
+    new Int32Array(this.core.memory.buffer, this.opParams, OP_WORDS).set([cs, stride, op.reluMask ? 1 : 0, this.at(op.route), op.route?.bs ?? 0], 20);
     this.parallel('pool', op.K * op.B * s.C * s.H * s.W >= PARALLEL_MIN_ELEMENTS);
   }
 

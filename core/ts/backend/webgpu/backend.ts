@@ -3,12 +3,13 @@
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
 import type {
-  ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp,
+  ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, PoolShape, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
 import {
   checkAct, checkColsum, checkConv, checkLoss, checkMatmul, checkOptim, checkPool, checkRandom, checkReduce, checkToy, checkVector,
+  poolShape,
 } from '../checks.js';
 import { DeviceErrors } from './device-errors.js';
 import { KERNELS, kernelSource, type ConstValue, type KernelName } from './kernels.js';
@@ -360,6 +361,11 @@ export class WebGPUBackend implements Backend {
   conv(op: ConvOp, variant?: ConvVariant): void {
     checkConv(op);
     const s = op.shape;
+    // dweight from routes: unpool into y (scratch by the contract), then the plain dweight.
+    if (op.unpool) {
+      const ps = poolShape({ C: s.Cout, H: s.Ho, W: s.Wo, kh: 2 });
+      this.pool({ kind: 'max', mode: 'backward', shape: ps, B: op.B, K: op.K, x: op.y, src: op.unpool.src, dst: op.y, route: op.unpool.route });
+    }
     const [rd1, rd2, wr] = op.mode === 'forward' ? [op.x, op.w, op.y] : op.mode === 'dinput' ? [op.y, op.w, op.x] : [op.y, op.x, op.w];
     noAlias(`conv ${op.mode}`, wr.buf, [rd1.buf, rd2.buf, ...(op.bias && op.mode === 'forward' ? [op.bias.buf] : [])]);
     if (op.bias && op.mode === 'dweight') noAlias('conv dweight bias', op.bias.buf, [rd1.buf, rd2.buf]);
@@ -402,24 +408,36 @@ export class WebGPUBackend implements Backend {
     }
     // The activation epilogue as a second dispatch in place (the Wasm core fuses it): the same values.
     if (op.act) this.activation({ act: op.act, mode: 'apply', perModel: op.B * s.Cout * s.Ho * s.Wo, K: op.K, x: op.y, out: op.y });
+    // The max-pool epilogue as two more passes over y (the Wasm core pools from cache): pooled values, then routes.
+    if (op.pool) {
+      const ps = poolShape({ C: s.Cout, H: s.Ho, W: s.Wo, kh: 2 });
+      this.pool({ kind: 'max', mode: 'forward', shape: ps, B: op.B, K: op.K, x: op.y, dst: op.pool.dst });
+      this.poolDispatch(ps, op.B, op.K, 2, op.y, op.y, op.pool.route, false, false);
+    }
   }
 
   /** Max / average pooling (PoolOp in types.ts, core/shaders/pool.wgsl). */
   pool(op: PoolOp): void {
     checkPool(op);
     const s = op.shape;
-    // forward is tangent along x's own routes.
+    // forward is tangent along x's own routes; route codes are bound in x's place.
     const src = op.mode === 'forward' ? op.x : op.src!;
-    noAlias(`${op.kind}pool ${op.mode}`, op.dst.buf, [op.x.buf, src.buf]);
-    const per = op.B * s.C * (op.mode === 'backward' ? s.H * s.W : s.Ho * s.Wo);
-    const n = op.K * per;
-    const [x, y, pitch] = this.grid(n);
+    this.poolDispatch(s, op.B, op.K, op.mode === 'backward' ? 1 : 0, op.route ?? op.x, src, op.dst, !!op.accumulate, !!op.reluMask,
+      op.kind === 'max', !!op.route);
+  }
+
+  /** pool.wgsl: MODE 0 forward/tangent, 1 backward, 2 route codes (ConvOp.pool's second pass). */
+  private poolDispatch(s: PoolShape, B: number, K: number, mode: 0 | 1 | 2, x: View, src: View, dst: View, accumulate: boolean,
+                       reluMask: boolean, max = true, route = false): void {
+    noAlias(`pool mode ${mode}`, dst.buf, [x.buf, src.buf]);
+    const per = B * s.C * (mode === 1 ? s.H * s.W : s.Ho * s.Wo);
+    const n = K * per;
+    const [gx, gy, pitch] = this.grid(n);
     const p = this.params(64);
-    p.u.set([n, per, pitch, s.C, s.H, s.W, s.Ho, s.Wo, op.x.off, op.x.bs, src.off, src.bs, op.dst.off, op.dst.bs]);
-    const consts = { MAX: op.kind === 'max', MODE: op.mode === 'backward' ? 1 : 0, ACCUM: !!op.accumulate, RELU_MASK: !!op.reluMask,
+    p.u.set([n, per, pitch, s.C, s.H, s.W, s.Ho, s.Wo, x.off, x.bs, src.off, src.bs, dst.off, dst.bs]);
+    const consts = { MAX: max, MODE: mode, ACCUM: accumulate, RELU_MASK: reluMask, ROUTE: route,
       KH: s.kh, KW: s.kw, STRIDE: s.stride, PAD: s.pad };
-    this.dispatch('pool', consts, p.offset,
-      [op.x.buf, src.buf, op.dst.buf], [x, y, 1]);
+    this.dispatch('pool', consts, p.offset, [x.buf, src.buf, dst.buf], [gx, gy, 1]);
   }
 
   /** A standalone activation (ActOp in types.ts, core/shaders/act_map.wgsl); x or a may share out's buffer. */

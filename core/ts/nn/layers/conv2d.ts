@@ -9,6 +9,9 @@ import { convShape } from '../../backend/checks.js';
 import type { Buf, ConvShape } from '../../backend/types.js';
 import { paramView, type Layer, type LayerIO, type ParamTensor, type PassCtx, type Shape } from '../layer.js';
 
+/** The fused max pool's cotangent and routes in place of the full-size one (ModelPlan.unpooled; only the first conv, so only dweights read it). */
+const unpool = (io: LayerIO, which: 'dy' | 'rdy') => (io.unpool ? { unpool: { src: io.unpool[which], route: io.unpool.route } } : {});
+
 export interface ConvSpec {
   out: number;
   kh: number;
@@ -43,13 +46,13 @@ export class Conv2d implements Layer {
 
   forward(c: PassCtx, io: LayerIO, theta: Buf): void {
     c.backend.conv({ mode: 'forward', shape: this.shape, B: c.b, K: c.K, x: io.x, w: paramView(theta, this.w, c.P), y: io.y,
-      bias: this.bias ? paramView(theta, this.bias, c.P) : undefined, ...(io.act ? { act: io.act } : {}) });
+      bias: this.bias ? paramView(theta, this.bias, c.P) : undefined, ...(io.act ? { act: io.act } : {}), ...(io.pool ? { pool: io.pool } : {}) });
   }
 
   backward(c: PassCtx, io: LayerIO, theta: Buf, grad: Buf | null, accumulate: boolean): void {
     if (grad) {
       c.backend.conv({ mode: 'dweight', shape: this.shape, B: c.b, K: c.K, x: io.x, w: paramView(grad, this.w, c.P), y: io.dy,
-        bias: this.bias ? paramView(grad, this.bias, c.P) : undefined, accumulate });
+        bias: this.bias ? paramView(grad, this.bias, c.P) : undefined, accumulate, ...unpool(io, 'dy') });
     }
     if (io.dx) c.backend.conv({ mode: 'dinput', shape: this.shape, B: c.b, K: c.K, x: io.dx, w: paramView(theta, this.w, c.P), y: io.dy });
   }
@@ -63,7 +66,7 @@ export class Conv2d implements Layer {
   rBackward(c: PassCtx, io: LayerIO, theta: Buf, v: Buf, out: Buf, accumulate: boolean, gaussNewton: boolean): void {
     const gw = paramView(out, this.w, c.P);
     c.backend.conv({ mode: 'dweight', shape: this.shape, B: c.b, K: c.K, x: io.x, w: gw, y: io.rdy,
-      bias: this.bias ? paramView(out, this.bias, c.P) : undefined, accumulate });
+      bias: this.bias ? paramView(out, this.bias, c.P) : undefined, accumulate, ...unpool(io, 'rdy') });
     if (!gaussNewton && io.rx) c.backend.conv({ mode: 'dweight', shape: this.shape, B: c.b, K: c.K, x: io.rx, w: gw, y: io.dy, accumulate: true });
     if (!io.rdx) return;
     c.backend.conv({ mode: 'dinput', shape: this.shape, B: c.b, K: c.K, x: io.rdx, w: paramView(theta, this.w, c.P), y: io.rdy });

@@ -6,7 +6,7 @@
 // ReLU before a max pool (ModelPlan.convFused), x is that ReLU's output and
 // the passes include its derivative (the op's reluMask).
 import { poolShape } from '../../backend/checks.js';
-import type { PoolShape } from '../../backend/types.js';
+import type { PoolShape, View } from '../../backend/types.js';
 import type { Layer, LayerIO, PassCtx, Shape } from '../layer.js';
 
 export interface PoolSpec {
@@ -56,4 +56,4 @@ export class Pool2d implements Layer {
 }
 
 /** A fused ReLU before the pool (ModelPlan.convFused): ReLU is piecewise linear, so its R-backward is this backward too. */
-const mask = (io: LayerIO): { reluMask?: true } => (io.reluMask ? { reluMask: true } : {});
+const mask = (io: LayerIO): { reluMask?: true; route?: View } => (io.route ? { route: io.route } : io.reluMask ? { reluMask: true } : {});

@@ -1,0 +1,139 @@
+// Conv2d → ReLU → MaxPool2d(2) fused around its routes (ModelPlan.poolFused
+// in core/ts/nn/model.ts; ConvOp.pool / ConvOp.unpool / PoolOp.route in
+// core/ts/backend/types.ts). A route code per pooled element,
+//   code = j + 4·m,  j ∈ {0,1,2,3} the window's first maximum (row-major),
+//                    m = [x at j > 0] the ReLU's derivative there,
+// is all the backward needs of the full-size activation, so that activation
+// never leaves the cache: the forward pools each example's conv output from
+// a per-thread scratch, and the weight gradient rebuilds each example's
+// cotangent there (unpoolExample). The values are the unfused walk's, bit for
+// bit: the same comparisons pick the route, and the cotangent at the route is
+// m·(0 + g) as the pool's backward then the ReLU's dmul compute it; every
+// other input gets +0.
+//
+// Geometry: 2×2 windows at stride 2 without padding over an H×W plane, pooled
+// ⌊H/2⌋×⌊W/2⌋ (a last odd row or column is in no window).
+
+@inline function at(base: usize, i: i32): usize { return base + (<usize>i << 2); }
+@inline function evens(a: v128, b: v128): v128 { return f32x4.shuffle(a, b, 0, 2, 4, 6); }
+@inline function odds(a: v128, b: v128): v128 { return f32x4.shuffle(a, b, 1, 3, 5, 7); }
+
+/** relu(v + b) as the conv epilogue computes it (addBias, then actRange's f32.max). */
+@inline function act1(v: f32, b: f32, hasBias: bool): f32 { return Mathf.max(hasBias ? v + b : v, 0); }
+@inline function act4(v: v128, b: v128, hasBias: bool): v128 { return f32x4.max(hasBias ? f32x4.add(v, b) : v, f32x4.splat(0)); }
+
+/** Route code of the 2×2 window at x0 (top row) and x1 (bottom row) of relu(y + b); the pooled value into *out. */
+@inline function route1(x0: usize, x1: usize, out: usize, b: f32, hasBias: bool): f32 {
+  let best: f32 = -Infinity, arg = 0;
+  const e0 = act1(load<f32>(x0), b, hasBias), e1 = act1(load<f32>(x0, 4), b, hasBias);
+  const e2 = act1(load<f32>(x1), b, hasBias), e3 = act1(load<f32>(x1, 4), b, hasBias);
+  if (e0 > best) { best = e0; arg = 0; }
+  if (e1 > best) { best = e1; arg = 1; }
+  if (e2 > best) { best = e2; arg = 2; }
+  if (e3 > best) { best = e3; arg = 3; }
+  const v = arg == 0 ? e0 : arg == 1 ? e1 : arg == 2 ? e2 : e3;
+  store<f32>(out, v);
+  return <f32>(arg + (v > 0 ? 4 : 0));
+}
+
+/**
+ * Max-pools planes c0..c1 of relu(y + bias) (y one example's conv output
+ * [C, H, W], bias [C] or 0 for none) into dst [C, Ho, Wo] and their route
+ * codes into route, Ho = ⌊H/2⌋, Wo = ⌊W/2⌋: bias and ReLU on the way in, so
+ * the example is read once (the values of addBias, actRange, then pooling).
+ */
+export function poolRoutes(y: usize, bias: usize, dst: usize, route: usize, c0: i32, c1: i32, H: i32, W: i32): void {
+  const Ho = H >> 1, Wo = W >> 1, hasBias = bias != 0;
+  for (let c = c0; c < c1; c++) {
+    const bs: f32 = hasBias ? load<f32>(at(bias, c)) : 0;
+    for (let oh = 0; oh < Ho; oh++) {
+      const x0 = at(y, (c * H + 2 * oh) * W), x1 = x0 + (<usize>W << 2);
+      const d = at(dst, (c * Ho + oh) * Wo), r = at(route, (c * Ho + oh) * Wo);
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        const zero = f32x4.splat(0), b4 = f32x4.splat(bs);
+        for (; ow + 4 <= Wo; ow += 4) {
+          // pool.ts's window4/route4 lane-wise: first maximum by `>` from −∞, the value at the route.
+          const o = <usize>ow << 3;
+          const a0 = act4(v128.load(x0 + o), b4, hasBias), a1 = act4(v128.load(x0 + o, 16), b4, hasBias);
+          const b0 = act4(v128.load(x1 + o), b4, hasBias), b1 = act4(v128.load(x1 + o, 16), b4, hasBias);
+          let e = evens(a0, a1), best = f32x4.splat(-Infinity);
+          let m = f32x4.gt(e, best);
+          best = v128.bitselect(e, best, m);
+          let out = e, arg = i32x4.splat(0);
+          e = odds(a0, a1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m); out = v128.bitselect(e, out, m); arg = v128.bitselect(i32x4.splat(1), arg, m);
+          e = evens(b0, b1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m); out = v128.bitselect(e, out, m); arg = v128.bitselect(i32x4.splat(2), arg, m);
+          e = odds(b0, b1); m = f32x4.gt(e, best); out = v128.bitselect(e, out, m); arg = v128.bitselect(i32x4.splat(3), arg, m);
+          v128.store(d + (<usize>ow << 2), out);
+          const code = i32x4.add(arg, v128.and(f32x4.gt(out, zero), i32x4.splat(4)));
+          v128.store(r + (<usize>ow << 2), f32x4.convert_i32x4_s(code));
+        }
+      }
+      for (; ow < Wo; ow++) {
+        const o = <usize>ow << 3;
+        store<f32>(r + (<usize>ow << 2), route1(x0 + o, x1 + o, d + (<usize>ow << 2), bs, hasBias));
+      }
+    }
+  }
+}
+
+/**
+ * One example's cotangent at the conv output, planes c0..c1 of dy [C, H, W]:
+ * m·(0 + g) at each window's route, +0 elsewhere, from the pooled cotangent
+ * g [C, Ho, Wo] and the route codes (the max pool's backward, then the ReLU's).
+ */
+export function unpoolExample(g: usize, route: usize, dy: usize, c0: i32, c1: i32, H: i32, W: i32): void {
+  const Ho = H >> 1, Wo = W >> 1;
+  for (let c = c0; c < c1; c++) {
+    const plane = at(dy, c * H * W);
+    for (let oh = 0; oh < Ho; oh++) {
+      const d0 = at(plane, 2 * oh * W), d1 = d0 + (<usize>W << 2);
+      const gp = at(g, (c * Ho + oh) * Wo), rp = at(route, (c * Ho + oh) * Wo);
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        const zero = f32x4.splat(0), three = i32x4.splat(3);
+        for (; ow + 4 <= Wo; ow += 4) {
+          const code = i32x4.trunc_sat_f32x4_s(v128.load(rp + (<usize>ow << 2)));
+          const j = v128.and(code, three), m = f32x4.convert_i32x4_s(i32x4.shr_s(code, 2));
+          const v = f32x4.mul(m, f32x4.add(zero, v128.load(gp + (<usize>ow << 2))));
+          const o = <usize>ow << 3;
+          // Lanes not routed hold +0 (and-ing v's bits away).
+          pairs(d0 + o, v128.and(v, i32x4.eq(j, i32x4.splat(0))), v128.and(v, i32x4.eq(j, i32x4.splat(1))));
+          pairs(d1 + o, v128.and(v, i32x4.eq(j, i32x4.splat(2))), v128.and(v, i32x4.eq(j, i32x4.splat(3))));
+        }
+      }
+      for (; ow < Wo; ow++) {
+        const code = <i32>load<f32>(rp + (<usize>ow << 2)), j = code & 3;
+        const v = <f32>(code >> 2) * (<f32>0 + load<f32>(gp + (<usize>ow << 2)));
+        const o = <usize>ow << 3;
+        store<f32>(d0 + o, j == 0 ? v : 0); store<f32>(d0 + o, j == 1 ? v : 0, 4);
+        store<f32>(d1 + o, j == 2 ? v : 0); store<f32>(d1 + o, j == 3 ? v : 0, 4);
+      }
+      // An odd last column is in no window.
+      if (W & 1) { store<f32>(at(d0, W - 1), 0); store<f32>(at(d1, W - 1), 0); }
+    }
+    // An odd last row is in no window.
+    for (let ih = 2 * Ho; ih < H; ih++) for (let iw = 0; iw < W; iw++) store<f32>(at(plane, ih * W + iw), 0);
+  }
+}
+
+/** Interleaves a (even columns) and b (odd columns) into eight consecutive floats at p. */
+@inline function pairs(p: usize, a: v128, b: v128): void {
+  v128.store(p, f32x4.shuffle(a, b, 0, 4, 1, 5));
+  v128.store(p, f32x4.shuffle(a, b, 2, 6, 3, 7), 16);
+}
+
+/**
+ * PoolOp with routes over one plane: tangent dst[Ho, Wo] = m·src at the route
+ * (the ReLU's dmul, then the max pool's tangent), backward dst[H, W] =
+ * unpoolExample of src[Ho, Wo].
+ */
+export function poolPlaneByRoute(backward: bool, route: usize, src: usize, dst: usize, H: i32, W: i32): void {
+  if (backward) { unpoolExample(src, route, dst, 0, 1, H, W); return; }
+  const Ho = H >> 1, Wo = W >> 1;
+  for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
+    const code = <i32>load<f32>(at(route, oh * Wo + ow)), j = code & 3;
+    const v = load<f32>(at(src, (2 * oh + (j >> 1)) * W + 2 * ow + (j & 1)));
+    store<f32>(at(dst, oh * Wo + ow), <f32>(code >> 2) * v);
+  }
+}

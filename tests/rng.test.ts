@@ -3,7 +3,7 @@
 // and uniforms exactly, normals to f32 transcendental accuracy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normals, philox4x32, signedUniforms, uniforms } from '../core/ts/rng/philox.js';
+import { normals, philox4x32, rademachers, signedUniforms, uniforms } from '../core/ts/rng/philox.js';
 import { forEachBackend } from './helpers/backends.js';
 
 test('Random123 known-answer vectors', () => {
@@ -38,6 +38,12 @@ forEachBackend('philox rng', (T) => {
     assert.equal(Array.from(await be.read(b)), Array.from(Float32Array.from(uniforms(seed, stream, index0, n))));
     be.random({ out: b, n, seed, stream, index0, dist: 'signed', scale: 0.25 });
     assert.equal(Array.from(await be.read(b)), Array.from(Float32Array.from(signedUniforms(seed, stream, index0, n), (x) => 0.25 * x)));
+    // Rademacher probes (Hutchinson): ±scale from each word's top bit, about half of each sign.
+    be.random({ out: b, n, seed, stream, index0, dist: 'rademacher', scale: 2 });
+    const r = Array.from(await be.read(b));
+    assert.equal(r, Array.from(rademachers(seed, stream, index0, n), (x) => 2 * x));
+    const plus = r.filter((x) => x === 2).length;
+    assert.ok(plus + r.filter((x) => x === -2).length === n && Math.abs(plus - n / 2) < 4 * Math.sqrt(n / 4), `${plus} of ${n} positive`);
     be.release(b);
   });
 

@@ -79,6 +79,9 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   } else if (DIST == 2u) { // uniform [-1, 1)
     let w = philox(vec4<u32>(i >> 2u, u.stream, 0u, 0u), key);
     v = (f32(w[i & 3u] >> 8u) - 8388608.0) * (1.0 / 8388608.0);
+  } else if (DIST == 4u) { // Rademacher ±1: the word's top bit
+    let w = philox(vec4<u32>(i >> 2u, u.stream, 0u, 0u), key);
+    v = select(1.0, -1.0, (w[i & 3u] >> 31u) != 0u);
   } else {                 // standard normal, Box-Muller
     let w = philox(vec4<u32>(i >> 1u, u.stream, 1u, 0u), key);
     let lane = 2u * (i & 1u);

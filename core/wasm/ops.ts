@@ -5,7 +5,7 @@
 // addresses (0 = absent), strides `*Bs` are per-model strides in elements.
 // No managed allocation anywhere: the threads build runs several instances
 // over one shared memory, and only alloc() in index.ts may claim heap.
-import { philoxBits, philoxNormal, philoxSigned, philoxUniform } from './philox';
+import { philoxBits, philoxNormal, philoxRademacher, philoxSigned, philoxUniform } from './philox';
 
 @inline function at(base: usize, i: usize): usize {
   return base + (i << 2);
@@ -361,12 +361,14 @@ export function toy(model: i32, mode: i32, K: u32, theta: usize, v: usize, out: 
 
 /**
  * out[j] = scale · draw(index0 + j), j < n, for dist 0 raw bits (scale
- * ignored), 1 uniform [0, 1), 2 uniform [-1, 1), 3 standard normal; key
+ * ignored), 1 uniform [0, 1), 2 uniform [-1, 1), 3 standard normal, 4
+ * Rademacher ±1 (the word's top bit); key
  * (k0, k1) = the seed's low and high words (philox.ts, rng.wgsl).
  */
 export function random(dist: i32, out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
   if (dist == 0) philoxBits(out, n, index0, stream, k0, k1);
   else if (dist == 1) philoxUniform(out, n, index0, stream, k0, k1, scale);
   else if (dist == 2) philoxSigned(out, n, index0, stream, k0, k1, scale);
+  else if (dist == 4) philoxRademacher(out, n, index0, stream, k0, k1, scale);
   else philoxNormal(out, n, index0, stream, k0, k1, scale);
 }

@@ -51,6 +51,7 @@ function word(lane: u32): u32 {
     const p = out + (<usize>j << 2);
     if (kind == 0) store<u32>(p, w);
     else if (kind == 1) store<f32>(p, scale * (<f32>(w >> 8) * (<f32>1.0 / <f32>16777216.0)));
+    else if (kind == 3) store<f32>(p, (w >> 31) != 0 ? -scale : scale);
     else store<f32>(p, scale * (<f32>(<i32>(w >> 8) - 8388608) * (<f32>1.0 / <f32>8388608.0)));
   }
 }
@@ -63,6 +64,11 @@ export function philoxBits(out: usize, n: u32, index0: u32, stream: u32, k0: u32
 /** out[j] = scale · uniform [0, 1) draw: (x >> 8)·2^-24. */
 export function philoxUniform(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
   wordDraws(1, out, n, index0, stream, k0, k1, scale);
+}
+
+/** out[j] = ±scale, the sign from the word's top bit (Rademacher probes). */
+export function philoxRademacher(out: usize, n: u32, index0: u32, stream: u32, k0: u32, k1: u32, scale: f32): void {
+  wordDraws(3, out, n, index0, stream, k0, k1, scale);
 }
 
 /** out[j] = scale · uniform [-1, 1) draw: ((x >> 8) − 2^23)·2^-23. */

@@ -3,6 +3,7 @@
 // Node (hosts/node/main.ts) and Deno (hosts/deno/cli.ts): each passes its
 // CliHost (hosts/shared/host.ts), so nothing here loads Dawn or node-only APIs
 // beyond the node:* modules Deno implements.
+import { addMeasureOptions, measuresFrom } from './measure-flags.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, resolveOptimizer, type RunConfig } from '../../core/ts/run/config.js';
 import { OPTIMIZERS, type OptimizerConfig } from '../../core/ts/optim/optimizers.js';
@@ -57,7 +58,7 @@ function capThreads(threads: number | undefined, cores: number, warn: (s: string
 
 /** Measurement, stopping and record flags shared by train and flow. */
 function measurementOptions(cmd: Command): Command {
-  return backendOptions(cmd)
+  return addMeasureOptions(backendOptions(cmd))
     .option('--seed <s>', 'initialisation seed', seedArg('--seed'), DEFAULT_RUN.seed)
     .option('--dataset-seed <s>', 'data order / synthetic data seed', seedArg('--dataset-seed'), DEFAULT_RUN.datasetSeed)
     .option('--physical-batch-size <n>', 'examples per device pass', posInt('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
@@ -84,6 +85,7 @@ function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' 
     abridgedSize: o.abridgedSize as number, accGoal: (o.accGoal as number | undefined) ?? null, lossGoal: (o.lossGoal as number | undefined) ?? null,
     nproj: o.nproj as number, iterateFreq: o.iterateFreq as number, checkpointEvery: o.checkpointEvery as number, divergeLoss: o.divergeLoss as number,
     init: (o.init as number[] | undefined) ?? null,
+    ...(() => { const m = measuresFrom(o, o.eigFreq as number); return m ? { measures: m } : {}; })(),
   };
 }
 

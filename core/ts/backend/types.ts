@@ -266,7 +266,7 @@ export interface ActOp {
   out: View;
 }
 
-export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal';
+export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal' | 'rademacher';
 
 /** out[off + j] = scale · draw(seed, stream, index0 + j), j < n (core/ts/rng/philox.ts). */
 export interface RandomOp {

@@ -2,6 +2,8 @@
 // per mistake), and the reference-style run directory name.
 import type { LossName } from '../backend/types.js';
 import type { RunData } from './problem.js';
+import type { MeasureSettings } from '../measure/suite.js';
+import { measureNamed } from '../measure/registry.js';
 import { checkOptimizerConfig, OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
 
 export type EigSolverName = 'lanczos' | 'lobpcg' | 'power';
@@ -49,6 +51,8 @@ export interface RunConfig {
   divergeLoss: number;
   /** Explicit initial θ (toy objectives, e.g. the minimalist example's symmetric starts); null: seeded init. */
   init: number[] | null;
+  /** The measurement suite's measures this run takes (core/ts/measure/registry.ts), by name; absent: none. */
+  measures?: Record<string, MeasureSettings>;
 }
 
 export const DEFAULT_RUN: Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' | 'lr' | 'maxSteps'> = {
@@ -140,6 +144,27 @@ export function validateRun(c: RunConfig): void {
     }
   }
   checkOptimizerConfig(c.opt);
+  validateMeasures(c);
+}
+
+/** Each requested measure exists, its options are in range, and it applies to this run. */
+export function validateMeasures(c: RunConfig, hasData = !/^(toy|quadratic):/.test(c.dataset)): void {
+  for (const [name, s] of Object.entries(c.measures ?? {})) {
+    const m = measureNamed(name);
+    if (!s || typeof s !== 'object' || !s.freq || !Array.isArray(s.freq.after) || !Number.isSafeInteger(s.freq.every) || s.freq.every < 0) {
+      throw new Error(`--${m.flag}-freq must be F or F,STEP:F2,… with non-negative integers`);
+    }
+    for (const o of m.options) {
+      const v = s.options?.[o.name] ?? o.default;
+      const bad = o.check(v);
+      if (bad) throw new Error(`--${m.flag}-${o.name} must be ${bad}, got ${v}`);
+    }
+    for (const k of Object.keys(s.options ?? {})) {
+      if (!m.options.some((o) => o.name === k)) throw new Error(`--${m.flag} has no option '${k}' (it takes ${m.options.map((o) => `--${m.flag}-${o.name}`).join(', ') || 'none'})`);
+    }
+    const why = m.unsupported?.({ hasData, batchSize: c.batchSize, kind: c.kind, opt: c.opt.name });
+    if (why) throw new Error(`--${m.flag} ${why}`);
+  }
 }
 
 /**

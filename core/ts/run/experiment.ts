@@ -13,6 +13,9 @@ import { hessianOperator, scaledOperator, type SymOperator } from '../measure/op
 import { lanczos } from '../measure/lanczos.js';
 import { lobpcg } from '../measure/lobpcg.js';
 import { powerIteration } from '../measure/power.js';
+import type { EigResult } from '../measure/lanczos.js';
+import { MEASURE_SLOT, type MeasureContext } from '../measure/suite.js';
+import { runMeasures } from '../measure/run-measures.js';
 import { lrAt, validateRun, type RunConfig } from './config.js';
 import type { Checkpoint, MetricsRow, RunSink, StopReason } from './records.js';
 import { buildProblem, type RunData, type RunProblem } from './problem.js';
@@ -71,6 +74,8 @@ class RunContext {
   warmUsed: Buf[] = [];
   sharpnessBefore: number | null = null;
   measuredAt = -1;
+  /** Eigenvalues of the latest Hessian solve (measures read them with its vectors). */
+  lastValues: number[] = [];
 
   constructor(readonly backend: Backend, readonly cfg: RunConfig, readonly problem: RunProblem) {
     this.P = problem.P;
@@ -134,10 +139,11 @@ class RunContext {
           if (cfg.lambdaA && this.opt && optState) lambdaA = await this.measureLambdaA(optState, t);
         }
         const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
+        const extra = finite && cfg.measures ? await runMeasures(this.measureContext(t, lr, gradNorm, trainLoss, threshold, optState), cfg) : undefined;
         const row: MetricsRow = {
           step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.problem.hasAccuracy ? trainAcc : null,
           test_loss: te.loss[0], test_acc: this.problem.hasAccuracy ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
-          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: wall0 + (now() - start) / 1000,
+          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: wall0 + (now() - start) / 1000, extra,
         };
         await sink.row(row);
         last = row;
@@ -201,15 +207,20 @@ class RunContext {
   }
 
   async measure(op: SymOperator, t: number, warm: Buf[]): Promise<{ values: number[]; vectors: Buf[] }> {
-    const k = this.cfg.neigs;
-    const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol: 1e-4 };
+    const r = await this.solveWith(op, this.cfg.neigs, t, warm);
+    return { values: r.values, vectors: r.vectors ?? [] };
+  }
+
+  /** Top-k of op with the run's eigen-solver, seeded by the step. */
+  async solveWith(op: SymOperator, k: number, t: number, warm: Buf[], tol = 1e-4): Promise<EigResult> {
+    const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol };
     const init = warm.length === k ? warm : undefined;
     // LOBPCG needs 3k ≤ n for its [X, R, P] block; tiny problems (toy objectives) use Lanczos, exact there.
     const solver = this.cfg.eigSolver === 'lobpcg' && 3 * k > op.n ? 'lanczos' : this.cfg.eigSolver;
     const r = solver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
       : solver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init })
       : await powerIteration(this.backend, op, { ...opts, init });
-    return { values: r.values, vectors: r.vectors ?? [] };
+    return r;
   }
 
   async measureHessian(t: number): Promise<(number | null)[]> {
@@ -222,6 +233,7 @@ class RunContext {
     this.eigvecs = vectors;
     this.owned.push(...vectors);
     this.sharpness = values[0];
+    this.lastValues = values;
     return Array.from({ length: this.cfg.neigs }, (_, i) => values[i] ?? null);
   }
 
@@ -233,6 +245,31 @@ class RunContext {
     vectors.forEach((b) => this.backend.release(b));
     this.release(d);
     return values[0];
+  }
+
+  /** What a measure sees at step t: operators, θ_t and its gradient, the last solve; scratch is released after each measure. */
+  measureContext(t: number, lr: number, gradNorm: number, trainLoss: number, threshold: number | null, st: OptState | null): (scratch: Buf[]) => MeasureContext {
+    const { backend, problem } = this;
+    return (scratch) => ({
+      backend, seed: this.cfg.seed, step: t, lr, P: this.P, theta: this.theta, grad: this.grad, gradNorm, trainLoss,
+      full: this.full, curvature: this.measureObj,
+      batches: (size) => problem.sampler(size),
+      liveBatch: () => {
+        if (!problem.mini) return null;
+        problem.mini.fill(t);
+        return problem.mini.obj;
+      },
+      eig: this.measuredAt >= 0 ? { step: this.measuredAt, values: this.lastValues, vectors: this.eigvecs } : null,
+      threshold, optimizer: this.opt && st ? { opt: this.opt, state: st } : null,
+      blocks: problem.blocks,
+      initialTheta: () => problem.initialTheta(),
+      solve: async (op, k, o = {}) => {
+        const r = await this.solveWith(op, k, t, o.warm ?? [], o.tol);
+        return { ...r, vectors: r.vectors ?? [] };
+      },
+      alloc: (label) => { const b = backend.alloc(this.P, label); scratch.push(b); return b; },
+      slot: MEASURE_SLOT,
+    });
   }
 
   /** Fixed random projection of θ: coordinate j = ⟨r_j, θ⟩ with r_j ~ N(0, I/P) drawn from Philox (no storage). */

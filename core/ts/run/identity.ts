@@ -4,6 +4,8 @@
 // differ anywhere never share one. Ids are sanitised into path components
 // that cannot leave the results folder.
 import { DEFAULT_RUN, type RunConfig } from './config.js';
+import { measureNamed } from '../measure/registry.js';
+import { formatFreq } from '../measure/schedule.js';
 import { makeOptimizer, OPTIMIZER_FLAGS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
 
 /**
@@ -18,7 +20,7 @@ const LABELS: Record<keyof RunConfig, string> = {
   seed: '--seed', datasetSeed: '--dataset-seed', physicalBatchSize: '--physical-batch-size', neigs: '--neigs',
   eigFreq: '--eig-freq', eigSolver: '--eig-solver', lambdaA: '--lambda-a', abridgedSize: '--abridged-size',
   accGoal: '--acc-goal', lossGoal: '--loss-goal', lrDrops: '--lr-drop', nproj: '--nproj', iterateFreq: '--iterate-freq',
-  checkpointEvery: '--checkpoint-every', divergeLoss: '--diverge-loss', init: '--init',
+  checkpointEvery: '--checkpoint-every', divergeLoss: '--diverge-loss', init: '--init', measures: '--<measure>',
 };
 
 const OPT_LABELS: Record<keyof OptimizerConfig, string> = {
@@ -51,6 +53,7 @@ export function canonicalConfig(c: RunConfig): Record<string, unknown> {
     const v = full[k];
     if (k === 'opt') out[k] = effectiveOptimizer(v as OptimizerConfig);
     else if (k === 'lrDrops') out[k] = [...((v as RunConfig['lrDrops']) ?? [])].sort((a, b) => a.step - b.step).map((d) => ({ step: d.step, lr: d.lr }));
+    else if (k === 'measures') out[k] = canonicalMeasures(v as RunConfig['measures']);
     else out[k] = v === undefined ? null : v;
   }
   return out;
@@ -78,6 +81,15 @@ export function configDifferences(recorded: RunConfig, requested: RunConfig): Co
       continue;
     }
     if (JSON.stringify(a[k]) === JSON.stringify(b[k])) continue;
+    if (k === 'measures') {
+      const ma = a[k] as Record<string, unknown>, mb = b[k] as Record<string, unknown>;
+      for (const name of [...new Set([...Object.keys(ma), ...Object.keys(mb)])].sort()) {
+        if (JSON.stringify(ma[name]) !== JSON.stringify(mb[name])) {
+          diffs.push({ flag: `--${measureNamed(name).flag}`, recorded: showMeasure(ma[name]), requested: showMeasure(mb[name]) });
+        }
+      }
+      continue;
+    }
     const flag = flow && k === 'maxSteps' ? 'MAX_TIME' : LABELS[k];
     diffs.push({ flag, recorded: k === 'lrDrops' ? showDrops(a[k]) : show(a[k]), requested: k === 'lrDrops' ? showDrops(b[k]) : show(b[k]) });
   }
@@ -92,6 +104,24 @@ export function configDiff(recorded: RunConfig, requested: RunConfig): string[] 
 /** `--lr-drop: none vs 20:0.1, LR: 0.5 vs 0.3` */
 export function describeDifferences(diffs: ConfigDifference[]): string {
   return diffs.map((d) => `${d.flag}: ${d.recorded} vs ${d.requested}`).join(', ');
+}
+
+/** Measures by name (sorted), each with its rule and every option, defaults filled in. */
+function canonicalMeasures(m: RunConfig['measures']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(m ?? {}).sort()) {
+    const s = m![name], def = measureNamed(name);
+    const options: Record<string, number | string> = {};
+    for (const o of def.options) options[o.name] = s.options?.[o.name] ?? o.default;
+    out[name] = { freq: formatFreq(s.freq), options };
+  }
+  return out;
+}
+
+function showMeasure(v: unknown): string {
+  if (!v) return 'off';
+  const m = v as { freq: string; options: Record<string, unknown> };
+  return `every ${m.freq}${Object.entries(m.options).map(([k, x]) => ` ${k}=${x}`).join('')}`;
 }
 
 function show(v: unknown): string {

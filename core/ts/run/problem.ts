@@ -14,6 +14,7 @@ import { QuadraticObjective } from '../objective/quadratic.js';
 import type { Objective } from '../objective/types.js';
 import { normals, uniforms } from '../rng/philox.js';
 import type { RunConfig } from './config.js';
+import type { BatchSampler, ParamBlock } from '../measure/suite.js';
 
 /** Training/test data as the engine needs it (datasets/ produces this shape). */
 export interface RunData {
@@ -39,6 +40,10 @@ export interface RunProblem {
   tunable: ModelObjective[];
   /** The model (checkpoint keys); null for toy objectives and quadratics. */
   model: Model | null;
+  /** Fresh seeded minibatches of `size` training examples for measures (null: no data). */
+  sampler(size: number): BatchSampler | null;
+  /** θ ranges of each layer (state-dict prefix), for per-layer measures. */
+  blocks: ParamBlock[];
   dispose(): void;
 }
 
@@ -88,7 +93,7 @@ function toyProblem(backend: Backend, cfg: RunConfig, model: ToyModel): RunProbl
   const obj = new ToyObjective(backend, model);
   const P = TOY_PARAMS[model];
   return {
-    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], model: null,
+    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], model: null, sampler: () => null, blocks: [],
     // Without --init: N(0, 1) coordinates from the seed.
     initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
     dispose: () => obj.dispose(),
@@ -102,7 +107,7 @@ function quadraticProblem(backend: Backend, cfg: RunConfig, spectrum: number[]):
   spectrum.forEach((l, i) => { A[i * P + i] = l; });
   const obj = new QuadraticObjective(backend, A, P);
   return {
-    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], model: null,
+    P, full: obj, test: obj, measure: obj, mini: null, hasAccuracy: false, tunable: [], model: null, sampler: () => null, blocks: [],
     initialTheta: () => explicitInit(cfg, P) ?? Float32Array.from(normals(cfg.seed, 0, 0, P)),
     dispose: () => obj.dispose(),
   };
@@ -141,16 +146,62 @@ function modelProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProbl
     miniData = md;
     mini = { obj: obj(md), fill: (t) => fillMinibatch(backend, cfg, data, md, t) };
   }
+  const samplers = new Map<number, { sampler: BatchSampler; data: DeviceData }>();
+  const sampler = (size: number): BatchSampler => {
+    const B = Math.min(size, train.N);
+    let s = samplers.get(B);
+    if (!s) {
+      const sd = uploadData(backend, new Float32Array(B * data.d), new Float32Array(B * data.c), B, data.d, data.c);
+      const o = obj(sd);
+      s = { data: sd, sampler: { size: B, draw: (stream, index) => { fillRandomBatch(backend, cfg.seed, data, sd, stream, index); return o; } } };
+      samplers.set(B, s);
+    }
+    return s.sampler;
+  };
   return {
-    P: model.P, full, test: testObj, measure, mini, hasAccuracy: data.c > 1, tunable: objs, model,
+    P: model.P, full, test: testObj, measure, mini, hasAccuracy: data.c > 1, tunable: objs, model, sampler, blocks: paramBlocks(model),
     initialTheta: () => explicitInit(cfg, model.P) ?? initParams(model, { seed: cfg.seed, scheme }),
     dispose() {
       objs.forEach((o) => o.dispose());
       const bufs = new Set([train.X, train.Y, test.X, test.Y]);
       if (miniData) { bufs.add(miniData.X); bufs.add(miniData.Y); }
+      for (const { data: sd } of samplers.values()) { bufs.add(sd.X); bufs.add(sd.Y); }
       bufs.forEach((b) => backend.release(b));
     },
   };
+}
+
+/** Each layer's θ range: state-dict keys grouped by their prefix ('0.weight', '0.bias' → '0'). */
+export function paramBlocks(model: Model): ParamBlock[] {
+  const blocks: ParamBlock[] = [];
+  for (const p of model.params) {
+    const name = p.name.slice(0, p.name.lastIndexOf('.'));
+    const last = blocks[blocks.length - 1];
+    if (last && last.name === name && last.off + last.size === p.off) last.size += p.size;
+    else blocks.push({ name, off: p.off, size: p.size });
+  }
+  return blocks;
+}
+
+/**
+ * A measure's minibatch: B distinct training examples by a partial
+ * Fisher-Yates shuffle driven by Philox (seed, stream, index), so draw i of
+ * a stream (a measure at a step) is the same on every host and after a resume.
+ */
+function fillRandomBatch(backend: Backend, seed: number, data: RunData, mb: DeviceData, stream: number, index: number): void {
+  const N = data.train.N, B = mb.N;
+  const u = uniforms(seed, stream >>> 0, index * B, B);
+  const idx = Int32Array.from({ length: N }, (_, i) => i);
+  const X = new Float32Array(B * data.d), Y = new Float32Array(B * data.c);
+  for (let j = 0; j < B; j++) {
+    const r = j + Math.floor(u[j] * (N - j));
+    const t = idx[j]; idx[j] = idx[r]; idx[r] = t;
+    const i = idx[j];
+    X.set(data.train.X.subarray(i * data.d, (i + 1) * data.d), j * data.d);
+    Y.set(data.train.Y.subarray(i * data.c, (i + 1) * data.c), j * data.c);
+  }
+  backend.write(mb.X, X);
+  backend.write(mb.Y, Y);
 }
 
 /** Minibatch t: epoch e = ⌊t·B/N⌋ of a Philox permutation seeded by the dataset seed (drop-last). */

@@ -2,6 +2,7 @@
 // before update t), checkpoints, and projections. Hosts decide where they
 // go (files, a page); the engine never touches storage.
 import type { RunConfig } from './config.js';
+import { MEASURES } from '../measure/registry.js';
 
 export interface MetricsRow {
   step: number;
@@ -21,6 +22,8 @@ export interface MetricsRow {
   lr: number | null;
   grad_norm: number;
   wall_s: number;
+  /** The measurement suite's values of this row by column name (absent or null: did not fire). */
+  extra?: Record<string, number | null>;
 }
 
 export interface Checkpoint {
@@ -46,17 +49,30 @@ export interface RunSink {
   projection?(step: number, coords: Float32Array): void | Promise<void>;
 }
 
-/** metrics.csv columns for a configuration. */
-export function metricsColumns(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>): string[] {
+type ColumnConfig = Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'> & Partial<Pick<RunConfig, 'measures'>>;
+
+/** What columns depend on beyond the configuration: the model's layer names (per-layer measures). */
+export interface ColumnLayout {
+  blocks?: string[];
+}
+
+/** metrics.csv columns for a configuration: the loop's own, then each requested measure's (registry order). */
+export function metricsColumns(c: ColumnConfig, layout: ColumnLayout = {}): string[] {
   return [
     'step', ...(c.kind === 'flow' ? ['time'] : []), 'train_loss', 'train_acc', 'test_loss', 'test_acc',
     ...Array.from({ length: c.neigs }, (_, i) => `lambda_${i + 1}`), ...(c.lambdaA ? ['lambda_A'] : []),
-    'threshold', 'lr', 'grad_norm', 'wall_s',
+    'threshold', 'lr', 'grad_norm', 'wall_s', ...measureColumns(c, layout),
   ];
 }
 
+/** The measurement suite's columns, in registry order. */
+export function measureColumns(c: ColumnConfig, layout: ColumnLayout = {}): string[] {
+  const m = c.measures ?? {};
+  return MEASURES.filter((d) => m[d.name]).flatMap((d) => d.columns(m[d.name], { neigs: c.neigs, blocks: layout.blocks ?? [] }));
+}
+
 /** One CSV line in metricsColumns order; an empty cell where a measure did not fire. */
-export function metricsLine(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>, r: MetricsRow): string {
+export function metricsLine(c: ColumnConfig, r: MetricsRow, layout: ColumnLayout = {}): string {
   // Measured quantities are f32 on the device: the shortest decimal that reads back as the same f32.
   // The learning rate, threshold and time are exact host float64s and keep every digit.
   const m = (x: number | null | undefined) => cell(x, shortestF32);
@@ -65,6 +81,7 @@ export function metricsLine(c: Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'>, r:
     String(r.step), ...(c.kind === 'flow' ? [f(r.time)] : []), m(r.train_loss), m(r.train_acc), m(r.test_loss), m(r.test_acc),
     ...Array.from({ length: c.neigs }, (_, i) => m(r.lambdas[i])), ...(c.lambdaA ? [m(r.lambda_A)] : []),
     f(r.threshold), f(r.lr), m(r.grad_norm), r.wall_s.toFixed(3),
+    ...measureColumns(c, layout).map((col) => m(r.extra?.[col])),
   ];
   return cells.join(',');
 }

@@ -5,14 +5,14 @@
 import { DEFAULT_RUN, validateRun, type RunConfig } from '../../../core/ts/run/config.js';
 import type { OptimizerConfig } from '../../../core/ts/optim/optimizers.js';
 
-type Kind = 'number' | 'int' | 'string' | 'boolean' | 'numberOrNull' | 'opt' | 'lrDrops' | 'init';
+type Kind = 'number' | 'int' | 'string' | 'boolean' | 'numberOrNull' | 'opt' | 'lrDrops' | 'init' | 'measures';
 
 const FIELDS: Record<keyof RunConfig, Kind> = {
   kind: 'string', dataset: 'string', arch: 'string', loss: 'string', lr: 'number', maxSteps: 'number',
   tick: 'number', alpha: 'number', maxStepSize: 'number', opt: 'opt', batchSize: 'int', seed: 'int',
   datasetSeed: 'int', physicalBatchSize: 'int', neigs: 'int', eigFreq: 'int', eigSolver: 'string',
   lambdaA: 'boolean', abridgedSize: 'int', accGoal: 'numberOrNull', lossGoal: 'numberOrNull',
-  lrDrops: 'lrDrops', nproj: 'int', iterateFreq: 'int', checkpointEvery: 'int', divergeLoss: 'number', init: 'init',
+  lrDrops: 'lrDrops', nproj: 'int', iterateFreq: 'int', checkpointEvery: 'int', divergeLoss: 'number', init: 'init', measures: 'measures',
 };
 /** A flow run has no learning rate (the CLI records lr 0). */
 const REQUIRED: (keyof RunConfig)[] = ['dataset', 'arch', 'loss', 'maxSteps'];
@@ -32,6 +32,12 @@ function checkField(k: string, kind: Kind, v: unknown): void {
     case 'boolean': if (typeof v !== 'boolean') throw bad('true or false'); return;
     case 'numberOrNull': if (v !== null && !isNum(v)) throw bad('a number or null'); return;
     case 'init': if (v !== null && !(Array.isArray(v) && v.every(isNum))) throw bad('null or a list of numbers'); return;
+    // The shape of each measure's settings; validateRun checks names, rules and option ranges.
+    case 'measures':
+      if (!isObject(v) || !Object.values(v).every((m) => isObject(m) && isObject(m.freq) && isObject(m.options ?? {}))) {
+        throw bad('an object of {"<measure>": {"freq": {"every": F, "after": []}, "options": {…}}}');
+      }
+      return;
     case 'lrDrops':
       if (!Array.isArray(v) || !v.every((d) => isObject(d) && isNum(d.step) && isNum(d.lr) && Object.keys(d).length === 2)) {
         throw bad('a list of {"step": S, "lr": LR}');

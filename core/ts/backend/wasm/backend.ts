@@ -239,7 +239,7 @@ export class WasmBackend implements Backend {
     this.live();
     checkRandom(op);
     const [k0, k1] = seedKey(op.seed);
-    const dist = { bits: 0, uniform: 1, signed: 2, normal: 3 }[op.dist];
+    const dist = { bits: 0, uniform: 1, signed: 2, normal: 3, rademacher: 4 }[op.dist];
     this.x.random(dist, this.ptr(op.out, op.off ?? 0), op.n, op.index0 ?? 0, op.stream >>> 0, k0, k1, op.scale ?? 1);
   }
 

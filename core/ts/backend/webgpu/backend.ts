@@ -332,7 +332,7 @@ export class WebGPUBackend implements Backend {
     const p = this.params(32);
     p.u.set([op.n, pitch, off, op.index0 ?? 0, k0, k1, op.stream >>> 0]);
     p.f[7] = op.scale ?? 1;
-    const dist = { bits: 0, uniform: 1, signed: 2, normal: 3 }[op.dist];
+    const dist = { bits: 0, uniform: 1, signed: 2, normal: 3, rademacher: 4 }[op.dist];
     this.dispatch('rng', { DIST: dist }, p.offset, [op.out], [x, y, 1]);
   }
 

@@ -1,0 +1,12 @@
+// Every measure the run loop knows, in the order their columns appear in
+// metrics.csv. A new measure is a module exporting a MeasureDef, listed here.
+import type { MeasureDef } from './suite.js';
+import { trace } from './trace.js';
+
+export const MEASURES: MeasureDef[] = [trace];
+
+export function measureNamed(name: string): MeasureDef {
+  const m = MEASURES.find((x) => x.name === name);
+  if (!m) throw new Error(`unknown measure '${name}': use one of ${MEASURES.map((x) => x.name).join(', ')}`);
+  return m;
+}

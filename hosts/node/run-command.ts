@@ -183,6 +183,7 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
       row: (r) => { dir.appendRow(cfg, r); progress.update(r); },
       checkpoint: (c) => dir.writeCheckpoint(model, c),
       projection: (_t, coords) => dir.appendProjection(coords),
+      table: (t) => dir.writeTable(t),
     }, {
       resume: resume?.ckpt,
       prepare: async (objs) => {

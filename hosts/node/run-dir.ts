@@ -11,7 +11,7 @@ import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-s
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import type { RunConfig } from '../../core/ts/run/config.js';
-import { metricsLine, type Checkpoint, type MetricsRow } from '../../core/ts/run/records.js';
+import { metricsLine, tableCsv, type Checkpoint, type MeasureTable, type MetricsRow } from '../../core/ts/run/records.js';
 import type { RunMetadata } from './run-metadata.js';
 import { removeRunFiles } from './run-clean.js';
 import { parseMetadata } from './run-check.js';
@@ -98,6 +98,13 @@ export class RunDir {
   /** Replaces metrics.csv with the header and these complete rows, atomically. */
   writeMetrics(columns: string[], rows: string[]): void {
     writeAtomic(this.metricsPath, [columns.join(','), ...rows].join('\n') + '\n');
+  }
+
+  /** A measure's table (e.g. density/step_<t>.csv), written atomically; a resumed run rewrites it identically. */
+  writeTable(t: MeasureTable): void {
+    const dir = join(this.dir, safeTableName(t.name));
+    mkdirSync(dir, { recursive: true });
+    writeAtomic(join(dir, `step_${t.step}.csv`), tableCsv(t));
   }
 
   appendProjection(coords: Float32Array): void {
@@ -200,4 +207,10 @@ function thetaTensor(tensors: TensorEntry[]): Float32Array {
   const t = tensors.find((x) => x.name === 'theta');
   if (!t || t.dtype !== 'F32') throw new Error("checkpoint lacks the F32 tensor 'theta' of a toy-objective run");
   return t.data as Float32Array;
+}
+
+/** Table folders are named by measures, never by user input; refuse anything but a plain name all the same. */
+function safeTableName(name: string): string {
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`measure table name '${name}' is not a plain folder name`);
+  return name;
 }

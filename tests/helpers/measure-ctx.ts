@@ -26,8 +26,12 @@ export interface TestContextOptions {
   eigK?: number;
 }
 
+export interface TestTable { name: string; columns: string[]; rows: number[][] }
+
 export interface TestContext {
   ctx: MeasureContext;
+  /** Tables the measure emitted. */
+  tables: TestTable[];
   /** Releases θ, the gradient, the eigenvectors and any scratch. */
   dispose(): void;
 }
@@ -45,6 +49,7 @@ export async function makeTestContext(backend: Backend, o: TestContextOptions): 
   const curvature = o.curvature ?? o.objective;
   const step = o.step ?? 0, seed = o.seed ?? 0;
   let eig: MeasureContext['eig'] = null;
+  const tables: TestTable[] = [];
   if (o.eigK) {
     const r = await lanczos(backend, hessianOperator(curvature, theta), { k: o.eigK, wantVectors: true, seed, tol: 1e-6 });
     owned.push(...(r.vectors ?? []));
@@ -65,7 +70,8 @@ export async function makeTestContext(backend: Backend, o: TestContextOptions): 
       return { ...r, vectors: r.vectors ?? [] };
     },
     alloc: buf,
+    table: async (name, columns, rows) => { tables.push({ name, columns, rows }); },
     slot: MEASURE_SLOT,
   };
-  return { ctx, dispose: () => owned.forEach((b) => backend.release(b)) };
+  return { ctx, tables, dispose: () => owned.forEach((b) => backend.release(b)) };
 }

@@ -78,6 +78,8 @@ export interface MeasureContext {
   initialTheta(): Float32Array;
   /** Top-k eigenpairs of op with the run's eigen-solver (vectors released by the caller). */
   solve(op: SymOperator, k: number, opts?: { warm?: Buf[]; tol?: number; stream?: number }): Promise<EigResult & { vectors: Buf[] }>;
+  /** Emits a table for this step (the host writes `<name>/step_<t>.csv`). */
+  table(name: string, columns: string[], rows: number[][]): Promise<void>;
   /** Scratch of P floats, released after the measure returns. */
   alloc(label: string): Buf;
   /** First scalar slot this measure may use; it owns [slot, slot + 1024). */

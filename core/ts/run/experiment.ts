@@ -139,7 +139,7 @@ class RunContext {
           if (cfg.lambdaA && this.opt && optState) lambdaA = await this.measureLambdaA(optState, t);
         }
         const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
-        const extra = finite && cfg.measures ? await runMeasures(this.measureContext(t, lr, gradNorm, trainLoss, threshold, optState), cfg) : undefined;
+        const extra = finite && cfg.measures ? await runMeasures(this.measureContext(t, lr, gradNorm, trainLoss, threshold, optState, sink), cfg) : undefined;
         const row: MetricsRow = {
           step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.problem.hasAccuracy ? trainAcc : null,
           test_loss: te.loss[0], test_acc: this.problem.hasAccuracy ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
@@ -248,7 +248,7 @@ class RunContext {
   }
 
   /** What a measure sees at step t: operators, θ_t and its gradient, the last solve; scratch is released after each measure. */
-  measureContext(t: number, lr: number, gradNorm: number, trainLoss: number, threshold: number | null, st: OptState | null): (scratch: Buf[]) => MeasureContext {
+  measureContext(t: number, lr: number, gradNorm: number, trainLoss: number, threshold: number | null, st: OptState | null, sink: RunSink): (scratch: Buf[]) => MeasureContext {
     const { backend, problem } = this;
     return (scratch) => ({
       backend, seed: this.cfg.seed, step: t, lr, P: this.P, theta: this.theta, grad: this.grad, gradNorm, trainLoss,
@@ -268,6 +268,7 @@ class RunContext {
         return { ...r, vectors: r.vectors ?? [] };
       },
       alloc: (label) => { const b = backend.alloc(this.P, label); scratch.push(b); return b; },
+      table: async (name, columns, rows) => { await sink.table?.({ name, step: t, columns, rows }); },
       slot: MEASURE_SLOT,
     });
   }

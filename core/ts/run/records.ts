@@ -47,6 +47,21 @@ export interface RunSink {
   row(r: MetricsRow): void | Promise<void>;
   checkpoint(c: Checkpoint): void | Promise<void>;
   projection?(step: number, coords: Float32Array): void | Promise<void>;
+  /** A measure's table at a step (e.g. a spectral density), written as `<name>/step_<t>.csv`. */
+  table?(t: MeasureTable): void | Promise<void>;
+}
+
+export interface MeasureTable {
+  /** Folder name in the run directory, e.g. 'density'. */
+  name: string;
+  step: number;
+  columns: string[];
+  rows: number[][];
+}
+
+/** A table as CSV (header, then rows; f64 values in full, non-finite spelled as pandas reads them). */
+export function tableCsv(t: MeasureTable): string {
+  return [t.columns.join(','), ...t.rows.map((r) => r.map((x) => cell(x, String)).join(','))].join('\n') + '\n';
 }
 
 type ColumnConfig = Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'> & Partial<Pick<RunConfig, 'measures'>>;

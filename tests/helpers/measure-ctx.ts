@@ -17,6 +17,8 @@ export interface TestContextOptions {
   step?: number;
   seed?: number;
   lr?: number;
+  /** The training minibatch size (default 0: full batch). */
+  batchSize?: number;
   batches?: (size: number) => BatchSampler | null;
   liveBatch?: () => Objective | null;
   blocks?: ParamBlock[];
@@ -56,7 +58,7 @@ export async function makeTestContext(backend: Backend, o: TestContextOptions): 
     eig = { step, values: r.values, vectors: r.vectors ?? [] };
   }
   const ctx: MeasureContext = {
-    backend, seed, step, lr: o.lr ?? 0.1, P, theta, grad, gradNorm: Math.sqrt(g2), trainLoss: la.loss[0],
+    backend, seed, step, lr: o.lr ?? 0.1, batchSize: o.batchSize ?? 0, P, theta, grad, gradNorm: Math.sqrt(g2), trainLoss: la.loss[0],
     full: o.objective, curvature,
     batches: o.batches ?? (() => null),
     liveBatch: o.liveBatch ?? (() => null),

@@ -52,6 +52,8 @@ export interface MeasureContext {
   readonly step: number;
   /** The learning rate of this step (NaN for gradient flow). */
   readonly lr: number;
+  /** The training minibatch size (0: a full-batch run). */
+  readonly batchSize: number;
   readonly P: number;
   /** θ_t: a measure must leave it as it found it, bit for bit. */
   readonly theta: Buf;
@@ -98,7 +100,7 @@ export interface MeasureDef {
   /** The metrics.csv columns this measure fills (values it returns under other keys are an error). */
   columns(s: MeasureSettings, ctx: { neigs: number; blocks: string[] }): string[];
   /** Why it cannot run in this configuration (null: it can). */
-  unsupported?(c: { hasData: boolean; batchSize: number; kind: 'train' | 'flow'; opt: string }): string | null;
+  unsupported?(c: { hasData: boolean; batchSize: number; kind: 'train' | 'flow'; opt: string; options: Record<string, number | string> }): string | null;
   run(ctx: MeasureContext, s: MeasureSettings): Promise<MeasureValues>;
 }
 

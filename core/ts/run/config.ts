@@ -162,7 +162,8 @@ export function validateMeasures(c: RunConfig, hasData = !/^(toy|quadratic):/.te
     for (const k of Object.keys(s.options ?? {})) {
       if (!m.options.some((o) => o.name === k)) throw new Error(`--${m.flag} has no option '${k}' (it takes ${m.options.map((o) => `--${m.flag}-${o.name}`).join(', ') || 'none'})`);
     }
-    const why = m.unsupported?.({ hasData, batchSize: c.batchSize, kind: c.kind, opt: c.opt.name });
+    const options = Object.fromEntries(m.options.map((o) => [o.name, s.options?.[o.name] ?? o.default]));
+    const why = m.unsupported?.({ hasData, batchSize: c.batchSize, kind: c.kind, opt: c.opt.name, options });
     if (why) throw new Error(`--${m.flag} ${why}`);
   }
 }

@@ -86,6 +86,8 @@ export interface MeasureContext {
   alloc(label: string): Buf;
   /** First scalar slot this measure may use; it owns [slot, slot + 1024). */
   readonly slot: number;
+  /** A vector the host loaded for a measure (by its name, e.g. distance's --distance-to checkpoint): core reads no files. */
+  reference?(name: string): Float32Array | null;
 }
 
 export type MeasureValues = Record<string, number | null>;

@@ -40,6 +40,8 @@ export interface RunOptions {
   now?: () => number;
   /** Called once with the run's objectives before the first step (hosts autotune kernels here). */
   prepare?: (objectives: ModelObjective[]) => Promise<void>;
+  /** Vectors the host loaded for measures, by measure name (MeasureContext.reference). */
+  references?: Record<string, Float32Array>;
 }
 
 /** `data` may be null for the toy objectives (dataset toy:…), which have none. */
@@ -51,6 +53,7 @@ export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunD
     throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${problem.P} parameters`);
   }
   const ctx = new RunContext(backend, cfg, problem);
+  ctx.references = opts.references ?? {};
   try {
     await opts.prepare?.(ctx.problem.tunable);
     return await ctx.run(sink, opts.resume, opts.now ?? (() => performance.now()));
@@ -59,7 +62,8 @@ export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunD
   }
 }
 
-class RunContext {
+/** Exported for `eoslab measure` (core/ts/run/measure-once.ts), which measures one θ with the loop's own pieces. */
+export class RunContext {
   readonly P: number;
   readonly full: Objective;
   readonly testObj: Objective;
@@ -76,6 +80,7 @@ class RunContext {
   measuredAt = -1;
   /** Eigenvalues of the latest Hessian solve (measures read them with its vectors). */
   lastValues: number[] = [];
+  references: Record<string, Float32Array> = {};
 
   constructor(readonly backend: Backend, readonly cfg: RunConfig, readonly problem: RunProblem) {
     this.P = problem.P;
@@ -270,6 +275,7 @@ class RunContext {
       alloc: (label) => { const b = backend.alloc(this.P, label); scratch.push(b); return b; },
       table: async (name, columns, rows) => { await sink.table?.({ name, step: t, columns, rows }); },
       slot: MEASURE_SLOT,
+      reference: (name) => this.references[name] ?? null,
     });
   }
 

@@ -19,6 +19,8 @@ export interface TestContextOptions {
   lr?: number;
   /** The training minibatch size (default 0: full batch). */
   batchSize?: number;
+  /** The run's --neigs (default 2). */
+  neigs?: number;
   batches?: (size: number) => BatchSampler | null;
   liveBatch?: () => Objective | null;
   blocks?: ParamBlock[];
@@ -58,7 +60,7 @@ export async function makeTestContext(backend: Backend, o: TestContextOptions): 
     eig = { step, values: r.values, vectors: r.vectors ?? [] };
   }
   const ctx: MeasureContext = {
-    backend, seed, step, lr: o.lr ?? 0.1, batchSize: o.batchSize ?? 0, P, theta, grad, gradNorm: Math.sqrt(g2), trainLoss: la.loss[0],
+    backend, seed, step, lr: o.lr ?? 0.1, batchSize: o.batchSize ?? 0, neigs: o.neigs ?? 2, P, theta, grad, gradNorm: Math.sqrt(g2), trainLoss: la.loss[0],
     full: o.objective, curvature,
     batches: o.batches ?? (() => null),
     liveBatch: o.liveBatch ?? (() => null),

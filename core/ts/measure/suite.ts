@@ -54,6 +54,8 @@ export interface MeasureContext {
   readonly lr: number;
   /** The training minibatch size (0: a full-batch run). */
   readonly batchSize: number;
+  /** The run's --neigs: how many eigenvalues its eigen-measures report. */
+  readonly neigs: number;
   readonly P: number;
   /** θ_t: a measure must leave it as it found it, bit for bit. */
   readonly theta: Buf;

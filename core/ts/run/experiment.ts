@@ -256,7 +256,7 @@ export class RunContext {
   measureContext(t: number, lr: number, gradNorm: number, trainLoss: number, threshold: number | null, st: OptState | null, sink: RunSink): (scratch: Buf[]) => MeasureContext {
     const { backend, problem } = this;
     return (scratch) => ({
-      backend, seed: this.cfg.seed, step: t, lr, batchSize: this.cfg.batchSize, P: this.P, theta: this.theta, grad: this.grad, gradNorm, trainLoss,
+      backend, seed: this.cfg.seed, step: t, lr, batchSize: this.cfg.batchSize, neigs: this.cfg.neigs, P: this.P, theta: this.theta, grad: this.grad, gradNorm, trainLoss,
       full: this.full, curvature: this.measureObj,
       batches: (size) => problem.sampler(size),
       liveBatch: () => {

@@ -10,9 +10,19 @@
 // one process over the same θ, data and backend, so machine noise hits them
 // alike; the median of the per-rep ratios to the unfused time is reported
 // (and the ratio of the best times), with the projected bench time (the last
-// quiet bench/cnn.ts figure × ratio).
+// quiet bench/cnn.ts figure × ratio). The fusions' kernel work also changes
+// the unfused ops, so `--baseline FILE` adds a fourth contender: the unfused
+// walk on another build of the core (e.g. the relaxed build of the commit the
+// 1450 ms were measured at), on its own backend in this process:
+//   git archive <commit> core/wasm asconfig.json | tar -x -C /tmp/base &&
+//   (cd /tmp/base && <repo>/node_modules/.bin/asc --config asconfig.json --target relaxed)
+//   → --baseline /tmp/base/build/eoslab-relaxed.wasm
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreFlavour } from '../hosts/node/wasm.js';
+import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreFlavour, spawnNodeWorker } from '../hosts/node/wasm.js';
+import { WasmBackend } from '../core/ts/backend/wasm/backend.js';
+import type { Backend, Buf } from '../core/ts/backend/types.js';
 import { planWalk, type Model } from '../core/ts/nn/model.js';
 import { ModelObjective } from '../core/ts/objective/model-objective.js';
 import { uploadData } from '../core/ts/objective/data.js';
@@ -29,6 +39,7 @@ const { values: argv } = parseArgs({
     hvp: { type: 'boolean', default: false },
     'grad-ms': { type: 'string', default: '1450' },
     'hvp-ms': { type: 'string', default: '3308' },
+    baseline: { type: 'string' },
   },
 });
 const B = Number(argv['physical-batch']), N = B * Number(argv.batches), reps = Number(argv.reps);
@@ -41,16 +52,30 @@ const unfused: Model = { ...fused, plan: planWalk(fused.layers, { convFusion: fa
 const reluOnly: Model = { ...fused, plan: planWalk(fused.layers, { convFusion: 'relu' }) };
 const { theta, v } = cnnParams(fused);
 const { X, Y } = cnnData(N);
-const data = uploadData(be, X, Y, N, CNN_D, CNN_CLASSES);
-const th = be.alloc(fused.P, 'θ'), vb = be.alloc(fused.P, 'v'), g = be.alloc(fused.P, 'g'), hv = be.alloc(fused.P, 'Hv');
-be.write(th, theta);
-be.write(vb, v);
+
+/** A plan on a backend with its own copies of the problem. */
+interface Runner { be: Backend; obj: ModelObjective; th: Buf; vb: Buf; g: Buf; hv: Buf }
+function runner(backend: Backend, m: Model): Runner {
+  const data = uploadData(backend, X, Y, N, CNN_D, CNN_CLASSES);
+  const r = { be: backend, obj: new ModelObjective(backend, m, data, { loss: 'mse', physicalBatch: B }),
+    th: backend.alloc(m.P, 'θ'), vb: backend.alloc(m.P, 'v'), g: backend.alloc(m.P, 'g'), hv: backend.alloc(m.P, 'Hv') };
+  backend.write(r.th, theta);
+  backend.write(r.vb, v);
+  return r;
+}
 const PLANS = ['unfused', 'relu', 'fused'];
-const objs = new Map<string, ModelObjective>([['fused', fused], ['relu', reluOnly], ['unfused', unfused]].map(([k, m]) =>
-  [k as string, new ModelObjective(be, m as Model, data, { loss: 'mse', physicalBatch: B })]));
+const runners = new Map<string, Runner>([['fused', fused], ['relu', reluOnly], ['unfused', unfused]].map(([k, m]) => [k as string, runner(be, m as Model)]));
+let baseBe: WasmBackend | null = null;
+if (argv.baseline) {
+  baseBe = await WasmBackend.create({ module: new WebAssembly.Module(readFileSync(argv.baseline)), flavour: 'relaxed',
+    threads: Number(argv.threads), spawn: spawnNodeWorker, description: cpus()[0]?.model.trim() });
+  runners.set('baseline', runner(baseBe, unfused));
+  PLANS.unshift('baseline');
+  console.log(`baseline: the unfused walk on ${argv.baseline}`);
+}
 
 /** Per-op times of one call of `fn`, keyed by op and shape (ms summed over calls). */
-function profile(fn: () => Promise<unknown>): Promise<Map<string, { ms: number; n: number }>> {
+function profile(be: Backend, fn: () => Promise<unknown>): Promise<Map<string, { ms: number; n: number }>> {
   const acc = new Map<string, { ms: number; n: number }>();
   const target = be as unknown as Record<string, (op: Record<string, unknown>) => void>;
   const orig: Record<string, (op: Record<string, unknown>) => void> = {};
@@ -90,31 +115,36 @@ function printProfile(title: string, p: Map<string, { ms: number; n: number }>, 
 }
 
 const run = (which: string, hvp: boolean) => {
-  const o = objs.get(which)!;
-  return hvp ? o.hvp(th, [vb], [hv]) : o.grad(th, g);
+  const r = runners.get(which)!;
+  return hvp ? r.obj.hvp(r.th, [r.vb], [r.hv]) : r.obj.grad(r.th, r.g);
 };
 
-for (const o of objs.values()) await o.tune();
+for (const r of runners.values()) await r.obj.tune();
 // The fusions reorder nothing: fused and unfused must agree bit for bit.
 for (const hvp of [false, true]) {
   const got: Float32Array[] = [];
-  for (const which of PLANS) { await run(which, hvp); got.push(await be.read(hvp ? hv : g)); }
-  for (const k of [1, 2]) {
-    const diff = got[0].reduce((n, x, i) => n + (Object.is(x, got[k][i]) ? 0 : 1), 0);
-    console.log(`${hvp ? 'HVP' : 'gradient'}: ${PLANS[k]} vs unfused ${diff === 0 ? 'bit-identical' : `differ in ${diff} of ${got[0].length} entries`}`);
-  }
+  for (const which of PLANS) { const r = runners.get(which)!; await run(which, hvp); got.push(await r.be.read(hvp ? r.hv : r.g)); }
+  const u = PLANS.indexOf('unfused');
+  PLANS.forEach((p, k) => {
+    if (k === u) return;
+    const diff = got[u].reduce((n, x, i) => n + (Object.is(x, got[k][i]) ? 0 : 1), 0);
+    const rel = got[u].reduce((m, x, i) => Math.max(m, Math.abs(x - got[k][i])), 0) / got[u].reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    console.log(`${hvp ? 'HVP' : 'gradient'}: ${p} vs unfused ${diff === 0 ? 'bit-identical' : `differ in ${diff} of ${got[0].length} entries, ‖Δ‖∞/‖g‖∞ = ${rel.toExponential(1)}`}`);
+  });
 }
 for (const which of PLANS) {
   for (const hvp of argv.hvp ? [false, true] : [false]) {
     await run(which, hvp); // warm-up
     const t0 = performance.now();
-    const p = await profile(() => run(which, hvp));
+    const p = await profile(runners.get(which)!.be, () => run(which, hvp));
     printProfile(`${which} ${hvp ? 'HVP' : 'gradient'}`, p, performance.now() - t0);
   }
 }
 
 if (argv.ab) {
   for (const hvp of argv.hvp ? [false, true] : [false]) {
+    // Ratios to the baseline build's unfused walk when there is one, else to this build's.
+    const ref = argv.baseline ? 'baseline' : 'unfused';
     const times = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     const ratios = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     for (let r = 0; r < reps; r++) {
@@ -126,18 +156,19 @@ if (argv.ab) {
         await run(which, hvp);
         t[which] = performance.now() - t0;
       }
-      for (const p of PLANS) { times.get(p)!.push(t[p]); ratios.get(p)!.push(t[p] / t.unfused); }
+      for (const p of PLANS) { times.get(p)!.push(t[p]); ratios.get(p)!.push(t[p] / t[ref]); }
     }
     const base = Number(hvp ? argv['hvp-ms'] : argv['grad-ms']);
     console.log(`\nA/B ${hvp ? 'HVP' : 'gradient'}, ${reps} reps, ms per physical batch (median, best): ` +
       PLANS.map((p) => `${p} ${(median(times.get(p)!) / (N / B)).toFixed(0)}, ${(Math.min(...times.get(p)!) / (N / B)).toFixed(0)}`).join('; '));
-    for (const p of PLANS.slice(1)) {
-      const ratio = median(ratios.get(p)!), best = Math.min(...times.get(p)!) / Math.min(...times.get('unfused')!);
-      console.log(`  ${p}/unfused: median ratio ${ratio.toFixed(3)} [${ratios.get(p)!.map((x) => x.toFixed(2)).join(' ')}], ` +
+    for (const p of PLANS.filter((q) => q !== ref)) {
+      const ratio = median(ratios.get(p)!), best = Math.min(...times.get(p)!) / Math.min(...times.get(ref)!);
+      console.log(`  ${p}/${ref}: median ratio ${ratio.toFixed(3)} [${ratios.get(p)!.map((x) => x.toFixed(2)).join(' ')}], ` +
         `best/best ${best.toFixed(3)}; projected N = 5000 bench: ${base} ms × ${ratio.toFixed(3)} = ${(base * ratio).toFixed(0)} ms`);
     }
   }
 }
-for (const o of objs.values()) o.dispose();
+for (const r of runners.values()) r.obj.dispose();
 be.destroy();
+baseBe?.destroy();
 

@@ -252,6 +252,30 @@ test('fused walks use less scratch: the pre-activation boundary is gone', async 
   }
 });
 
+test('an HVP skips the backward products nobody reads: cnn-relu\'s second conv computes no input cotangent but the R-backward\'s', async () => {
+  // The old walk ran every backward of the HVP's first pass: three dinputs of conv 3 per direction, not two.
+  const be = await createNodeWasm({ threads: 1 });
+  try {
+    const m = modelFromArch('cnn-relu', [3, 8, 8], 3);
+    const data = uploadData(be, randArray(4 * 192, 1), randArray(12, 2), 4, 192, 3);
+    const obj = new ModelObjective(be, m, data, { loss: 'mse' });
+    const th = put(be, randArray(m.P, 3, 0.3), 'θ'), dir = put(be, randArray(m.P, 4), 'v'), out = be.alloc(m.P, 'hv'), g = be.alloc(m.P, 'g');
+    const modes: string[] = [];
+    const conv = be.conv.bind(be);
+    be.conv = (op) => { modes.push(op.mode); conv(op); };
+    for (const opts of [{}, { gaussNewton: true }, { grad: g }]) {
+      modes.length = 0;
+      await obj.hvp(th, [dir], [out], opts);
+      const n = modes.filter((x) => x === 'dinput').length;
+      // With a gradient wanted, the backward's dinput runs too.
+      assert.is(n, 'grad' in opts ? 3 : 'gaussNewton' in opts ? 1 : 2, `dinputs with ${JSON.stringify(Object.keys(opts))}`);
+    }
+    obj.dispose();
+  } finally {
+    be.destroy();
+  }
+});
+
 test('one-line errors: reluMask outside max tangent/backward, an epilogue outside forward', async () => {
   const be = await createNodeWasm({ threads: 1 });
   try {

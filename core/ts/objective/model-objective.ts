@@ -13,7 +13,7 @@
 // matmul epilogue; the walk then skips that activation's pass.
 import type { Backend, Buf, ConvOp, LossName, MatmulOp, View } from '../backend/types.js';
 import type { LayerIO, PassCtx } from '../nn/layer.js';
-import { Activation } from '../nn/layers/activation.js';
+import { Activation, PIECEWISE_LINEAR } from '../nn/layers/activation.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Dense, type DenseFusion } from '../nn/layers/dense.js';
 import { boundarySize, type Model } from '../nn/model.js';
@@ -40,6 +40,28 @@ interface Boundary {
   size: number;
 }
 
+/**
+ * Which boundaries' cotangents an HVP's R-backward reads (directly, or
+ * through the backward that turns them into one it reads): d[i] is read when
+ * layer i − 1's R-backward uses its output cotangent (the dy·V and dyᵀ·rx
+ * terms of a dense or conv layer with a live input, an activation's σ″ term;
+ * none under Gauss-Newton) or d[i − 1] is read. E.g. cnn-relu's second conv
+ * needs no input cotangent in an HVP: the first conv's R-backward takes only
+ * its R-cotangent.
+ */
+function cotangentsRead(m: Model, gaussNewton: boolean): boolean[] {
+  const { layers, plan } = m;
+  const usesDy = (j: number): boolean => {
+    const l = layers[j];
+    if (gaussNewton || !plan.live[j] || plan.convFused.has(j)) return false;
+    if (l instanceof Dense || l instanceof Conv2d) return true;
+    return l instanceof Activation && !PIECEWISE_LINEAR.has(l.act);
+  };
+  const need = [false];
+  for (let i = 1; i <= layers.length; i++) need.push(usesDy(i - 1) || need[i - 1]);
+  return need;
+}
+
 export class ModelObjective extends SlotObjective {
   readonly K: number;
   readonly P: number;
@@ -49,6 +71,8 @@ export class ModelObjective extends SlotObjective {
   private readonly PE: Buf;
   /** Route codes of each fused max pool (ModelPlan.poolFused), by pool index: [K][B, pooled size]. */
   private readonly routes = new Map<number, Buf>();
+  /** needD[gn][i]: an HVP (gn: Gauss-Newton product) reads the cotangent at boundary i (see cotangentsRead). */
+  private readonly needD: [boolean[], boolean[]];
   private readonly owned: Buf[] = [];
 
   constructor(backend: Backend, readonly model: Model, readonly data: DeviceData, opts: ObjectiveOptions) {
@@ -86,6 +110,7 @@ export class ModelObjective extends SlotObjective {
       this.routes.set(j, b);
     }
     this.PE = backend.alloc(this.K * 2 * this.B, 'per-example loss');
+    this.needD = [cotangentsRead(model, false), cotangentsRead(model, true)];
     this.owned.push(this.PE);
   }
 
@@ -158,10 +183,12 @@ export class ModelObjective extends SlotObjective {
     this.backend.reduce({ n: b, K: this.K, x: { buf: this.PE, off: this.B, bs: 2 * this.B }, slot: this.slot + this.K, accumulate: true, scale: 1 / N });
   }
 
-  private backward(theta: Buf, r0: number, b: number, grad: Buf | null, first: boolean): void {
+  private backward(theta: Buf, r0: number, b: number, grad: Buf | null, first: boolean, gaussNewton = false): void {
     const c = this.ctx(b), { layers, plan } = this.model;
     for (let j = layers.length - 1; j >= 0; j--) {
       if (!plan.live[j + 1] || plan.fusedBackward.has(j) || plan.convFused.has(j) || plan.unpooled.has(j)) continue;
+      // Without a gradient to accumulate, a backward only makes d[j], which the HVP may not read.
+      if (!grad && !this.needD[gaussNewton ? 1 : 0][j]) continue;
       layers[j].backward(c, this.io(j, r0), theta, grad, !first);
     }
   }
@@ -230,7 +257,7 @@ export class ModelObjective extends SlotObjective {
     this.passes((r0, b, first) => {
       this.forward(theta, r0, b);
       this.head(r0, b);
-      this.backward(theta, r0, b, opts.grad ?? null, first);
+      this.backward(theta, r0, b, opts.grad ?? null, first, !!opts.gaussNewton);
       vs.forEach((v, j) => {
         this.tangent(theta, v, r0, b);
         this.rBackward(theta, v, outs[j], r0, b, first, !!opts.gaussNewton);

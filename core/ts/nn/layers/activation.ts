@@ -53,7 +53,7 @@ export class Activation implements Layer {
  * rdelta gives NaN where R{x}·dy overflows to ∞; neither changes a finite
  * HVP's value.) Every other activation keeps rdelta.
  */
-const PIECEWISE_LINEAR: ReadonlySet<ActName> = new Set<ActName>(['relu', 'hardtanh', 'identity']);
+export const PIECEWISE_LINEAR: ReadonlySet<ActName> = new Set<ActName>(['relu', 'hardtanh', 'identity']);
 
 /** The PyTorch module of each activation (nn.Sequential exports). */
 export const TORCH_ACT: Record<ActName, string> = {

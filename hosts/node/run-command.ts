@@ -18,6 +18,7 @@ import { metadataFor, type RunMetadata } from './run-metadata.js';
 import { checkDataFingerprint, checkDatasetRecord, datasetRecord, loadDatasetNode, recordedStandardize, type DatasetRecord } from './dataset-files.js';
 import { acquireRunLock, checkRunLock, LOCK_FILE, type RunLock } from './run-lock.js';
 import { removeRunFiles } from './run-clean.js';
+import { loadReferences } from './measure-references.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -94,6 +95,7 @@ export async function startRun(cfg: RunConfig, o: StartOptions): Promise<string>
   const P = dataFreeParams(cfg.dataset) ?? modelFor(cfg, data)!.P;
   if (cfg.eigFreq > 0 && cfg.neigs > P) throw new Error(`--neigs ${cfg.neigs} exceeds the model's ${P} parameters`);
   if (cfg.init && cfg.init.length !== P) throw new Error(`--init gives ${cfg.init.length} values, the model has ${P} parameters`);
+  loadReferences(cfg, modelFor(cfg, data), P);
   const dir = new RunDir(o.out ? resolve(o.out) : defaultRunDir(cfg, !!o.standardize));
   checkRunLock(dir.dir);
   if (dir.exists()) {
@@ -186,6 +188,7 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
       table: (t) => dir.writeTable(t),
     }, {
       resume: resume?.ckpt,
+      references: loadReferences(cfg, model, model?.P ?? dataFreeParams(cfg.dataset) ?? 0),
       prepare: async (objs) => {
         for (const o of objs) await o.tune();
         dev.saveTuning();

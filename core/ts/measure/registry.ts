@@ -2,11 +2,15 @@
 // metrics.csv. A new measure is a module exporting a MeasureDef, listed here.
 import type { MeasureDef } from './suite.js';
 import { trace } from './trace.js';
+import { batchSharpness } from './batch-sharpness.js';
+import { stepSharpness } from './step-sharpness.js';
+import { gni } from './gni.js';
+import { batchGrad } from './batch-grad.js';
 import { gradProjection } from './grad-projection.js';
 import { lossChange } from './loss-change.js';
 import { distance } from './distance.js';
 
-export const MEASURES: MeasureDef[] = [trace, gradProjection, lossChange, distance];
+export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance];
 
 export function measureNamed(name: string): MeasureDef {
   const m = MEASURES.find((x) => x.name === name);

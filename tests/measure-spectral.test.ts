@@ -168,4 +168,68 @@ forEachBackend('gauss-newton', (T) => {
   }
 });
 
+const eoslab = (...args: string[]) => spawnSync(process.execPath, ['hosts/node/bin/eoslab.mjs', ...args], {
+  encoding: 'utf8', env: { ...process.env, EOSLAB_RESULTS: mkdtempSync(join(tmpdir(), 'eoslab-spectral-res-')) },
+});
+const root = mkdtempSync(join(tmpdir(), 'eoslab-spectral-'));
+const RUN = ['train', 'gmm-64-4-2', 'mlp:8:tanh', 'mse', '0.1', '4', '--backend', 'wasm', '--batch-size', '16', '--eig-freq', '2', '--neigs', '2'];
+const SPECTRAL = ['--density', '--density-freq', '2', '--density-runs', '2', '--density-order', '12', '--density-grid', '50',
+  '--gauss-newton', '--gauss-newton-freq', '2'];
+
+test('the CLI: --density and --gauss-newton fill their columns where their rules fire and write density/step_<t>.csv; plot draws it', () => {
+  const out = join(root, 'run');
+  const r = eoslab(...RUN, ...SPECTRAL, '--out', out);
+  assert.is(r.status, 0, r.stderr);
+  const [head, ...rows] = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const cols = ['density_lambda_min', 'density_lambda_max', 'lambda_gn_1', 'lambda_gn_2', 'lambda_gn_batch_1'];
+  for (const c of cols) assert.ok(head.includes(c), `${c} in ${head.join(',')}`);
+  for (const row of rows) {
+    const on = Number(row[0]) % 2 === 0;
+    for (const c of cols) assert.is(row[head.indexOf(c)] !== '', on, `step ${row[0]} ${c}`);
+  }
+  const at0 = (c: string) => Number(rows[0][head.indexOf(c)]);
+  assert.ok(at0('density_lambda_min') < at0('density_lambda_max'));
+  // The top Ritz value of the density's Lanczos runs is the tracked λ₁ (the same Hessian, 12 steps converge its extreme).
+  assert.ok(Math.abs(at0('density_lambda_max') - at0('lambda_1')) < 1e-3 * at0('lambda_1'), `${at0('density_lambda_max')} vs λ₁ ${at0('lambda_1')}`);
+  assert.ok(at0('lambda_gn_1') >= at0('lambda_gn_2') && at0('lambda_gn_2') > 0);
+  assert.equal(readdirSync(join(out, 'density')).sort(), ['step_0.csv', 'step_2.csv', 'step_4.csv']);
+  const table = readFileSync(join(out, 'density', 'step_2.csv'), 'utf8').trim().split('\n');
+  assert.is(table[0], 'grid,density,density_se');
+  assert.is(table.length, 51);
+  const meta = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'));
+  assert.equal(meta.config.measures.density.options, { runs: 2, order: 12, sigma: 0.01, grid: 50, probe: 'rademacher' });
+  const p = eoslab('plot', out);
+  assert.is(p.status, 0, p.stderr);
+  const svg = readFileSync(join(out, 'figures', 'density.svg'), 'utf8');
+  for (const s of ['step 0', 'step 2', 'step 4']) assert.ok(svg.includes(`${s}</text>`), `${s} in the legend`);
+  // --force starts over: the old run's tables go with it.
+  const again = eoslab(...RUN.slice(0, 5), '1', ...RUN.slice(6), '--out', out, '--force');
+  assert.is(again.status, 0, again.stderr);
+  assert.not.ok(existsSync(join(out, 'density')), 'density tables of the old run removed');
+});
+
+test('a bad option value is refused in one line naming the fix', () => {
+  const r = eoslab(...RUN, '--density', '--density-probe', 'uniform');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /--density-probe must be rademacher or normal/);
+  assert.is(r.stderr.trim().split('\n').length, 1);
+  const q = eoslab('train', 'quadratic:2,1', 'quadratic', 'mse', '0.1', '2', '--backend', 'wasm', '--gauss-newton');
+  assert.is(q.status, 1);
+  assert.match(q.stderr, /^eoslab: --gauss-newton needs a model and a loss over data.*: drop it/);
+});
+
+test('removeRunFiles removes measure tables (<table>/step_<t>.csv) and nothing else', () => {
+  // Before, --force left the old run's density tables beside the new run's.
+  const d = join(root, 'clean');
+  for (const sub of ['density', 'plots', 'empty', 'Mixed']) mkdirSync(join(d, sub), { recursive: true });
+  for (const f of ['step_0.csv', 'step_10.csv.tmp-44']) writeFileSync(join(d, 'density', f), 'x');
+  for (const f of ['step_3.csv', 'notes.txt']) writeFileSync(join(d, 'plots', f), 'x');
+  for (const f of ['step_1.csv']) writeFileSync(join(d, 'Mixed', f), 'x');
+  writeFileSync(join(d, 'step_2.csv'), 'x');
+  removeRunFiles(d);
+  assert.equal(readdirSync(d).sort(), ['Mixed', 'empty', 'plots', 'step_2.csv']);
+  assert.equal(readdirSync(join(d, 'plots')), ['notes.txt']);
+  assert.equal(readdirSync(join(d, 'Mixed')), ['step_1.csv']);
+});
+
 test.run();

@@ -11,6 +11,8 @@ import { parseMetricsCsv } from '../../core/ts/plot/metrics.js';
 import { checkPlotMetadata, runLabels, type PlotRun, type XAxis } from '../../core/ts/plot/runs.js';
 import { figures, type Figure } from '../../core/ts/plot/specs.js';
 import { reportHtml, type ReportScripts } from '../shared/plot-report.js';
+import { densityFigure } from '../../core/ts/plot/density.js';
+import { readDensityTables } from './plot-density.js';
 
 export interface PlotOptions {
   x?: XAxis;
@@ -82,6 +84,8 @@ function writeAtomic(path: string, text: string): void {
 /** Figures and report for these runs into dir; returns the report's path. */
 async function writeFigures(runs: PlotRun[], dir: string, axis: XAxis, log: (s: string) => void): Promise<string> {
   const figs = figures(runs, axis);
+  const density = densityFigure(runs, runs.map((r) => readDensityTables(r.name)));
+  if (density) figs.push(density);
   const figDir = join(dir, 'figures');
   try {
     mkdirSync(figDir, { recursive: true });

@@ -16,7 +16,7 @@ export const gaussNewton: MeasureDef = {
   help: 'top eigenvalues of the Gauss-Newton matrix JᵀH_ℓJ: lambda_gn_1…k (k = --neigs) on the curvature set, lambda_gn_batch_1 on the SGD minibatch',
   options: [],
   columns: (_s, c) => [...Array.from({ length: c.neigs }, (_, i) => `lambda_gn_${i + 1}`), 'lambda_gn_batch_1'],
-  unsupported: (c) => (c.hasData ? null : 'the Gauss-Newton matrix needs a model and a loss over data: drop --gauss-newton for toy and quadratic objectives'),
+  unsupported: (c) => (c.hasData ? null : 'needs a model and a loss over data, which toy and quadratic objectives lack: drop it'),
   async run(ctx: MeasureContext) {
     const out: Record<string, number | null> = {};
     const k = Math.min(ctx.neigs, ctx.P);

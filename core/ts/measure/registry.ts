@@ -6,11 +6,13 @@ import { batchSharpness } from './batch-sharpness.js';
 import { stepSharpness } from './step-sharpness.js';
 import { gni } from './gni.js';
 import { batchGrad } from './batch-grad.js';
+import { density } from './density.js';
+import { gaussNewton } from './gauss-newton.js';
 import { gradProjection } from './grad-projection.js';
 import { lossChange } from './loss-change.js';
 import { distance } from './distance.js';
 
-export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance];
+export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance, density, gaussNewton];
 
 export function measureNamed(name: string): MeasureDef {
   const m = MEASURES.find((x) => x.name === name);

@@ -10,7 +10,10 @@
 // one process over the same θ, data and backend, so machine noise hits them
 // alike; the median of the per-rep ratios to the unfused time is reported
 // (and the ratio of the best times), with the projected bench time (the last
-// quiet bench/cnn.ts figure × ratio). The fusions' kernel work also changes
+// quiet bench/cnn.ts figure × ratio). On a shared machine wall times swing
+// 2× with other processes' load, so each time is also taken as CPU time
+// (process.cpuUsage: user + system of every thread; a sleeping worker uses
+// none), which time slicing does not inflate: its ratios are the steadier. The fusions' kernel work also changes
 // the unfused ops, so `--baseline FILE` adds a fourth contender: the unfused
 // walk on another build of the core (e.g. the relaxed build of the commit the
 // 1450 ms were measured at), on its own backend in this process:
@@ -75,18 +78,20 @@ if (argv.baseline) {
 }
 
 /** Per-op times of one call of `fn`, keyed by op and shape (ms summed over calls). */
-function profile(be: Backend, fn: () => Promise<unknown>): Promise<Map<string, { ms: number; n: number }>> {
-  const acc = new Map<string, { ms: number; n: number }>();
+interface OpTime { ms: number; cpu: number; n: number }
+function profile(be: Backend, fn: () => Promise<unknown>): Promise<Map<string, OpTime>> {
+  const acc = new Map<string, OpTime>();
   const target = be as unknown as Record<string, (op: Record<string, unknown>) => void>;
   const orig: Record<string, (op: Record<string, unknown>) => void> = {};
   for (const name of ['matmul', 'conv', 'pool', 'activation', 'rdelta', 'loss', 'colsum', 'reduce', 'vector']) {
     orig[name] = target[name];
     target[name] = function (op) {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       orig[name].call(be, op);
-      const key = opKey(name, op);
-      const e = acc.get(key) ?? { ms: 0, n: 0 };
+      const c = process.cpuUsage(c0), key = opKey(name, op);
+      const e = acc.get(key) ?? { ms: 0, cpu: 0, n: 0 };
       e.ms += performance.now() - t0;
+      e.cpu += (c.user + c.system) / 1000;
       e.n++;
       acc.set(key, e);
     };
@@ -106,11 +111,11 @@ function opKey(name: string, op: Record<string, unknown>): string {
   }
 }
 
-function printProfile(title: string, p: Map<string, { ms: number; n: number }>, wall: number): void {
-  const total = [...p.values()].reduce((s, e) => s + e.ms, 0);
-  console.log(`\n${title}: wall ${wall.toFixed(0)} ms, ops ${total.toFixed(0)} ms`);
+function printProfile(title: string, p: Map<string, OpTime>, wall: number): void {
+  const total = [...p.values()].reduce((s, e) => s + e.ms, 0), cpu = [...p.values()].reduce((s, e) => s + e.cpu, 0);
+  console.log(`\n${title}: wall ${wall.toFixed(0)} ms, ops ${total.toFixed(0)} ms, ops CPU ${cpu.toFixed(0)} ms (both threads)`);
   for (const [k, e] of [...p].sort((a, b) => b[1].ms - a[1].ms)) {
-    console.log(`  ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ×${e.n}  ${k}`);
+    console.log(`  ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)}%  CPU ${e.cpu.toFixed(1).padStart(6)} ms  ×${e.n}  ${k}`);
   }
 }
 
@@ -146,25 +151,34 @@ if (argv.ab) {
     // Ratios to the baseline build's unfused walk when there is one, else to this build's.
     const ref = argv.baseline ? 'baseline' : 'unfused';
     const times = new Map<string, number[]>(PLANS.map((p) => [p, []]));
+    const cpus = new Map<string, number[]>(PLANS.map((p) => [p, []])), cpuRatios = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     const ratios = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     for (let r = 0; r < reps; r++) {
-      const t: Record<string, number> = {};
+      const t: Record<string, number> = {}, cpu: Record<string, number> = {};
       // Rotate which goes first, so a drift in load does not favour one.
       for (let k = 0; k < PLANS.length; k++) {
         const which = PLANS[(k + r) % PLANS.length];
-        const t0 = performance.now();
+        const t0 = performance.now(), c0 = process.cpuUsage();
         await run(which, hvp);
         t[which] = performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        cpu[which] = (c.user + c.system) / 1000;
       }
-      for (const p of PLANS) { times.get(p)!.push(t[p]); ratios.get(p)!.push(t[p] / t[ref]); }
+      for (const p of PLANS) {
+        times.get(p)!.push(t[p]); ratios.get(p)!.push(t[p] / t[ref]);
+        cpus.get(p)!.push(cpu[p]); cpuRatios.get(p)!.push(cpu[p] / cpu[ref]);
+      }
     }
     const base = Number(hvp ? argv['hvp-ms'] : argv['grad-ms']);
     console.log(`\nA/B ${hvp ? 'HVP' : 'gradient'}, ${reps} reps, ms per physical batch (median, best): ` +
-      PLANS.map((p) => `${p} ${(median(times.get(p)!) / (N / B)).toFixed(0)}, ${(Math.min(...times.get(p)!) / (N / B)).toFixed(0)}`).join('; '));
+      PLANS.map((p) => `${p} ${(median(times.get(p)!) / (N / B)).toFixed(0)}, ${(Math.min(...times.get(p)!) / (N / B)).toFixed(0)}`).join('; ') +
+      `; CPU ms per physical batch (median): ${PLANS.map((p) => `${p} ${(median(cpus.get(p)!) / (N / B)).toFixed(0)}`).join(', ')}`);
     for (const p of PLANS.filter((q) => q !== ref)) {
       const ratio = median(ratios.get(p)!), best = Math.min(...times.get(p)!) / Math.min(...times.get(ref)!);
       console.log(`  ${p}/${ref}: median ratio ${ratio.toFixed(3)} [${ratios.get(p)!.map((x) => x.toFixed(2)).join(' ')}], ` +
-        `best/best ${best.toFixed(3)}; projected N = 5000 bench: ${base} ms × ${ratio.toFixed(3)} = ${(base * ratio).toFixed(0)} ms`);
+        `best/best ${best.toFixed(3)}; CPU time: median ratio ${median(cpuRatios.get(p)!).toFixed(3)} ` +
+        `[${cpuRatios.get(p)!.map((x) => x.toFixed(2)).join(' ')}]; projected N = 5000 bench (wall median): ${base} ms × ${ratio.toFixed(3)} = ${(base * ratio).toFixed(0)} ms, ` +
+        `(CPU median) × ${median(cpuRatios.get(p)!).toFixed(3)} = ${(base * median(cpuRatios.get(p)!)).toFixed(0)} ms`);
     }
   }
 }

@@ -67,6 +67,7 @@ export function maxMembers(mem: GroupMemory, lim: MemoryLimits): number {
   return Math.max(1, k);
 }
 
+/** Bytes for a log line: KiB below a MiB, so a tiny group does not read as 0. */
 export function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -39,7 +39,8 @@ test('train writes metadata.json, metrics.csv with the documented columns, and c
   assert.ok(meta.device.adapter.length > 0 && meta.eoslab_version && meta.conventions.mse);
   assert.match(meta.dataset_source, /generated/);
   const m = csv(join(out, 'metrics.csv'));
-  assert.equal(m.header, ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'lambda_1', 'lambda_2', 'threshold', 'lr', 'grad_norm', 'wall_s']);
+  assert.equal(m.header, ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'lambda_1', 'lambda_2', 'threshold', 'lr', 'grad_norm',
+    'eig_hvps', 'eig_residual', 'eig_converged', 'wall_s']);
   assert.is(m.rows.length, 13, 'rows for steps 0..12');
   m.rows.forEach((row, t) => {
     assert.is(Number(row[0]), t);

@@ -89,7 +89,9 @@ export function checkMetadata(v: unknown, path: string): RunMetadata {
   if (cfg.init) (cfg.init as unknown[]).forEach((x, i) => { if (!is(x, 'number')) throw bad(path, `config.init[${i}]`, 'a number', x); });
   (m.resumes as unknown[]).forEach((r, i) => { if (!is(r, 'object')) throw bad(path, `resumes[${i}]`, 'an object', r); });
   for (const [k, x] of Object.entries(m.matmul_variants as object)) if (typeof x !== 'string') throw bad(path, `matmul_variants.${k}`, 'a string', x);
-  const want = metricsColumns(cfg as unknown as Parameters<typeof metricsColumns>[0]).join(',');
+  // Layer names are the model's, which the metadata does not spell out: the check takes them from the per-layer columns.
+  const blocks = (m.columns as unknown[]).flatMap((c) => (typeof c === 'string' && c.startsWith('lambda_1_layer') ? [c.slice(14)] : []));
+  const want = metricsColumns(cfg as unknown as Parameters<typeof metricsColumns>[0], { blocks }).join(',');
   if ((m.columns as unknown[]).join(',') !== want) throw bad(path, 'columns', `the run's columns [${want}]`, m.columns);
   return v as RunMetadata;
 }

@@ -3,7 +3,7 @@
 // the numbers follow).
 import type { RunConfig } from '../../core/ts/run/config.js';
 import { effectiveOptimizer } from '../../core/ts/run/identity.js';
-import { metricsColumns, type StopReason } from '../../core/ts/run/records.js';
+import { metricsColumns, type ColumnLayout, type StopReason } from '../../core/ts/run/records.js';
 import type { DataFingerprint } from './dataset-files.js';
 
 export interface RunMetadata {
@@ -32,7 +32,7 @@ export interface RunMetadata {
   resumes: { at: string; from_step: number; changes: Record<string, unknown> }[];
 }
 
-export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants' | 'dataset_source' | 'model'>): RunMetadata {
+export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_version' | 'command' | 'device' | 'matmul_variants' | 'dataset_source' | 'model'>, layout: ColumnLayout = {}): RunMetadata {
   return {
     ...extra,
     config: cfg,
@@ -49,7 +49,7 @@ export function metadataFor(cfg: RunConfig, extra: Pick<RunMetadata, 'eoslab_ver
       threshold: cfg.kind === 'flow' ? 'none (gradient flow)' : thresholdConvention(cfg),
       checkpoints: 'checkpoints/step_<t>.safetensors holds θ_t as a PyTorch nn.Sequential state dict',
     },
-    columns: metricsColumns(cfg),
+    columns: metricsColumns(cfg, layout),
     started_at: new Date().toISOString(),
     finished_at: null,
     resumes: [],

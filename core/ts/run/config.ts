@@ -4,6 +4,7 @@ import type { LossName } from '../backend/types.js';
 import type { RunData } from './problem.js';
 import type { MeasureSettings } from '../measure/suite.js';
 import { measureNamed } from '../measure/registry.js';
+import type { FreqRule } from '../measure/schedule.js';
 import { checkOptimizerConfig, OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
 
 export type EigSolverName = 'lanczos' | 'lobpcg' | 'power';
@@ -33,7 +34,10 @@ export interface RunConfig {
   seed: number;
   datasetSeed: number;
   physicalBatchSize: number;
+  /** Eigenvalues measured; with neigsAuto, the cap on the tracked block (so the columns are fixed). */
   neigs: number;
+  /** `--neigs auto:F[:KMAX]`: track every eigenvalue above F × threshold (null: a fixed neigs). */
+  neigsAuto: number | null;
   eigFreq: number;
   eigSolver: EigSolverName;
   lambdaA: boolean;
@@ -51,6 +55,8 @@ export interface RunConfig {
   divergeLoss: number;
   /** Explicit initial θ (toy objectives, e.g. the minimalist example's symmetric starts); null: seeded init. */
   init: number[] | null;
+  /** Steps whose row evaluates the test set (`--test-freq`; default every step). */
+  testFreq: FreqRule;
   /** The measurement suite's measures this run takes (core/ts/measure/registry.ts), by name; absent: none. */
   measures?: Record<string, MeasureSettings>;
 }
@@ -58,10 +64,25 @@ export interface RunConfig {
 export const DEFAULT_RUN: Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' | 'lr' | 'maxSteps'> = {
   tick: 1, alpha: 1, maxStepSize: 1,
   opt: { name: 'gd' }, batchSize: 0, seed: 0, datasetSeed: 0, physicalBatchSize: 1000,
-  neigs: 2, eigFreq: 10, eigSolver: 'lobpcg', lambdaA: false, abridgedSize: 5000,
+  neigs: 2, neigsAuto: null, eigFreq: 10, eigSolver: 'lobpcg', lambdaA: false, abridgedSize: 5000,
   accGoal: null, lossGoal: null, lrDrops: [], nproj: 0, iterateFreq: 1, checkpointEvery: 0, divergeLoss: 1e8,
-  init: null,
+  init: null, testFreq: { every: 1, after: [] },
 };
+
+/** The cap on the block `--neigs auto:F` grows to when no KMAX is given. */
+export const NEIGS_AUTO_CAP = 8;
+
+/** `--neigs K` or `--neigs auto:F[:KMAX]` → neigs (the cap) and neigsAuto (F). */
+export function parseNeigs(s: string): { neigs: number; neigsAuto: number | null } {
+  const t = s.trim();
+  if (/^\d+$/.test(t) && Number(t) >= 1 && Number.isSafeInteger(Number(t))) return { neigs: Number(t), neigsAuto: null };
+  const m = /^auto:((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?::(\d+))?$/.exec(t);
+  const F = m ? Number(m[1]) : NaN, cap = m?.[2] !== undefined ? Number(m[2]) : NEIGS_AUTO_CAP;
+  if (!m || !(F > 0) || !Number.isFinite(F) || !(Number.isSafeInteger(cap) && cap >= 1)) {
+    throw new Error(`--neigs takes a positive integer K or auto:F[:KMAX] (F > 0, e.g. auto:0.9 or auto:0.9:4), got '${s}'`);
+  }
+  return { neigs: cap, neigsAuto: F };
+}
 
 /** Learning rate in force at step t. */
 export function lrAt(cfg: Pick<RunConfig, 'lr' | 'lrDrops'>, t: number): number {
@@ -142,6 +163,16 @@ export function validateRun(c: RunConfig): void {
       throw new Error(`--${flag(k)} does not apply to ${c.opt.name}: it is for ${takers.join(', ')}` +
         (allowed.length ? `; ${c.opt.name} takes ${allowed.map((a) => '--' + flag(a)).join(', ')}` : ''));
     }
+  }
+  if (c.neigsAuto !== null && c.neigsAuto !== undefined) {
+    if (!(c.neigsAuto > 0 && Number.isFinite(c.neigsAuto))) throw new Error(`--neigs auto:F needs F > 0, got ${c.neigsAuto}`);
+    if (c.kind === 'flow') throw new Error('--neigs auto:F tracks eigenvalues above F × the optimizer\'s threshold, and gradient flow has none: give --neigs K');
+    if (['adam', 'rmsprop'].includes(c.opt.name)) throw new Error(`--neigs auto:F compares λ's with 2/η-type thresholds, and ${c.opt.name}'s bounds λ_A: give --neigs K`);
+  }
+  const tf = c.testFreq;
+  if (tf !== undefined && (!tf || !Number.isSafeInteger(tf.every) || tf.every < 0 || !Array.isArray(tf.after)
+    || tf.after.some((a) => !Number.isSafeInteger(a.step) || a.step < 0 || !Number.isSafeInteger(a.every) || a.every < 0))) {
+    throw new Error('--test-freq must be F or F,STEP:F2,… with non-negative integers');
   }
   checkOptimizerConfig(c.opt);
   validateMeasures(c);

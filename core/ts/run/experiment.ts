@@ -15,11 +15,26 @@ import { lobpcg } from '../measure/lobpcg.js';
 import { powerIteration } from '../measure/power.js';
 import type { EigResult } from '../measure/lanczos.js';
 import { MEASURE_SLOT, type MeasureContext } from '../measure/suite.js';
+import { measureEig, retryStream } from '../measure/eig-measure.js';
+import { fires } from '../measure/schedule.js';
 import { runMeasures } from '../measure/run-measures.js';
 import { lrAt, validateRun, type RunConfig } from './config.js';
 import type { Checkpoint, MetricsRow, RunSink, StopReason } from './records.js';
 import { buildProblem, type RunData, type RunProblem } from './problem.js';
 export type { RunData } from './problem.js';
+
+/** The relative residual every Hessian measurement must reach (else a fresh restart, then the flag). */
+const EIG_TOL = 1e-4;
+const EVERY_STEP = { every: 1, after: [] };
+
+/** A row's eigen-measurement: λ's (null where none), and the solver's diagnostics when it ran. */
+interface EigRow {
+  lambdas: (number | null)[];
+  tracked?: number | null;
+  hvps?: number;
+  residual?: number;
+  converged?: number;
+}
 
 export interface RunResult {
   reason: StopReason;
@@ -135,20 +150,23 @@ export class RunContext {
         const [trainLoss, trainAcc] = await this.full.readLossAcc().then((r) => [r.loss[0], r.acc[0]]);
         const [g2] = await backend.readScalars(GRAD_SLOT, 1);
         const gradNorm = Math.sqrt(g2);
-        const te = this.testObj === this.full ? { loss: [trainLoss], acc: [trainAcc] } : await this.testObj.lossAcc(this.theta);
+        // --test-freq: the test pass can cost several training passes (10k test examples against 1k), so rows may skip it.
+        const te = !fires(cfg.testFreq ?? EVERY_STEP, t) ? { loss: [null], acc: [null] }
+          : this.testObj === this.full ? { loss: [trainLoss], acc: [trainAcc] } : await this.testObj.lossAcc(this.theta);
         const finite = Number.isFinite(trainLoss) && trainLoss <= cfg.divergeLoss;
-        let lambdas: (number | null)[] = Array(cfg.neigs).fill(null);
+        const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
+        let eig: EigRow = { lambdas: Array(cfg.neigs).fill(null) };
         let lambdaA: number | null = null;
         if (finite && cfg.eigFreq > 0 && t % cfg.eigFreq === 0) {
-          lambdas = await this.measureHessian(t);
+          eig = await this.measureHessian(t, threshold);
           if (cfg.lambdaA && this.opt && optState) lambdaA = await this.measureLambdaA(optState, t);
         }
-        const threshold = this.opt ? this.opt.threshold(lr, gradNorm) : null;
         const extra = finite && cfg.measures ? await runMeasures(this.measureContext(t, lr, gradNorm, trainLoss, threshold, optState, sink), cfg) : undefined;
         const row: MetricsRow = {
           step: t, time: cfg.kind === 'flow' ? time : undefined, train_loss: trainLoss, train_acc: this.problem.hasAccuracy ? trainAcc : null,
-          test_loss: te.loss[0], test_acc: this.problem.hasAccuracy ? te.acc[0] : null, lambdas, lambda_A: lambdaA,
-          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: wall0 + (now() - start) / 1000, extra,
+          test_loss: te.loss[0], test_acc: this.problem.hasAccuracy ? te.acc[0] : null, lambdas: eig.lambdas, lambda_A: lambdaA,
+          threshold, lr: cfg.kind === 'train' ? lr : null, grad_norm: gradNorm, wall_s: wall0 + (now() - start) / 1000,
+          neigs_tracked: eig.tracked ?? null, eig_hvps: eig.hvps ?? null, eig_residual: eig.residual ?? null, eig_converged: eig.converged ?? null, extra,
         };
         await sink.row(row);
         last = row;
@@ -219,7 +237,8 @@ export class RunContext {
   /** Top-k of op with the run's eigen-solver, seeded by the step. */
   async solveWith(op: SymOperator, k: number, t: number, warm: Buf[], tol = 1e-4): Promise<EigResult> {
     const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol };
-    const init = warm.length === k ? warm : undefined;
+    // Fewer warm vectors than k: the solvers fill the rest from their seeded streams.
+    const init = warm.length > 0 && warm.length <= k ? warm : undefined;
     // LOBPCG needs 3k ≤ n for its [X, R, P] block; tiny problems (toy objectives) use Lanczos, exact there.
     const solver = this.cfg.eigSolver === 'lobpcg' && 3 * k > op.n ? 'lanczos' : this.cfg.eigSolver;
     const r = solver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
@@ -228,18 +247,32 @@ export class RunContext {
     return r;
   }
 
-  async measureHessian(t: number): Promise<(number | null)[]> {
+  /** λ's of H(θ_t) warm-started from the last measurement (its vectors are the checkpoint's warm start), with the solver's diagnostics. */
+  async measureHessian(t: number, threshold: number | null): Promise<EigRow> {
+    const { backend, cfg } = this;
     const op = hessianOperator(this.measureObj, this.theta);
-    const { values, vectors } = await this.measure(op, t, this.eigvecs);
+    const auto = cfg.neigsAuto != null && threshold !== null ? { line: cfg.neigsAuto * threshold } : null;
+    const m = await measureEig({
+      backend, n: this.P, k: cfg.neigs, warm: this.eigvecs, auto, tol: EIG_TOL,
+      solve: (a) => this.solveWith(op, a.k, t, a.warm, EIG_TOL),
+      fresh: (k) => Array.from({ length: k }, (_, j) => {
+        const b = backend.alloc(this.P, 'fresh start');
+        backend.random({ out: b, n: this.P, seed: cfg.seed, stream: retryStream(t), index0: j * this.P, dist: 'normal' });
+        return b;
+      }),
+    });
     this.warmUsed.forEach((b) => this.release(b));
     this.warmUsed = this.eigvecs;
     this.sharpnessBefore = this.sharpness;
     this.measuredAt = t;
-    this.eigvecs = vectors;
-    this.owned.push(...vectors);
-    this.sharpness = values[0];
-    this.lastValues = values;
-    return Array.from({ length: this.cfg.neigs }, (_, i) => values[i] ?? null);
+    this.eigvecs = m.carry;
+    this.owned.push(...m.carry);
+    this.sharpness = m.values[0];
+    this.lastValues = m.carryValues;
+    return {
+      lambdas: Array.from({ length: cfg.neigs }, (_, i) => m.values[i] ?? null),
+      tracked: m.tracked, hvps: m.hvps, residual: m.residual, converged: m.converged ? 1 : 0,
+    };
   }
 
   async measureLambdaA(st: OptState, t: number): Promise<number> {

@@ -21,6 +21,17 @@ const LABELS: Record<keyof RunConfig, string> = {
   eigFreq: '--eig-freq', eigSolver: '--eig-solver', lambdaA: '--lambda-a', abridgedSize: '--abridged-size',
   accGoal: '--acc-goal', lossGoal: '--loss-goal', lrDrops: '--lr-drop', nproj: '--nproj', iterateFreq: '--iterate-freq',
   checkpointEvery: '--checkpoint-every', divergeLoss: '--diverge-loss', init: '--init', measures: '--<measure>',
+  neigsAuto: '--neigs auto:F', testFreq: '--test-freq',
+};
+
+/**
+ * Fields added after runs were recorded without them: at their default they
+ * stay out of the canonical form, so the hash (and default directory) of
+ * every run recorded before them is unchanged.
+ */
+const LATER_FIELDS: Partial<Record<keyof RunConfig, (v: unknown) => boolean>> = {
+  neigsAuto: (v) => v === null || v === undefined,
+  testFreq: (v) => v === undefined || formatFreq(v as RunConfig['testFreq']) === '1',
 };
 
 const OPT_LABELS: Record<keyof OptimizerConfig, string> = {
@@ -51,9 +62,11 @@ export function canonicalConfig(c: RunConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(LABELS).sort() as (keyof RunConfig)[]) {
     const v = full[k];
+    if (LATER_FIELDS[k]?.(v)) continue;
     if (k === 'opt') out[k] = effectiveOptimizer(v as OptimizerConfig);
     else if (k === 'lrDrops') out[k] = [...((v as RunConfig['lrDrops']) ?? [])].sort((a, b) => a.step - b.step).map((d) => ({ step: d.step, lr: d.lr }));
     else if (k === 'measures') out[k] = canonicalMeasures(v as RunConfig['measures']);
+    else if (k === 'testFreq') out[k] = formatFreq(v as RunConfig['testFreq']);
     else out[k] = v === undefined ? null : v;
   }
   return out;
@@ -91,6 +104,7 @@ export function configDifferences(recorded: RunConfig, requested: RunConfig): Co
       continue;
     }
     const flag = flow && k === 'maxSteps' ? 'MAX_TIME' : LABELS[k];
+    if (k === 'testFreq') { diffs.push({ flag, recorded: show(a[k] ?? '1'), requested: show(b[k] ?? '1') }); continue; }
     diffs.push({ flag, recorded: k === 'lrDrops' ? showDrops(a[k]) : show(a[k]), requested: k === 'lrDrops' ? showDrops(b[k]) : show(b[k]) });
   }
   return diffs;

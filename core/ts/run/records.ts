@@ -3,6 +3,8 @@
 // go (files, a page); the engine never touches storage.
 import type { RunConfig } from './config.js';
 import { MEASURES } from '../measure/registry.js';
+import type { Model } from '../nn/model.js';
+import { paramBlocks } from './problem.js';
 
 export interface MetricsRow {
   step: number;
@@ -11,7 +13,8 @@ export interface MetricsRow {
   train_loss: number;
   /** null for regression (one output): accuracy has no meaning there. */
   train_acc: number | null;
-  test_loss: number;
+  /** null where --test-freq did not fire this step. */
+  test_loss: number | null;
   test_acc: number | null;
   /** Top-k eigenvalues; null where no measurement fired this step. */
   lambdas: (number | null)[];
@@ -22,6 +25,14 @@ export interface MetricsRow {
   lr: number | null;
   grad_norm: number;
   wall_s: number;
+  /** --neigs auto: eigenvalues above F × threshold at this measurement (null: none this step). */
+  neigs_tracked?: number | null;
+  /** Solver diagnostics of this step's Hessian measurement (null: none this step): operator applications, */
+  eig_hvps?: number | null;
+  /** the largest relative residual ‖Hv − λv‖/|λ| of the returned pairs, */
+  eig_residual?: number | null;
+  /** and 1 when the solver met its tolerance (after at most one fresh restart), else 0. */
+  eig_converged?: number | null;
   /** The measurement suite's values of this row by column name (absent or null: did not fire). */
   extra?: Record<string, number | null>;
 }
@@ -64,11 +75,22 @@ export function tableCsv(t: MeasureTable): string {
   return [t.columns.join(','), ...t.rows.map((r) => r.map((x) => cell(x, String)).join(','))].join('\n') + '\n';
 }
 
-type ColumnConfig = Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'> & Partial<Pick<RunConfig, 'measures'>>;
+type ColumnConfig = Pick<RunConfig, 'kind' | 'neigs' | 'lambdaA'> & Partial<Pick<RunConfig, 'measures' | 'eigFreq' | 'neigsAuto'>>;
+
+/** The loop's own columns before wall_s: auto tracking's count, then the eigen-solver's diagnostics (whenever λ's are measured). */
+function eigColumns(c: ColumnConfig): string[] {
+  if (!((c.eigFreq ?? 0) > 0)) return [];
+  return [...(c.neigsAuto != null ? ['neigs_tracked'] : []), 'eig_hvps', 'eig_residual', 'eig_converged'];
+}
 
 /** What columns depend on beyond the configuration: the model's layer names (per-layer measures). */
 export interface ColumnLayout {
   blocks?: string[];
+}
+
+/** The column layout of a run on this model (null: a data-free objective, no layers). */
+export function columnLayout(model: Model | null): ColumnLayout {
+  return { blocks: model ? paramBlocks(model).map((b) => b.name) : [] };
 }
 
 /** metrics.csv columns for a configuration: the loop's own, then each requested measure's (registry order). */
@@ -76,7 +98,7 @@ export function metricsColumns(c: ColumnConfig, layout: ColumnLayout = {}): stri
   return [
     'step', ...(c.kind === 'flow' ? ['time'] : []), 'train_loss', 'train_acc', 'test_loss', 'test_acc',
     ...Array.from({ length: c.neigs }, (_, i) => `lambda_${i + 1}`), ...(c.lambdaA ? ['lambda_A'] : []),
-    'threshold', 'lr', 'grad_norm', 'wall_s', ...measureColumns(c, layout),
+    'threshold', 'lr', 'grad_norm', ...eigColumns(c), 'wall_s', ...measureColumns(c, layout),
   ];
 }
 
@@ -95,7 +117,8 @@ export function metricsLine(c: ColumnConfig, r: MetricsRow, layout: ColumnLayout
   const cells = [
     String(r.step), ...(c.kind === 'flow' ? [f(r.time)] : []), m(r.train_loss), m(r.train_acc), m(r.test_loss), m(r.test_acc),
     ...Array.from({ length: c.neigs }, (_, i) => m(r.lambdas[i])), ...(c.lambdaA ? [m(r.lambda_A)] : []),
-    f(r.threshold), f(r.lr), m(r.grad_norm), r.wall_s.toFixed(3),
+    f(r.threshold), f(r.lr), m(r.grad_norm),
+    ...eigColumns(c).map((col) => (col === 'eig_residual' ? m : f)(r[col as 'eig_hvps'])), r.wall_s.toFixed(3),
     ...measureColumns(c, layout).map((col) => m(r.extra?.[col])),
   ];
   return cells.join(',');

@@ -4,8 +4,9 @@
 // is ever evaluated.
 import { DEFAULT_RUN, validateRun, type RunConfig } from '../../../core/ts/run/config.js';
 import type { OptimizerConfig } from '../../../core/ts/optim/optimizers.js';
+import { formatFreq } from '../../../core/ts/measure/schedule.js';
 
-type Kind = 'number' | 'int' | 'string' | 'boolean' | 'numberOrNull' | 'opt' | 'lrDrops' | 'init' | 'measures';
+type Kind = 'number' | 'int' | 'string' | 'boolean' | 'numberOrNull' | 'opt' | 'lrDrops' | 'init' | 'measures' | 'freq';
 
 const FIELDS: Record<keyof RunConfig, Kind> = {
   kind: 'string', dataset: 'string', arch: 'string', loss: 'string', lr: 'number', maxSteps: 'number',
@@ -13,6 +14,7 @@ const FIELDS: Record<keyof RunConfig, Kind> = {
   datasetSeed: 'int', physicalBatchSize: 'int', neigs: 'int', eigFreq: 'int', eigSolver: 'string',
   lambdaA: 'boolean', abridgedSize: 'int', accGoal: 'numberOrNull', lossGoal: 'numberOrNull',
   lrDrops: 'lrDrops', nproj: 'int', iterateFreq: 'int', checkpointEvery: 'int', divergeLoss: 'number', init: 'init', measures: 'measures',
+  neigsAuto: 'numberOrNull', testFreq: 'freq',
 };
 /** A flow run has no learning rate (the CLI records lr 0). */
 const REQUIRED: (keyof RunConfig)[] = ['dataset', 'arch', 'loss', 'maxSteps'];
@@ -37,6 +39,9 @@ function checkField(k: string, kind: Kind, v: unknown): void {
       if (!isObject(v) || !Object.values(v).every((m) => isObject(m) && isObject(m.freq) && isObject(m.options ?? {}))) {
         throw bad('an object of {"<measure>": {"freq": {"every": F, "after": []}, "options": {…}}}');
       }
+      return;
+    case 'freq':
+      if (!isObject(v) || !Number.isSafeInteger(v.every) || !Array.isArray(v.after)) throw bad('a frequency rule {"every": F, "after": [{"step": S, "every": F2}, …]}');
       return;
     case 'lrDrops':
       if (!Array.isArray(v) || !v.every((d) => isObject(d) && isNum(d.step) && isNum(d.lr) && Object.keys(d).length === 2)) {
@@ -101,7 +106,9 @@ export function cliCommand(cfg: RunConfig): string[] {
     ['nproj', '--nproj'], ['iterateFreq', '--iterate-freq'], ['checkpointEvery', '--checkpoint-every'],
     ...(cfg.kind === 'flow' ? [['alpha', '--alpha'], ['maxStepSize', '--max-step-size']] as [keyof RunConfig, string][] : []),
   ];
-  for (const [k, f] of num) if (cfg[k] !== d[k as keyof typeof d]) a.push(f, String(cfg[k]));
+  for (const [k, f] of num) if (cfg[k] !== d[k as keyof typeof d] && !(k === 'neigs' && cfg.neigsAuto != null)) a.push(f, String(cfg[k]));
+  if (cfg.neigsAuto != null) a.push('--neigs', `auto:${cfg.neigsAuto}:${cfg.neigs}`);
+  if (cfg.testFreq && formatFreq(cfg.testFreq) !== '1') a.push('--test-freq', formatFreq(cfg.testFreq));
   if (cfg.lambdaA) a.push('--lambda-a');
   if (cfg.accGoal !== null) a.push('--acc-goal', String(cfg.accGoal));
   if (cfg.lossGoal !== null) a.push('--loss-goal', String(cfg.lossGoal));

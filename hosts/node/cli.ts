@@ -14,6 +14,7 @@ import { parseBackendChoice } from '../shared/select-backend.js';
 import type { CliHost } from '../shared/host.js';
 import { listDatasets, prepareDataset } from './datasets-command.js';
 import { absoluteDatasetId } from './dataset-files.js';
+import { addSweepCommand } from './sweep-command.js';
 
 // Plain decimal notation only: Number() would also read '0x10' as 16, '' as 0 and '1e309' as Infinity.
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -188,6 +189,7 @@ export function buildCli(host: CliHost): Command {
     .action(async (o) => {
       await runDemo({ ...backendFlags(o, host), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
+  addSweepCommand(program, { backendOptions: (c) => backendOptions(c), backendFlags: (o) => backendFlags(o, host), command, log });
   program.command('plot')
     .description('figures of finished or running runs: RUN_DIR/figures/*.svg and a self-contained RUN_DIR/report.html; several runs also overlay into --out')
     .argument('<run_dir...>', 'run directories')

@@ -5,7 +5,8 @@
 // beyond the node:* modules Deno implements.
 import { addMeasureOptions, measuresFrom } from './measure-flags.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, resolveOptimizer, type RunConfig } from '../../core/ts/run/config.js';
+import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, parseNeigs, resolveOptimizer, type RunConfig } from '../../core/ts/run/config.js';
+import { parseFreq } from '../../core/ts/measure/schedule.js';
 import { OPTIMIZERS, type OptimizerConfig } from '../../core/ts/optim/optimizers.js';
 import { runDemo } from './demo.js';
 import { startRun, type BackendFlags } from './run-command.js';
@@ -32,6 +33,13 @@ const seedArg = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x 
 const pos = (name: string) => num(name, (x) => x > 0, 'a positive number');
 const unit = (name: string) => num(name, (x) => x >= 0 && x < 1, 'in [0, 1)');
 const frac = (name: string) => num(name, (x) => x > 0 && x <= 1, 'in (0, 1]');
+
+const neigsArg = (s: string) => {
+  try { return parseNeigs(s); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+};
+const freqArg = (name: string) => (s: string) => {
+  try { return parseFreq(s, name); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+};
 
 const threadsArg = num('--threads', (x) => Number.isInteger(x) && x >= 1 && x <= 256, 'an integer from 1 to 256');
 const backendArg = (s: string) => {
@@ -63,7 +71,8 @@ function measurementOptions(cmd: Command): Command {
     .option('--seed <s>', 'initialisation seed', seedArg('--seed'), DEFAULT_RUN.seed)
     .option('--dataset-seed <s>', 'data order / synthetic data seed', seedArg('--dataset-seed'), DEFAULT_RUN.datasetSeed)
     .option('--physical-batch-size <n>', 'examples per device pass', posInt('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
-    .option('--neigs <k>', 'top Hessian eigenvalues to track', posInt('--neigs'), DEFAULT_RUN.neigs)
+    .option('--neigs <k>', 'top Hessian eigenvalues to track: K, or auto:F[:KMAX] (every one above F × threshold, at most KMAX, default 8)', neigsArg, { neigs: DEFAULT_RUN.neigs, neigsAuto: null })
+    .option('--test-freq <F>', 'evaluate the test set every F steps (F,STEP:F2,…: slower from STEP on; default 1)', freqArg('--test-freq'), DEFAULT_RUN.testFreq)
     .option('--eig-freq <f>', 'measure eigenvalues every f steps (0: never)', int('--eig-freq'), DEFAULT_RUN.eigFreq)
     .addOption(new Option('--eig-solver <name>', 'eigen-solver').choices(['lanczos', 'lobpcg', 'power']).default(DEFAULT_RUN.eigSolver))
     .option('--abridged-size <n>', 'examples used for curvature (first n; 0: all)', int('--abridged-size'), DEFAULT_RUN.abridgedSize)
@@ -82,7 +91,7 @@ function measurementOptions(cmd: Command): Command {
 function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' | 'lr' | 'maxSteps' | 'tick' | 'alpha' | 'maxStepSize' | 'opt' | 'batchSize' | 'lrDrops' | 'lambdaA'> {
   return {
     seed: o.seed as number, datasetSeed: o.datasetSeed as number, physicalBatchSize: o.physicalBatchSize as number,
-    neigs: o.neigs as number, eigFreq: o.eigFreq as number, eigSolver: o.eigSolver as RunConfig['eigSolver'],
+    ...(o.neigs as ReturnType<typeof parseNeigs>), testFreq: o.testFreq as RunConfig['testFreq'], eigFreq: o.eigFreq as number, eigSolver: o.eigSolver as RunConfig['eigSolver'],
     abridgedSize: o.abridgedSize as number, accGoal: (o.accGoal as number | undefined) ?? null, lossGoal: (o.lossGoal as number | undefined) ?? null,
     nproj: o.nproj as number, iterateFreq: o.iterateFreq as number, checkpointEvery: o.checkpointEvery as number, divergeLoss: o.divergeLoss as number,
     init: (o.init as number[] | undefined) ?? null,

@@ -8,7 +8,7 @@ import { validateRun, validateRunData, type RunConfig } from '../../core/ts/run/
 import { configDifferences, describeDifferences, runDirName } from '../../core/ts/run/identity.js';
 import { makeOptimizer } from '../../core/ts/optim/optimizers.js';
 import { runExperiment, type RunData } from '../../core/ts/run/experiment.js';
-import type { Checkpoint } from '../../core/ts/run/records.js';
+import { columnLayout, type Checkpoint } from '../../core/ts/run/records.js';
 import type { BackendChoice } from '../shared/select-backend.js';
 import type { CreateHostBackend, HostBackend, HostBackendOptions } from '../shared/host.js';
 import { makeProgress, progressOptions } from './progress.js';
@@ -171,7 +171,7 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
     dataset_source: lastSource,
     ...lastRecord,
     ...(model ? { model: { parameters: model.P, input_shape: model.inShape, torch_sequential: torchSequential(model) } } : {}),
-  });
+  }, columnLayout(model));
   if (resume) meta.device = dev.device;
   if (!resume) dir.create(meta);
   else dir.writeMeta(meta);
@@ -182,7 +182,7 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
   const progress = makeProgress(total, cfg.kind === 'train' ? 'step' : 'tick', { ...progressOptions(cfg), startStep: resume?.ckpt.step });
   try {
     const result = await runExperiment(backend, cfg, data, {
-      row: (r) => { dir.appendRow(cfg, r); progress.update(r); },
+      row: (r) => { dir.appendRow(cfg, r, columnLayout(model)); progress.update(r); },
       checkpoint: (c) => dir.writeCheckpoint(model, c),
       projection: (_t, coords) => dir.appendProjection(coords),
       table: (t) => dir.writeTable(t),

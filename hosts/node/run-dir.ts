@@ -11,7 +11,7 @@ import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-s
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import type { RunConfig } from '../../core/ts/run/config.js';
-import { metricsLine, tableCsv, type Checkpoint, type MeasureTable, type MetricsRow } from '../../core/ts/run/records.js';
+import { metricsLine, tableCsv, type Checkpoint, type ColumnLayout, type MeasureTable, type MetricsRow } from '../../core/ts/run/records.js';
 import type { RunMetadata } from './run-metadata.js';
 import { removeRunFiles } from './run-clean.js';
 import { parseMetadata } from './run-check.js';
@@ -80,9 +80,9 @@ export class RunDir {
     this.writeMeta(meta);
   }
 
-  appendRow(cfg: RunConfig, r: MetricsRow): void {
+  appendRow(cfg: RunConfig, r: MetricsRow, layout: ColumnLayout = {}): void {
     // One write per line: a crash leaves at most a torn last line, which resume drops.
-    try { runDirIO.appendFileSync(this.metricsPath, metricsLine(cfg, r) + '\n'); } catch (e) { throw writeError(this.metricsPath, e); }
+    try { runDirIO.appendFileSync(this.metricsPath, metricsLine(cfg, r, layout) + '\n'); } catch (e) { throw writeError(this.metricsPath, e); }
   }
 
   /** metrics.csv as it is on disk, or null when it is missing. */

@@ -11,8 +11,9 @@ import { gaussNewton } from './gauss-newton.js';
 import { gradProjection } from './grad-projection.js';
 import { lossChange } from './loss-change.js';
 import { distance } from './distance.js';
+import { layerSharpness } from './layer-sharpness.js';
 
-export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance, density, gaussNewton];
+export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance, density, gaussNewton, layerSharpness];
 
 export function measureNamed(name: string): MeasureDef {
   const m = MEASURES.find((x) => x.name === name);

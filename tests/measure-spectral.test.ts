@@ -18,6 +18,7 @@ import { ModelObjective } from '../core/ts/objective/model-objective.js';
 import { uploadData } from '../core/ts/objective/data.js';
 import { spectralDensity, type Density } from '../core/ts/measure/density.js';
 import { gaussNewton } from '../core/ts/measure/gauss-newton.js';
+import { fisher as fisherMeasure } from '../core/ts/measure/fisher.js';
 import { removeRunFiles } from '../hosts/node/run-clean.js';
 import { parseFreq } from '../core/ts/measure/schedule.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -168,20 +169,65 @@ forEachBackend('gauss-newton', (T) => {
   }
 });
 
+/** (1/N) Σ_i ∇ℓ_i ∇ℓ_iᵀ in float64 from per-example gradients (grad64 of each example alone). */
+function fisher64(p: Problem, th: Float64Array, X: Float32Array, Y: Float32Array, n: number): Float64Array {
+  const P = p.layout.P, d = p.m64.sizes[0], c = p.m64.sizes[p.m64.sizes.length - 1];
+  const F = new Float64Array(P * P);
+  for (let i = 0; i < n; i++) {
+    const g = ref.grad64(p.m64, th, f64(X.slice(i * d, (i + 1) * d)), f64(Y.slice(i * c, (i + 1) * c)), 1, p.loss);
+    for (let r = 0; r < P; r++) for (let k = 0; k < P; k++) F[r * P + k] += g[r] * g[k] / n;
+  }
+  return F;
+}
+
+forEachBackend('fisher', (T) => {
+  for (const loss of ['mse', 'ce'] as const) {
+    T(`${loss}: the Fisher product and top eigenvalue against the float64 sum of per-example gradient outer products`, async ({ be }) => {
+      const p = makeProblem(be, { sizes: [4, 7, 3], act: 'tanh', bias: true, loss, N: 10, seed: 31 });
+      const P = p.layout.P, th = paramsAwayFromKinks(p, 8);
+      const mb = subset(be, p, 4);
+      const F = fisher64(p, f64(th), p.X, p.Y, p.N), Fb = fisher64(p, f64(th), mb.X, mb.Y, mb.n);
+      // The product itself: F v for a random v, entry by entry.
+      const v = rand(77), vv = Float32Array.from({ length: P }, () => 2 * v() - 1);
+      const tb = be.alloc(P, 'θ'), vb = be.alloc(P, 'v'), out = be.alloc(P, 'Fv');
+      be.write(tb, th); be.write(vb, vv);
+      await p.obj.hvp(tb, [vb], [out], { fisher: true });
+      const got = await be.read(out);
+      const want = Array.from({ length: P }, (_, r) => { let s = 0; for (let k = 0; k < P; k++) s += F[r * P + k] * vv[k]; return s; });
+      const scale = Math.max(...want.map(Math.abs));
+      want.forEach((x, r) => assert.ok(Math.abs(got[r] - x) < 1e-5 * scale + 1e-6, `(Fv)[${r}] ${got[r]} vs ${x}`));
+      // It is not the Gauss-Newton product (the kernel's mode reached the head).
+      await p.obj.hvp(tb, [vb], [out], { gaussNewton: true });
+      const gn = await be.read(out);
+      assert.ok(gn.some((x, r) => Math.abs(x - want[r]) > 1e-3 * scale), 'Fisher differs from Gauss-Newton');
+      for (const b of [tb, vb, out]) be.release(b);
+      const { ctx, dispose } = await makeTestContext(be, { objective: p.obj, theta: th, seed: 1, liveBatch: () => mb.obj });
+      const r = await fisherMeasure.run(ctx, { freq: parseFreq('1', 'f'), options: {} });
+      const lam = symEig64(F, P).values[0], lamB = symEig64(Fb, P).values[0];
+      console.log(`  λ_fisher ${r.lambda_fisher_1} (batch ${r.lambda_fisher_batch_1}) vs float64 ${lam} (batch ${lamB})`);
+      assert.ok(Math.abs((r.lambda_fisher_1 as number) - lam) < 2e-4 * lam, `full ${r.lambda_fisher_1} vs ${lam}`);
+      assert.ok(Math.abs((r.lambda_fisher_batch_1 as number) - lamB) < 2e-4 * lamB, `batch ${r.lambda_fisher_batch_1} vs ${lamB}`);
+      dispose();
+      mb.dispose();
+      p.dispose();
+    });
+  }
+});
+
 const eoslab = (...args: string[]) => spawnSync(process.execPath, ['hosts/node/bin/eoslab.mjs', ...args], {
   encoding: 'utf8', env: { ...process.env, EOSLAB_RESULTS: mkdtempSync(join(tmpdir(), 'eoslab-spectral-res-')) },
 });
 const root = mkdtempSync(join(tmpdir(), 'eoslab-spectral-'));
 const RUN = ['train', 'gmm-64-4-2', 'mlp:8:tanh', 'mse', '0.1', '4', '--backend', 'wasm', '--batch-size', '16', '--eig-freq', '2', '--neigs', '2'];
 const SPECTRAL = ['--density', '--density-freq', '2', '--density-runs', '2', '--density-order', '12', '--density-grid', '50',
-  '--gauss-newton', '--gauss-newton-freq', '2'];
+  '--gauss-newton', '--gauss-newton-freq', '2', '--fisher', '--fisher-freq', '2'];
 
-test('the CLI: --density and --gauss-newton fill their columns where their rules fire and write density/step_<t>.csv; plot draws it', () => {
+test('the CLI: --density, --gauss-newton and --fisher fill their columns where their rules fire and write density/step_<t>.csv; plot draws it', () => {
   const out = join(root, 'run');
   const r = eoslab(...RUN, ...SPECTRAL, '--out', out);
   assert.is(r.status, 0, r.stderr);
   const [head, ...rows] = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
-  const cols = ['density_lambda_min', 'density_lambda_max', 'lambda_gn_1', 'lambda_gn_2', 'lambda_gn_batch_1'];
+  const cols = ['density_lambda_min', 'density_lambda_max', 'lambda_gn_1', 'lambda_gn_2', 'lambda_gn_batch_1', 'lambda_fisher_1', 'lambda_fisher_batch_1'];
   for (const c of cols) assert.ok(head.includes(c), `${c} in ${head.join(',')}`);
   for (const row of rows) {
     const on = Number(row[0]) % 2 === 0;
@@ -216,6 +262,9 @@ test('a bad option value is refused in one line naming the fix', () => {
   const q = eoslab('train', 'quadratic:2,1', 'quadratic', 'mse', '0.1', '2', '--backend', 'wasm', '--gauss-newton');
   assert.is(q.status, 1);
   assert.match(q.stderr, /^eoslab: --gauss-newton needs a model and a loss over data.*: drop it/);
+  const f = eoslab('train', 'quadratic:2,1', 'quadratic', 'mse', '0.1', '2', '--backend', 'wasm', '--fisher');
+  assert.is(f.status, 1);
+  assert.match(f.stderr, /^eoslab: --fisher needs per-example losses over data.*: drop it/);
 });
 
 test('removeRunFiles removes measure tables (<table>/step_<t>.csv) and nothing else', () => {

@@ -5,6 +5,7 @@
 // MODE 0: D = scale·∂ℓ/∂f, PE[pe_off + z·pe_bs + i] = ℓ,
 //         PE[acc_off + z·acc_bs + i] = 1 if argmax f = argmax y (first max wins)
 // MODE 1: D = scale·H_ℓ·RF   (the loss-Hessian product of the R-operator)
+// MODE 2: D = scale·g·(gᵀRF), g = ∂ℓ/∂f   (H_ℓ → ggᵀ: the empirical Fisher's product)
 // F, D, RF are [K, B, c]; Y rows are shared by all models.
 struct Params { B: u32, c: u32, K: u32, _p: u32,
   f_off: u32, f_bs: u32, y_off: u32, d_off: u32, d_bs: u32, pe_off: u32, pe_bs: u32,
@@ -49,6 +50,19 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     if (LOSS == 1u) { l += ysum * (fmax + log(ssum)); }
     PE[u.pe_off + z * u.pe_bs + i] = l;
     PE[u.acc_off + z * u.acc_bs + i] = select(0.0, 1.0, fargmax == yargmax);
+  } else if (MODE == 2u) {
+    let r0 = u.rf_off + z * u.rf_bs + i * u.c;
+    var gr = 0.0;
+    for (var j = 0u; j < u.c; j++) {
+      var gj = F[f0 + j] - Y[y0 + j];
+      if (LOSS == 1u) { gj = exp(F[f0 + j] - fmax) / ssum * ysum - Y[y0 + j]; }
+      gr += gj * RF[r0 + j];
+    }
+    for (var j = 0u; j < u.c; j++) {
+      var gj = F[f0 + j] - Y[y0 + j];
+      if (LOSS == 1u) { gj = exp(F[f0 + j] - fmax) / ssum * ysum - Y[y0 + j]; }
+      D[d0 + j] = u.scale * gj * gr;
+    }
   } else {
     let r0 = u.rf_off + z * u.rf_bs + i * u.c;
     if (LOSS == 0u) {

@@ -13,11 +13,17 @@ import { philoxBits, philoxNormal, philoxRademacher, philoxSigned, philoxUniform
 
 // ------------------------------------------------------------------ loss
 
+/** ∂ℓ/∂f_j: f − y (MSE), s·p_j − y_j (CE), as mode 0 writes it. */
+@inline function lossGrad(lossId: i32, fj: f32, yj: f32, fmax: f32, ssum: f32, ysum: f32): f32 {
+  return lossId == 0 ? fj - yj : Mathf.exp(fj - fmax) / ssum * ysum - yj;
+}
+
 /**
  * Loss head (loss.wgsl), f/d/rf [K, B, c], y [B, c] shared by all models:
  * lossId 0 MSE ℓ = ½‖f−y‖², 1 CE ℓ = s·lse(f) − y·f with s = Σ_j y_j.
  * mode 0: d = scale·∂ℓ/∂f, pe[z][i] = ℓ, acc[z][i] = [argmax f = argmax y];
- * mode 1: d = scale·H_ℓ·rf.
+ * mode 1: d = scale·H_ℓ·rf;
+ * mode 2: d = scale·g·(gᵀrf), g = ∂ℓ/∂f (the empirical Fisher's product).
  */
 export function loss(lossId: i32, mode: i32, B: u32, c: u32, K: u32, f: usize, fBs: u32, y: usize,
   d: usize, dBs: u32, pe: usize, peBs: u32, acc: usize, accBs: u32, rf: usize, rfBs: u32, scale: f32): void {
@@ -52,6 +58,11 @@ export function loss(lossId: i32, mode: i32, B: u32, c: u32, K: u32, f: usize, f
         if (lossId == 1) l += ysum * (fmax + Mathf.log(ssum));
         store<f32>(at(pe, <usize>z * peBs + i), l);
         store<f32>(at(acc, <usize>z * accBs + i), fargmax == yargmax ? <f32>1 : <f32>0);
+      } else if (mode == 2) {
+        const r0 = at(rf, <usize>z * rfBs + row);
+        let gr: f32 = 0;
+        for (let j: u32 = 0; j < c; j++) gr += lossGrad(lossId, load<f32>(at(f0, j)), load<f32>(at(y0, j)), fmax, ssum, ysum) * load<f32>(at(r0, j));
+        for (let j: u32 = 0; j < c; j++) store<f32>(at(d0, j), scale * lossGrad(lossId, load<f32>(at(f0, j)), load<f32>(at(y0, j)), fmax, ssum, ysum) * gr);
       } else {
         const r0 = at(rf, <usize>z * rfBs + row);
         if (lossId == 0) {

@@ -38,7 +38,7 @@ export function checkLoss(op: LossOp): void {
   checkView('loss gradient', op.d, op.B * op.c, op.K);
   if (op.mode === 'grad' && !(op.pe && op.acc)) throw new Error('loss grad mode needs per-example loss and accuracy views');
   if (op.pe && op.acc && op.pe.buf.id !== op.acc.buf.id) throw new Error('loss: pe and acc must view the same buffer');
-  if (op.mode === 'hess' && !op.rf) throw new Error('loss hess mode needs the output tangent rf');
+  if (op.mode !== 'grad' && !op.rf) throw new Error(`loss ${op.mode} mode needs the output tangent rf`);
   if (op.pe) checkView('loss per-example', op.pe, op.B, op.K);
   if (op.acc) checkView('loss accuracy', op.acc, op.B, op.K);
   if (op.rf) checkView('loss tangent', op.rf, op.B * op.c, op.K);

@@ -68,10 +68,12 @@ export type LossName = 'mse' | 'ce';
  * mode 'grad': d = scale·∂ℓ/∂f, per-example loss into pe and 0/1 correctness
  * into acc (acc must view the same buffer as pe).
  * mode 'hess': d = scale·H_ℓ·rf.
+ * mode 'fisher': d = scale·g (gᵀ rf), g = ∂ℓ/∂f: H_ℓ replaced by the outer
+ * product of the output gradient (the empirical Fisher's product).
  */
 export interface LossOp {
   loss: LossName;
-  mode: 'grad' | 'hess';
+  mode: 'grad' | 'hess' | 'fisher';
   B: number;
   c: number;
   K: number;
@@ -84,6 +86,9 @@ export interface LossOp {
   rf?: View;
   scale: number;
 }
+
+/** The loss kernels' mode numbers (loss.wgsl MODE, the Wasm core's `mode`). */
+export const LOSS_MODES: Record<LossOp['mode'], number> = { grad: 0, hess: 1, fisher: 2 };
 
 /** out[z][n] (+)= Σ_m d[z][m][n]. */
 export interface ColsumOp {

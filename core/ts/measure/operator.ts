@@ -12,8 +12,8 @@ export interface SymOperator {
   readonly applications: number;
 }
 
-/** H(θ) (or the Gauss-Newton matrix) of a single-model objective. */
-export function hessianOperator(obj: Objective, theta: Buf, opts: { gaussNewton?: boolean } = {}): SymOperator {
+/** H(θ) (or the Gauss-Newton matrix, or the empirical Fisher) of a single-model objective. */
+export function hessianOperator(obj: Objective, theta: Buf, opts: { gaussNewton?: boolean; fisher?: boolean } = {}): SymOperator {
   if (obj.K !== 1) throw new Error('eigen-solvers measure one model at a time (K = 1)');
   let count = 0;
   return {

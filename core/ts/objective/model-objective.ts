@@ -198,13 +198,15 @@ export class ModelObjective extends SlotObjective {
     layers.forEach((l, j) => { if (plan.live[j + 1] && !plan.fusedForward.has(j) && !plan.convFused.has(j)) l.tangent(c, this.io(j, r0), theta, v); });
   }
 
-  private rBackward(theta: Buf, v: Buf, out: Buf, r0: number, b: number, first: boolean, gaussNewton: boolean): void {
+  private rBackward(theta: Buf, v: Buf, out: Buf, r0: number, b: number, first: boolean, mode: 'hess' | 'gaussNewton' | 'fisher'): void {
     const c = this.ctx(b), { layers, plan } = this.model, n = layers.length;
     this.backend.loss({
-      loss: this.loss, mode: 'hess', B: b, c: this.data.c, K: this.K,
+      loss: this.loss, mode: mode === 'fisher' ? 'fisher' : 'hess', B: b, c: this.data.c, K: this.K,
       f: this.xv(n, r0), y: { buf: this.data.Y, off: r0 * this.data.c, bs: 0 },
       d: this.need('rd', n), rf: this.need('r', n), scale: 1 / this.data.N,
     });
+    // The Fisher product is Gauss-Newton's walk (Jᵀ · J v) with ggᵀ in the loss head.
+    const gaussNewton = mode !== 'hess';
     for (let j = n - 1; j >= 0; j--) {
       if (!plan.live[j + 1] || plan.convFused.has(j) || plan.unpooled.has(j)) continue;
       // Gauss-Newton through a fused activation: the dense layer after it already wrote rd at its input.
@@ -243,7 +245,7 @@ export class ModelObjective extends SlotObjective {
   }
 
   /**
-   * Enqueue outs[j] = H vs[j] (or G vs[j] with gaussNewton) for every j, full
+   * Enqueue outs[j] = H vs[j] (G vs[j] with gaussNewton, F vs[j] with fisher) for every j, full
    * batch. The forward and backward passes are shared by all vectors of a
    * physical batch; `grad`, when given, also receives the gradient.
    */
@@ -257,10 +259,10 @@ export class ModelObjective extends SlotObjective {
     this.passes((r0, b, first) => {
       this.forward(theta, r0, b);
       this.head(r0, b);
-      this.backward(theta, r0, b, opts.grad ?? null, first, !!opts.gaussNewton);
+      this.backward(theta, r0, b, opts.grad ?? null, first, !!(opts.gaussNewton || opts.fisher));
       vs.forEach((v, j) => {
         this.tangent(theta, v, r0, b);
-        this.rBackward(theta, v, outs[j], r0, b, first, !!opts.gaussNewton);
+        this.rBackward(theta, v, outs[j], r0, b, first, opts.fisher ? 'fisher' : opts.gaussNewton ? 'gaussNewton' : 'hess');
       });
     });
   }

@@ -11,6 +11,8 @@ export interface LossAcc {
 export interface HvpOptions {
   /** Gauss-Newton product instead of the Hessian (where the objective has one). */
   gaussNewton?: boolean;
+  /** Empirical-Fisher product (1/N) Σ_i ∇ℓ_i ∇ℓ_iᵀ v instead (where the objective has per-example losses). */
+  fisher?: boolean;
   /** Also write the gradient here. */
   grad?: Buf;
 }

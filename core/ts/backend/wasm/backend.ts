@@ -9,6 +9,7 @@
 import type {
   ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
+import { LOSS_MODES } from '../types.js';
 import {
   checkAct, checkColsum, checkConv, checkLoss, checkMatmul, checkOptim, checkPool, checkRandom, checkReduce, checkToy, checkVector, checkView,
 } from '../checks.js';
@@ -212,7 +213,7 @@ export class WasmBackend implements Backend {
   loss(op: LossOp): void {
     this.live();
     checkLoss(op);
-    this.x.loss(op.loss === 'mse' ? 0 : 1, op.mode === 'grad' ? 0 : 1, op.B, op.c, op.K, this.at(op.f), op.f.bs, this.at(op.y),
+    this.x.loss(op.loss === 'mse' ? 0 : 1, LOSS_MODES[op.mode], op.B, op.c, op.K, this.at(op.f), op.f.bs, this.at(op.y),
       this.at(op.d), op.d.bs, this.at(op.pe), op.pe?.bs ?? 0, this.at(op.acc), op.acc?.bs ?? 0, this.at(op.rf), op.rf?.bs ?? 0, op.scale);
   }
 

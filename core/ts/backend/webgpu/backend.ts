@@ -5,6 +5,7 @@
 import type {
   ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, PoolShape, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
+import { LOSS_MODES } from '../types.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
 import {
@@ -285,7 +286,7 @@ export class WebGPUBackend implements Backend {
     p.u.set([op.B, op.c, op.K, 0, op.f.off, op.f.bs, op.y.off, op.d.off, op.d.bs,
       op.pe?.off ?? 0, op.pe?.bs ?? 0, op.rf?.off ?? 0, op.rf?.bs ?? 0, 0, op.acc?.off ?? 0, op.acc?.bs ?? 0]);
     p.f[13] = op.scale;
-    this.dispatch('loss', { LOSS: op.loss === 'mse' ? 0 : 1, MODE: op.mode === 'grad' ? 0 : 1 }, p.offset,
+    this.dispatch('loss', { LOSS: op.loss === 'mse' ? 0 : 1, MODE: LOSS_MODES[op.mode] }, p.offset,
       [op.f.buf, op.y.buf, op.d.buf, op.pe?.buf, op.rf?.buf], [Math.ceil(op.B / 64), op.K, 1]);
   }
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The files of a run directory eoslab writes (names at its top level). */
-const TOP = /^(metrics\.csv|projections\.npy|metadata\.json)(\.tmp-\d+)?$/;
+const TOP = /^(metrics\.csv|projections\.npy|projections_steps\.npy|metadata\.json)(\.tmp-\d+)?$/;
 /** checkpoints/: θ_t and the optimizer state beside it. */
 const CKPT = /^step_\d+(\.optim)?\.safetensors(\.tmp-\d+)?$/;
 /** Measures' tables: <table>/step_<t>.csv, the folder a plain name (RunDir.writeTable refuses any other). */

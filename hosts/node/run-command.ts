@@ -19,6 +19,7 @@ import { checkDataFingerprint, checkDatasetRecord, datasetRecord, loadDatasetNod
 import { acquireRunLock, checkRunLock, LOCK_FILE, type RunLock } from './run-lock.js';
 import { removeRunFiles } from './run-clean.js';
 import { loadReferences } from './measure-references.js';
+import { rowTime } from './run-dir.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -180,11 +181,13 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
   // Flow's last tick is cut at max_time, so a fractional tick count rounds up.
   const total = cfg.kind === 'train' ? cfg.maxSteps : Math.ceil(cfg.maxSteps / cfg.tick - 1e-9);
   const progress = makeProgress(total, cfg.kind === 'train' ? 'step' : 'tick', { ...progressOptions(cfg), startStep: resume?.ckpt.step });
+  let lastTime: number | undefined;
   try {
     const result = await runExperiment(backend, cfg, data, {
-      row: (r) => { dir.appendRow(cfg, r, columnLayout(model)); progress.update(r); },
+      row: (r) => { lastTime = r.time; dir.appendRow(cfg, r, columnLayout(model)); progress.update(r); },
       checkpoint: (c) => dir.writeCheckpoint(model, c),
-      projection: (_t, coords) => dir.appendProjection(coords),
+      // The loop projects θ_t right after row t, so that row's time is the projection's.
+      projection: (t, coords) => dir.appendProjection(coords, { step: t, time: rowTime(cfg, { step: t, time: lastTime }) }),
       table: (t) => dir.writeTable(t),
     }, {
       resume: resume?.ckpt,

@@ -1,7 +1,9 @@
 // A run directory on disk: metadata.json, metrics.csv (appended row by row),
 // checkpoints/step_<t>.safetensors (θ_t with nn.Sequential keys, so PyTorch's
 // load_state_dict takes it) with step_<t>.optim.safetensors beside it, and
-// projections.npy (rows appended, header rewritten in place). Every
+// projections.npy (rows appended, header rewritten in place) with
+// projections_steps.npy beside it (float64 rows: step, time), so it reads
+// alone. Every
 // whole-file write goes to a temporary name first, then is renamed: a crash
 // never leaves a half-written record under the real name.
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../../co
 import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
 import type { Model } from '../../core/ts/nn/model.js';
-import type { RunConfig } from '../../core/ts/run/config.js';
+import { lrAt, type RunConfig } from '../../core/ts/run/config.js';
 import { metricsLine, tableCsv, type Checkpoint, type ColumnLayout, type MeasureTable, type MetricsRow } from '../../core/ts/run/records.js';
 import type { RunMetadata } from './run-metadata.js';
 import { removeRunFiles } from './run-clean.js';
@@ -52,6 +54,7 @@ export class RunDir {
   get metricsPath() { return join(this.dir, 'metrics.csv'); }
   get ckptDir() { return join(this.dir, 'checkpoints'); }
   get projPath() { return join(this.dir, 'projections.npy'); }
+  get projStepsPath() { return join(this.dir, 'projections_steps.npy'); }
 
   exists(): boolean {
     return existsSync(this.metaPath);
@@ -107,8 +110,11 @@ export class RunDir {
     writeAtomic(join(dir, `step_${t.step}.csv`), tableCsv(t));
   }
 
-  appendProjection(coords: Float32Array): void {
+  /** `at`: the row's step and time, appended to projections_steps.npy (skipped when that file does not line up, as for runs of older versions). */
+  appendProjection(coords: Float32Array, at?: { step: number; time: number }): void {
     const exists = existsSync(this.projPath);
+    const before = exists ? this.projectionRows(coords.length) : 0;
+    if (at && stepRows(this.projStepsPath) === before) appendF64Row(this.projStepsPath, Float64Array.of(at.step, at.time), '<f8', before);
     const fd = openSync(this.projPath, exists ? 'r+' : 'w+');
     try {
       const rows = exists ? (fstatSync(fd).size - NPY_HEADER_BYTES) / (4 * coords.length) : 0;
@@ -128,6 +134,7 @@ export class RunDir {
   }
 
   truncateProjections(rows: number, nproj: number): void {
+    if (existsSync(this.projStepsPath) && stepRows(this.projStepsPath) >= rows) truncateRows(this.projStepsPath, rows, 2, 8, '<f8');
     if (!existsSync(this.projPath)) return;
     const fd = openSync(this.projPath, 'r+');
     try {
@@ -200,6 +207,46 @@ export class RunDir {
       sharpness: op.metadata.sharpness ? num(opFile, op.metadata, 'sharpness', undefined)! : null,
       wall_s: num(opFile, op.metadata, 'wall_s', undefined),
     };
+  }
+}
+
+/**
+ * The time of row `step` of a run: its flow time, or Σ η over the updates
+ * before it (learning-rate drops included): the axis on which GD and flow
+ * iterates are compared (Cohen et al.: GD step t against flow time tη).
+ */
+export function rowTime(cfg: Pick<RunConfig, 'kind' | 'lr' | 'lrDrops'>, r: { step: number; time?: number }): number {
+  if (cfg.kind === 'flow') return r.time ?? NaN;
+  // Piecewise constant η: sum whole pieces between drops, not step by step.
+  const cuts = [0, ...cfg.lrDrops.map((d) => d.step).filter((s) => s > 0 && s < r.step), r.step];
+  let t = 0;
+  for (let i = 0; i + 1 < cuts.length; i++) t += lrAt(cfg, cuts[i]) * (cuts[i + 1] - cuts[i]);
+  return t;
+}
+
+/** Rows of a [rows, 2] float64 file (0 when it is missing). */
+function stepRows(path: string): number {
+  return existsSync(path) ? Math.max(0, Math.floor((statSync(path).size - NPY_HEADER_BYTES) / 16)) : 0;
+}
+
+/** Writes row `index` of a [rows, values.length] .npy, then its header (a reader never sees a shape larger than the data). */
+function appendF64Row(path: string, values: Float64Array, descr: '<f8', index: number): void {
+  const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+  try {
+    writeSync(fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 0, values.byteLength, NPY_HEADER_BYTES + index * values.byteLength);
+    writeSync(fd, npyHeader([index + 1, values.length], descr), 0, NPY_HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function truncateRows(path: string, rows: number, cols: number, bytes: number, descr: '<f8'): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, NPY_HEADER_BYTES + rows * cols * bytes);
+    writeSync(fd, npyHeader([rows, cols], descr), 0, NPY_HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -8,12 +8,13 @@ import { gni } from './gni.js';
 import { batchGrad } from './batch-grad.js';
 import { density } from './density.js';
 import { gaussNewton } from './gauss-newton.js';
+import { fisher } from './fisher.js';
 import { gradProjection } from './grad-projection.js';
 import { lossChange } from './loss-change.js';
 import { distance } from './distance.js';
 import { layerSharpness } from './layer-sharpness.js';
 
-export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance, density, gaussNewton, layerSharpness];
+export const MEASURES: MeasureDef[] = [trace, batchSharpness, stepSharpness, gni, batchGrad, gradProjection, lossChange, distance, density, gaussNewton, fisher, layerSharpness];
 
 export function measureNamed(name: string): MeasureDef {
   const m = MEASURES.find((x) => x.name === name);

@@ -209,6 +209,30 @@ export function buildCli(host: CliHost): Command {
       const { plotRuns } = await import('./plot-command.js');
       await plotRuns(dirs, { x: o.x, out: o.out }, log);
     });
+  addMeasureOptions(backendOptions(program.command('measure')))
+    .description('measure a checkpoint without training: θ from a PyTorch state dict (a run\'s checkpoints/step_<t>.safetensors or a model trained elsewhere), one CSV row of every requested measure')
+    .argument('<dataset>', 'dataset id').argument('<arch>', 'architecture').argument('<loss>', 'mse or ce', (s: string) => checkLoss(s))
+    .requiredOption('--from <file>', 'the checkpoint: a .safetensors state dict with this architecture\'s keys')
+    .option('--out <file>', 'write the CSV here (measure tables go beside it) instead of stdout')
+    .option('--neigs <k>', 'also λ_1…λ_k of the curvature set', posInt('--neigs'))
+    .option('--lr <eta>', 'the learning rate the step would take: threshold, --loss-change', pos('--lr'))
+    .addOption(new Option('--opt <name>', 'optimizer of the step (from a fresh state)').choices(OPTIMIZERS).default('gd'))
+    .option('--batch-size <b>', 'the training minibatch size minibatch measures default to (0: full batch)', int('--batch-size'), 0)
+    .option('--seed <s>', 'seed of the measures\' draws (and of θ₀ for --distance)', seedArg('--seed'), DEFAULT_RUN.seed)
+    .option('--dataset-seed <s>', 'synthetic data seed', seedArg('--dataset-seed'), DEFAULT_RUN.datasetSeed)
+    .option('--physical-batch-size <n>', 'examples per device pass', posInt('--physical-batch-size'), DEFAULT_RUN.physicalBatchSize)
+    .addOption(new Option('--eig-solver <name>', 'eigen-solver').choices(['lanczos', 'lobpcg', 'power']).default(DEFAULT_RUN.eigSolver))
+    .option('--abridged-size <n>', 'examples used for curvature (first n; 0: all)', int('--abridged-size'), DEFAULT_RUN.abridgedSize)
+    .option('--standardize', 'npz: datasets: standardise each input feature with training-set mean and std')
+    .action(async (dataset: string, arch: string, loss: 'mse' | 'ce', o: Record<string, unknown>) => {
+      const { measureCheckpoint } = await import('./measure-command.js');
+      await measureCheckpoint({
+        ...backendFlags(o, host), dataset: absoluteDatasetId(dataset), arch, loss, from: o.from as string, out: o.out as string | undefined,
+        measures: measuresFrom(o, 1), neigs: o.neigs as number | undefined, lr: o.lr as number | undefined, opt: o.opt as OptimizerConfig['name'],
+        batchSize: o.batchSize as number, seed: o.seed as number, datasetSeed: o.datasetSeed as number, physicalBatchSize: o.physicalBatchSize as number,
+        eigSolver: o.eigSolver as RunConfig['eigSolver'], abridgedSize: o.abridgedSize as number, standardize: !!o.standardize, log,
+      });
+    });
   const datasets = program.command('datasets').description('the datasets eoslab knows: where they come from and how to get them');
   datasets.command('list')
     .description('each dataset id, where it comes from, whether it is present under $EOSLAB_DATASETS, how to get it')

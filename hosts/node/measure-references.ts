@@ -10,7 +10,7 @@ import type { Model } from '../../core/ts/nn/model.js';
 import type { RunConfig } from '../../core/ts/run/config.js';
 
 /** θ from a safetensors state dict of `model` (null: a toy objective or quadratic, saved as one tensor 'theta'); `flag` names the option in errors. */
-export function readThetaFile(path: string, model: Model | null, P: number, flag: string): Float32Array {
+export function readThetaFile(path: string, model: Model | null, P: number, flag: string): { theta: Float32Array; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(resolve(path)));
@@ -19,12 +19,12 @@ export function readThetaFile(path: string, model: Model | null, P: number, flag
     throw new Error(`${flag} ${path}: cannot read it (${code ?? (e as Error).message.split('\n')[0]}): give an existing .safetensors checkpoint`);
   }
   try {
-    const { tensors } = decodeSafetensors(bytes);
-    if (model) return thetaFromStateDict(model, tensors);
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    if (model) return { theta: thetaFromStateDict(model, tensors), metadata };
     const t = tensors.find((x) => x.name === 'theta');
     if (!t || t.dtype !== 'F32') throw new Error("it lacks the F32 tensor 'theta' a toy-objective or quadratic checkpoint holds");
     if (t.data.length !== P) throw new Error(`its θ has ${t.data.length} values, the objective ${P}`);
-    return t.data as Float32Array;
+    return { theta: t.data as Float32Array, metadata };
   } catch (e) {
     throw new Error(`${flag} ${path}: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -34,6 +34,6 @@ export function readThetaFile(path: string, model: Model | null, P: number, flag
 export function loadReferences(cfg: RunConfig, model: Model | null, P: number): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   const to = cfg.measures?.distance?.options.to;
-  if (typeof to === 'string' && to !== '') out.distance = readThetaFile(to, model, P, '--distance-to');
+  if (typeof to === 'string' && to !== '') out.distance = readThetaFile(to, model, P, '--distance-to').theta;
   return out;
 }

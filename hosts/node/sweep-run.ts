@@ -23,6 +23,7 @@ import { checkDataFingerprint, checkDatasetRecord, datasetRecord, loadDatasetNod
 import { acquireRunLock, checkRunLock, type RunLock } from './run-lock.js';
 import { checkpointProblem, optimizerStateNames, planMetrics } from './run-check.js';
 import { sweepCsv } from './sweep-csv.js';
+import { loadReferences } from './measure-references.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -203,6 +204,7 @@ async function runPart(members: { i: number; ckpt: Checkpoint | null }[], x: Par
         meta = st.meta;
         const rows = planMetrics(dir.readMetricsText(), meta.columns, dir.metricsPath);
         dir.writeMetrics(meta.columns, rows.rows.filter((_, k) => rows.steps[k] < ckpt.step));
+        if (cfg.nproj > 0) dir.truncateProjections(Math.ceil(ckpt.step / cfg.iterateFreq), cfg.nproj);
         meta.status = 'running';
         meta.device = x.dev.device;
         meta.resumes.push({ at: new Date().toISOString(), from_step: ckpt.step, changes: {} });
@@ -217,8 +219,11 @@ async function runPart(members: { i: number; ckpt: Checkpoint | null }[], x: Par
       metas.push(meta);
       const lock = locks[locks.length - 1], label = describeParams(plan.members[i].params);
       specs.push({
-        cfg, resume: ckpt ?? undefined,
-        sink: { row: (r) => dir.appendRow(cfg, r), checkpoint: (c) => dir.writeCheckpoint(ld.model, c) },
+        cfg, resume: ckpt ?? undefined, references: loadReferences(cfg, ld.model, ld.model.P),
+        sink: {
+          row: (r) => dir.appendRow(cfg, r), checkpoint: (c) => dir.writeCheckpoint(ld.model, c),
+          projection: (_t, coords) => dir.appendProjection(coords), table: (t) => dir.writeTable(t),
+        },
         done: (r) => {
           Object.assign(meta, { status: 'finished', stop_reason: r.reason, last_step: r.step, finished_at: new Date().toISOString() });
           dir.writeMeta(meta);

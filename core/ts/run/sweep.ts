@@ -3,6 +3,7 @@
 // gradients computed as K batched models in every dispatch (θ is K·P, member
 // j at offset j·P). What differs per member — η and its drops, β/β1/β2/ε,
 // init seed, stop rules, eigen settings — lives in its SweepMember, which
+// is a single run's RunContext over the group's shared K = 1 objectives: it
 // updates its own θ with its own optimizer (one dispatch per member, the
 // single run's op on the single run's operands, so the bits agree).
 //
@@ -17,16 +18,17 @@
 // reduction writes per-model slots; passes.test.ts checks batched = alone),
 // so a finished member cannot affect the others either way.
 //
-// Eigen-measurements run one member at a time on a K = 1 objective over the
-// same device data, with the single run's solver and seed rule. A lockstep
-// (batched) solver would be faster; it is left for later.
+// Eigen-measurements (and the measurement suite) run one member at a time
+// on the K = 1 objectives over the same device data, with the single run's
+// solver, retry and seed rule. A lockstep (batched) solver would be faster;
+// it is left for later.
 import type { Backend, Buf } from '../backend/types.js';
 import { ModelObjective } from '../objective/model-objective.js';
 import type { Objective } from '../objective/types.js';
 import { initParams } from '../nn/init.js';
 import { parseArchId } from '../nn/arch.js';
-import { lrAt, validateRun, type RunConfig } from './config.js';
-import type { Checkpoint, MetricsRow, RunSink } from './records.js';
+import { validateRun, type RunConfig } from './config.js';
+import type { Checkpoint, RunSink } from './records.js';
 import { buildProblem, type RunData } from './problem.js';
 import type { RunResult } from './experiment.js';
 import { copySlice, SweepMember } from './sweep-member.js';
@@ -38,6 +40,8 @@ export interface SweepMemberSpec {
   cfg: RunConfig;
   sink: RunSink;
   resume?: Checkpoint;
+  /** Host-loaded reference vectors of its measures (RunOptions.references). */
+  references?: Record<string, Float32Array>;
   /** Called once when the member stops (its last row and checkpoint are written). */
   done?(r: RunResult): void | Promise<void>;
 }
@@ -57,13 +61,7 @@ export function sweepGroupKey(c: RunConfig): string {
 export function sweepUnsupported(c: RunConfig): string | null {
   if (c.kind !== 'train') return 'a sweep trains (gradient flow is not swept)';
   if (/^(toy|quadratic):/.test(c.dataset)) return `a sweep batches layer-list models on data, and ${c.dataset} has none: run \`eoslab train\` per member`;
-  if (c.measures && Object.keys(c.measures).length) return 'measurement-suite flags are not swept yet: run `eoslab train` per member';
-  if (c.nproj > 0) return '--nproj is not swept yet: run `eoslab train` per member';
-  if (c.init) return '--init is not swept: run `eoslab train` per member';
-  // Read loosely: settings newer than the sweep loop, which it does not implement yet, must be at their defaults.
-  const extra = c as unknown as { neigsAuto?: number | null; testFreq?: { every: number; after: unknown[] } };
-  if (extra.neigsAuto != null) return '--neigs auto:F is not swept yet: give --neigs K';
-  if (extra.testFreq && (extra.testFreq.every !== 1 || extra.testFreq.after.length)) return '--test-freq is not swept yet: the sweep evaluates the test set every step';
+  if (c.init) return '--init is not swept (members are seeded): run `eoslab train` per member';
   return null;
 }
 
@@ -100,12 +98,13 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
   try {
     const scheme = parseArchId(base.arch, data.c).init;
     specs.forEach((s, j) => {
-      const m = new SweepMember(backend, j, s.cfg, s.sink, P);
+      const m = new SweepMember(backend, j, s.cfg, s.sink, problem);
+      m.ctx.references = s.references ?? {};
       members.push(m);
       m.start(s.resume ? new Float32Array(0) : initParams(model, { seed: s.cfg.seed, scheme }), s.resume);
     });
     await opts.prepare?.(objs);
-    const loop = new GroupLoop(backend, members, specs, { fullK, testK, miniK, measure: problem.measure, mini: problem.mini }, thetaK, gradK, opts.now ?? (() => performance.now()));
+    const loop = new GroupLoop(backend, members, specs, { fullK, testK, miniK, mini: problem.mini, hasAccuracy: problem.hasAccuracy }, thetaK, gradK, opts.now ?? (() => performance.now()));
     await loop.run();
     return members.map((m) => m.result!);
   } finally {
@@ -121,8 +120,8 @@ interface GroupObjectives {
   fullK: ModelObjective;
   testK: ModelObjective;
   miniK: ModelObjective | null;
-  measure: Objective;
   mini: { fill(t: number): void } | null;
+  hasAccuracy: boolean;
 }
 
 class GroupLoop {
@@ -148,12 +147,16 @@ class GroupLoop {
       this.o.fullK.encodeGrad(this.thetaK, this.gradK);
       const tr = await this.o.fullK.readLossAcc();
       const norms = await this.gradNorms(active);
-      const te = this.o.testK === this.o.fullK ? tr : await this.o.testK.lossAcc(this.thetaK);
+      const due = active.map((m) => m.testDue());
+      const te = !due.some(Boolean) || this.o.testK === this.o.fullK ? tr : await this.o.testK.lossAcc(this.thetaK);
       const next: SweepMember[] = [];
-      for (const m of active) {
+      for (const [a, m] of active.entries()) {
         const j = m.index;
-        if (await this.row(m, tr.loss[j], tr.acc[j], te.loss[j], te.acc[j], norms.get(j)!)) next.push(m);
-        else backend.vector({ n: P, y: this.thetaK, yOff: j * P, beta: 0, gamma: 0 });
+        const losses = { trainLoss: tr.loss[j], trainAcc: tr.acc[j], testLoss: due[a] ? te.loss[j] : null, testAcc: due[a] ? te.acc[j] : null };
+        const r = await m.row(losses, norms.get(j)!, this.o.hasAccuracy, (this.now() - this.start) / 1000);
+        if (!r) { next.push(m); continue; }
+        await this.specs[j].done?.(r);
+        backend.vector({ n: P, y: this.thetaK, yOff: j * P, beta: 0, gamma: 0 });
       }
       active = next;
       if (active.length) await this.update(active, norms);
@@ -171,33 +174,6 @@ class GroupLoop {
     return new Map(active.map((m) => [m.index, Math.sqrt(g2[m.index])]));
   }
 
-  /** Measures, records and checkpoints member m's row; returns whether it goes on. */
-  async row(m: SweepMember, trainLoss: number, trainAcc: number, testLoss: number, testAcc: number, gradNorm: number): Promise<boolean> {
-    const { cfg } = m, t = m.t, lr = lrAt(cfg, t);
-    const finite = Number.isFinite(trainLoss) && trainLoss <= cfg.divergeLoss;
-    let lambdas: (number | null)[] = Array(cfg.neigs).fill(null);
-    let lambdaA: number | null = null;
-    if (finite && cfg.eigFreq > 0 && t % cfg.eigFreq === 0) {
-      lambdas = await m.measureHessian(this.o.measure);
-      if (cfg.lambdaA) lambdaA = await m.measureLambdaA(this.o.measure);
-    }
-    const hasAcc = this.o.fullK.data.c > 1;
-    const row: MetricsRow = {
-      step: t, train_loss: trainLoss, train_acc: hasAcc ? trainAcc : null, test_loss: testLoss, test_acc: hasAcc ? testAcc : null,
-      lambdas, lambda_A: lambdaA, threshold: m.opt.threshold(lr, gradNorm), lr, grad_norm: gradNorm,
-      wall_s: m.wall0 + (this.now() - this.start) / 1000,
-    };
-    await m.sink.row(row);
-    m.last = row;
-    const reason = m.stopReason(row);
-    const due = cfg.checkpointEvery > 0 && t % cfg.checkpointEvery === 0;
-    if ((due && finite) || (reason && reason !== 'diverged')) await m.sink.checkpoint({ ...await m.checkpoint(), wall_s: row.wall_s });
-    if (!reason) return true;
-    m.result = { reason, step: t, lastRow: row };
-    await this.specs[m.index].done?.(m.result);
-    return false;
-  }
-
   /** One optimizer update per active member from θ_t: the full-batch gradient, or the shared minibatch t. */
   async update(active: SweepMember[], norms: Map<number, number>): Promise<void> {
     const { backend, P, K } = this;
@@ -212,9 +188,6 @@ class GroupLoop {
         for (const m of active) norms.set(m.index, Math.sqrt(g2[m.index]));
       }
     }
-    for (const m of active) {
-      m.opt.update(backend, m.theta, m.grad, m.st, lrAt(m.cfg, m.t), norms.get(m.index));
-      m.t++;
-    }
+    for (const m of active) m.update(norms.get(m.index)!);
   }
 }

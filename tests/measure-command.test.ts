@@ -59,4 +59,53 @@ test('eoslab measure: a wrong architecture, a missing file, --loss-change withou
   }
 });
 
+test('eoslab compare: GD and flow stay together while λ < 2/η, and part once 2/η falls below λ', () => {
+  const gd = join(base, 'gd'), flow = join(base, 'flow');
+  // quadratic:1,30 from (1, 1): η = 0.01 (2/η = 200 > 30) for 40 steps, then η = 0.1 (2/η = 20 < 30) to step 60, time 0.4 + 2.0.
+  const g = eoslab(['train', 'quadratic:1,30', 'x', 'mse', '0.01', '60', '--lr-drop', '40:0.1', '--init', '1,1', '--nproj', '8', '--eig-freq', '10',
+    '--checkpoint-every', '10', '--backend', 'wasm', '--out', gd]);
+  assert.is(g.status, 0, g.stderr);
+  const f = eoslab(['flow', 'quadratic:1,30', 'x', 'mse', '0.1', '2.4', '--init', '1,1', '--nproj', '8', '--eig-freq', '1', '--checkpoint-every', '1', '--backend', 'wasm', '--out', flow]);
+  assert.is(f.status, 0, f.stderr);
+  // The sharpness crosses the threshold where the learning rate changes.
+  const m = csv(readFileSync(join(gd, 'metrics.csv'), 'utf8')).filter((r) => r.lambda_1 !== '');
+  assert.ok(m.every((r) => Math.abs(Number(r.lambda_1) - 30) < 1e-3));
+  assert.equal(m.map((r) => Number(r.threshold) > 30), [true, true, true, true, false, false, false]);
+  for (const from of ['projections', 'checkpoints']) {
+    const out = join(base, `cmp-${from}`);
+    const c = eoslab(['compare', gd, flow, '--out', out, '--from', from]);
+    assert.is(c.status, 0, c.stderr);
+    assert.ok(existsSync(join(out, 'figures', 'compare.svg')));
+    const rows = csv(readFileSync(join(out, 'compare.csv'), 'utf8')).map((r) => ({ t: Number(r.time), d: Number(r.distance), rel: Number(r.relative_distance) }));
+    assert.is(rows[0].d, 0);
+    // Stable phase (after GD's first steps, whose O(η) error on the stiff direction fades): within 0.5 % of the flow.
+    const before = rows.filter((r) => r.t >= 0.15 && r.t <= 0.4 + 1e-9);
+    assert.ok(before.length >= 1 && before.every((r) => r.rel < 5e-3), `${from}: ${JSON.stringify(before)}`);
+    // Unstable phase: the stiff component doubles every step, and the runs part.
+    const last = rows[rows.length - 1];
+    assert.ok(Math.abs(last.t - 2.4) < 1e-9 && last.rel > 1, `${from}: ${JSON.stringify(last)}`);
+    if (from === 'projections') {
+      const tail = rows.slice(-5).map((r) => r.d);
+      assert.ok(tail.every((d, i) => i === 0 || d > tail[i - 1]), `growing: ${tail}`);
+      assert.is(rows.length, 25);
+    }
+  }
+  // Projections on different directions cannot be compared: one line naming the fix.
+  const other = join(base, 'gd-seed1');
+  assert.is(eoslab(['train', 'quadratic:1,30', 'x', 'mse', '0.01', '5', '--init', '1,1', '--nproj', '8', '--seed', '1', '--eig-freq', '0', '--backend', 'wasm', '--out', other]).status, 0);
+  const bad = eoslab(['compare', gd, other, '--out', join(base, 'cmp-bad'), '--from', 'projections']);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr.trim(), /^eoslab: .* project on different directions: rerun with the same --nproj and --seed, or --from checkpoints$/);
+  const none = eoslab(['compare', gd, join(base, 'nothing'), '--out', join(base, 'cmp-none')]);
+  assert.is(none.status, 1);
+  assert.match(none.stderr.trim(), /^eoslab: .*nothing: no metadata\.json: not an eoslab run directory/);
+});
+
+test('projections_steps.npy: the step and time of each projections.npy row (GD: Σ η before the step)', () => {
+  const steps = readFileSync(join(base, 'gd', 'projections_steps.npy'));
+  assert.match(steps.subarray(0, 128).toString('latin1'), /'descr': '<f8'.*'shape': \(61, 2\)/);
+  const v = new Float64Array(steps.buffer.slice(steps.byteOffset + 128, steps.byteOffset + 128 + 61 * 16));
+  assert.equal([v[0], v[1], v[80], v[81], v[120], v[121]], [0, 0, 40, 0.01 * 40, 60, 0.01 * 40 + 0.1 * 20]);
+});
+
 test.run();

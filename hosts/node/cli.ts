@@ -233,6 +233,15 @@ export function buildCli(host: CliHost): Command {
         eigSolver: o.eigSolver as RunConfig['eigSolver'], abridgedSize: o.abridgedSize as number, standardize: !!o.standardize, log,
       });
     });
+  program.command('compare')
+    .description('distance between two runs\' iterates at matching times (GD step × η against flow time): compare.csv and figures/compare.svg')
+    .argument('<run_a>', 'a run directory').argument('<run_b>', 'another run directory (the relative distance divides by its ‖θ‖)')
+    .option('--out <dir>', 'where compare.csv and the figure go (default ./compare-<A>-vs-<B>)')
+    .addOption(new Option('--from <source>', 'iterates from projections.npy (same --nproj and --seed) or checkpoints (default: projections when both runs have them)').choices(['projections', 'checkpoints']))
+    .action(async (a: string, b: string, o: { out?: string; from?: 'projections' | 'checkpoints' }) => {
+      const { compareRuns } = await import('./compare-command.js');
+      await compareRuns(a, b, o, log);
+    });
   const datasets = program.command('datasets').description('the datasets eoslab knows: where they come from and how to get them');
   datasets.command('list')
     .description('each dataset id, where it comes from, whether it is present under $EOSLAB_DATASETS, how to get it')

@@ -106,7 +106,8 @@ test('the CLI records eig_hvps, eig_residual and eig_converged where λ is measu
   assert.equal(g.head.slice(g.head.indexOf('grad_norm') + 1), ['eig_hvps', 'eig_residual', 'eig_converged', 'wall_s']);
   assert.equal(g.col('eig_converged'), ['1', '', '1', '', '1']);
   g.rows.filter((r) => r[g.head.indexOf('eig_hvps')] !== '').forEach((r) => {
-    assert.ok(Number(r[g.head.indexOf('eig_hvps')]) > 0 && Number(r[g.head.indexOf('eig_residual')]) < 1e-4, r.join(','));
+    // LOBPCG stops at residual 1e-4, or earlier once ‖r‖²/gap ≤ 1e-6·λ with ‖r‖/λ ≤ 1e-2 (core/ts/measure/lobpcg.ts eigTol).
+    assert.ok(Number(r[g.head.indexOf('eig_hvps')]) > 0 && Number(r[g.head.indexOf('eig_residual')]) < 1e-2, r.join(','));
   });
   // Power iteration on λ = 10, 9.99: the error shrinks by 0.999 per step, so 1000 iterations leave it near 0.37 of the start's.
   const bad = join(root, 'bad');

@@ -43,7 +43,20 @@ export interface LobpcgOptions extends SolverOptions {
   maxIter?: number;
   /** Warm start: up to k vectors (e.g. the previous eigenvectors); the caller keeps them. */
   init?: Buf[];
+  /**
+   * Also stop a pair once its eigenvalue is known to about eigTol relative:
+   * ‖r_i‖²/gap_i ≤ eigTol·|λ_i| (the Rayleigh quotient's error is at most
+   * ‖r‖²/gap), with gap_i the distance to the nearest other Ritz value of the
+   * last Rayleigh-Ritz step (θ_{k+1} for the last pair), and ‖r_i‖/|λ_i| ≤
+   * 1e-2. A Ritz value lies below its eigenvalue, so the gap is an estimate,
+   * not a bound; the eigenvector is then accurate to about ‖r‖/gap only.
+   * 0 (default): the residual test alone.
+   */
+  eigTol?: number;
 }
+
+/** LOBPCG's result, and whether every pair met the stopping test (tol, or eigTol). */
+export type LobpcgResult = EigResult & { converged: boolean };
 
 const STREAM = 0x10b9;
 /**
@@ -57,7 +70,7 @@ const STREAM = 0x10b9;
  */
 const GRAM_COND = 1e-3;
 
-interface RR { values: number[]; C: Float64Array /* m×k row-major */ }
+interface RR { values: number[]; C: Float64Array /* m×k row-major */; next: number /* Ritz value k+1, NaN when m = k */ }
 
 /** Top-k of the pencil (GA, GB) over an m-dim basis; null if GB is too ill-conditioned for Cholesky. */
 function rayleighRitz(GA: Float64Array, GB: Float64Array, m: number, k: number, truncate: boolean): RR | null {
@@ -113,10 +126,10 @@ function rayleighRitz(GA: Float64Array, GB: Float64Array, m: number, k: number, 
   // Undo the diagonal scaling: coefficients of the unscaled basis.
   const C = new Float64Array(m * k);
   for (let i = 0; i < m; i++) for (let c = 0; c < k; c++) C[i * k + c] = d[i] * Y[i * cols + c];
-  return { values: Array.from(values.subarray(0, k)), C };
+  return { values: Array.from(values.subarray(0, k)), C, next: cols > k ? values[k] : NaN };
 }
 
-export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOptions): Promise<EigResult> {
+export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOptions): Promise<LobpcgResult> {
   const n = op.n, k = opts.k;
   if (!Number.isInteger(k) || k < 1 || 3 * k > n) throw new Error(`lobpcg: k must be an integer in [1, n/3 = ${Math.floor(n / 3)}], got ${k}`);
   const maxIter = opts.maxIter ?? 200, tol = opts.tol ?? 1e-5;
@@ -183,7 +196,16 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
     const rr0 = rayleighRitz(g0.GA, g0.GB, k, k, true);
     if (!rr0) throw new Error('lobpcg: the start block is (numerically) rank deficient');
     update(rr0.C, k);
-    let lambda = rr0.values;
+    let lambda = rr0.values, next = rr0.next;
+    const eigTol = opts.eigTol ?? 0;
+    /** Pair i's eigenvalue settled (opts.eigTol): ‖r‖²/gap small against |λ|, the gap to the nearest other Ritz value. */
+    const settled = (i: number, rel: number): boolean => {
+      if (!(eigTol > 0) || !(rel <= 1e-2)) return false;
+      const below = i + 1 < k ? lambda[i + 1] : next, above = i > 0 ? lambda[i - 1] : Infinity;
+      const gap = Math.min(lambda[i] - below, above - lambda[i]);
+      return gap > 0 && rel * rel * Math.abs(lambda[i]) <= eigTol * gap;
+    };
+    let converged = false;
     let pValid = new Array<boolean>(k).fill(false);
     let pNorm = new Array<number>(k).fill(0);
     let residuals = new Array<number>(k).fill(Infinity);
@@ -207,7 +229,8 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
       const rn = await backend.readScalars(RN1, 2 * k);
       residuals = lambda.map((l, i) => Math.sqrt(Math.max(rn[i], 0)) / Math.max(Math.abs(l), 1e-30));
       if (residuals.some((r) => !Number.isFinite(r))) throw new Error('lobpcg: non-finite residual (operator produced NaN/Inf?)');
-      const active = residuals.map((r, i) => (r >= tol && rn[k + i] > 0 ? i : -1)).filter((i) => i >= 0);
+      const active = residuals.map((r, i) => (r >= tol && !settled(i, r) && rn[k + i] > 0 ? i : -1)).filter((i) => i >= 0);
+      converged = residuals.every((r, i) => r < tol || settled(i, r) || !(rn[k + i] > 0));
       if (active.length === 0 || iterations >= maxIter) break;
       iterations++;
 
@@ -238,6 +261,7 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
       if (!rr) throw new Error('lobpcg: Rayleigh-Ritz basis collapsed below k directions');
       update(rr.C, m);
       lambda = rr.values;
+      next = rr.next;
       // ‖P_new,c‖² = c_RPᵀ G_RP c_RP from the Gram matrix just read (float64, host).
       pValid = new Array<boolean>(k).fill(false);
       pNorm = new Array<number>(k).fill(0);
@@ -259,7 +283,7 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
         return y;
       });
     }
-    return { values: lambda, vectors, residuals, iterations, applications: op.applications - apps0 };
+    return { values: lambda, vectors, residuals, iterations, applications: op.applications - apps0, converged };
   } finally {
     owned.forEach((b) => backend.release(b));
   }

@@ -25,6 +25,8 @@ export type { RunData } from './problem.js';
 
 /** The relative residual every Hessian measurement must reach (else a fresh restart, then the flag). */
 const EIG_TOL = 1e-4;
+/** LOBPCG also stops once ‖r‖²/gap ≤ 1e-6·|λ| (λ's settled near f32 resolution): at the edge about 5 HVPs per warm λ₁ instead of 7 (bench/eig.ts --quick). */
+const EIG_VALUE_TOL = 1e-6;
 const EVERY_STEP = { every: 1, after: [] };
 
 /** A row's eigen-measurement: λ's (null where none), and the solver's diagnostics when it ran. */
@@ -235,14 +237,14 @@ export class RunContext {
   }
 
   /** Top-k of op with the run's eigen-solver, seeded by the step. */
-  async solveWith(op: SymOperator, k: number, t: number, warm: Buf[], tol = 1e-4): Promise<EigResult> {
+  async solveWith(op: SymOperator, k: number, t: number, warm: Buf[], tol = 1e-4, eigTol = 0): Promise<EigResult> {
     const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol };
     // Fewer warm vectors than k: the solvers fill the rest from their seeded streams.
     const init = warm.length > 0 && warm.length <= k ? warm : undefined;
     // LOBPCG needs 3k ≤ n for its [X, R, P] block; tiny problems (toy objectives) use Lanczos, exact there.
     const solver = this.cfg.eigSolver === 'lobpcg' && 3 * k > op.n ? 'lanczos' : this.cfg.eigSolver;
     const r = solver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
-      : solver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init })
+      : solver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init, eigTol })
       : await powerIteration(this.backend, op, { ...opts, init });
     return r;
   }
@@ -254,7 +256,7 @@ export class RunContext {
     const auto = cfg.neigsAuto != null && threshold !== null ? { line: cfg.neigsAuto * threshold } : null;
     const m = await measureEig({
       backend, n: this.P, k: cfg.neigs, warm: this.eigvecs, auto, tol: EIG_TOL,
-      solve: (a) => this.solveWith(op, a.k, t, a.warm, EIG_TOL),
+      solve: (a) => this.solveWith(op, a.k, t, a.warm, EIG_TOL, EIG_VALUE_TOL),
       fresh: (k) => Array.from({ length: k }, (_, j) => {
         const b = backend.alloc(this.P, 'fresh start');
         backend.random({ out: b, n: this.P, seed: cfg.seed, stream: retryStream(t), index0: j * this.P, dist: 'normal' });

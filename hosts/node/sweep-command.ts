@@ -145,7 +145,10 @@ export function configArgs(path: string): string[] {
 export function addSweepCommand(program: Command, x: SweepCommandContext): void {
   const sweep = program.command('sweep')
     .description('many train runs as K batched models per dispatch: `sweep train DATASET ARCH LOSS LRS MAX_STEPS [flags]` or `sweep CONFIG.json`')
-    .argument('[config]', 'a sweep definition (JSON; a sweep\'s sweep.json reruns it)');
+    .argument('[config]', 'a sweep definition (JSON; a sweep\'s sweep.json reruns it)')
+    // Flags after CONFIG.json (--backend, --threads, --force, …) go to `sweep train` as if written there.
+    .argument('[flags...]', 'sweep train flags that add to or override the file\'s')
+    .allowUnknownOption();
   const train = trainCommand(sweep.command('train'), x).action(async (dataset: string, arch: string, loss: string, lrs: string, steps: string, o: Record<string, unknown>, cmd: Command) => {
     const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
     const { members, columns, definition } = planMembers(dataset, arch, loss, lrs, steps, o, given);
@@ -153,8 +156,8 @@ export function addSweepCommand(program: Command, x: SweepCommandContext): void 
     await runSweep({ members, columns, definition, maxK, standardize: !!o.standardize, out: o.out as string | undefined, force: !!o.force },
       x.backendFlags(o), x.command, x.log);
   });
-  sweep.action(async (config: string | undefined) => {
+  sweep.action(async (config: string | undefined, flags: string[]) => {
     if (!config) throw new Error('eoslab sweep needs `train DATASET ARCH LOSS LRS MAX_STEPS [flags]` or a CONFIG.json');
-    await train.parseAsync(configArgs(config).slice(1), { from: 'user' });
+    await train.parseAsync([...configArgs(config).slice(1), ...flags], { from: 'user' });
   });
 }

@@ -157,7 +157,7 @@ export function addSweepCommand(program: Command, x: SweepCommandContext): void 
       x.backendFlags(o), x.command, x.log);
   });
   sweep.action(async (config: string | undefined, flags: string[]) => {
-    if (!config) throw new Error('eoslab sweep needs `train DATASET ARCH LOSS LRS MAX_STEPS [flags]` or a CONFIG.json');
+    if (!config) throw new Error('sweep needs `train DATASET ARCH LOSS LRS MAX_STEPS [flags]` or a CONFIG.json');
     await train.parseAsync([...configArgs(config).slice(1), ...flags], { from: 'user' });
   });
 }

@@ -194,9 +194,10 @@ for (const [name, make] of MAKERS) {
   test(`${name}: fused, ReLU-only fused and unfused plans give the same loss, gradient, HVP and Gauss-Newton bits`, async () => {
     const be = await make();
     try {
-      for (const [i, [arch, inShape]] of ([['cnn-relu', [3, 8, 8]], ['cnn:c3,p2,c4s2p1,f5:relu', [2, 7, 7]]] as const).entries()) {
+      const cases = [['cnn-relu', [3, 8, 8]], ['cnn:c3,p2,c4s2p1,f5:relu', [2, 7, 7]], ['myrtle5:4', [3, 8, 8]]] as const;
+      for (const [i, [arch, inShape]] of cases.entries()) {
         const m = modelFromArch(arch, [...inShape], 3);
-        assert.ok(m.plan.convFused.size > 0, `${arch}: nothing fused`);
+        assert.ok(m.plan.convFused.size + m.plan.convAct.size > 0, `${arch}: nothing fused`);
         const [fused, relu, plain] = await modelBits(be, m, 70 + i);
         for (const [k, bits] of plain) {
           assert.ok(relu.get(k) === bits, `${arch}: ${k} differs between the ReLU-fused and unfused walks`);
@@ -226,6 +227,11 @@ test('the planner fuses ReLU between a conv and a max pool only', () => {
   assert.equal(fused('cnn-avgpool-relu'), []);
   assert.equal(fused('cnn-tanh'), []);
   assert.equal(fused('myrtle5:4'), []);
+  // Myrtle's conv → ReLU → conv: the ReLU in the conv's epilogue, its input and output one x buffer.
+  const my = modelFromArch('myrtle5:4', [3, 8, 8], 3);
+  assert.ok(my.plan.convAct.size >= 4 && [...my.plan.convAct].every((i) => my.layers[i].kind === 'act' && my.layers[i - 1].kind === 'conv'));
+  assert.equal(modelFromArch('cnn-relu', [3, 8, 8], 3).plan.convAct.size, 0);
+  assert.is(planWalk(my.layers, { convFusion: false }).convAct.size, 0);
   const m = modelFromArch('cnn-relu', [3, 8, 8], 3);
   assert.equal(planWalk(m.layers, { convFusion: false }).convFused.size, 0);
   // The pool's input shares the conv's output buffers: one full-size activation, not two.

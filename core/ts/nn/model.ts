@@ -45,6 +45,14 @@ export interface ModelPlan {
    */
   convFused: Set<number>;
   /**
+   * ReLU layers after a conv and not before a max pool (Myrtle's conv → ReLU
+   * → conv): the conv's forward applies them in its epilogue and the layer's
+   * input and output share one x buffer holding σ(a). Their backward,
+   * tangent and R-backward still run, reading σ(a) where they read a: a
+   * ReLU's derivative [a > 0] is [σ(a) > 0], so the values are unchanged.
+   */
+  convAct: Set<number>;
+  /**
    * Max pools (2×2, stride 2, no padding) after a fused ReLU whose forward the
    * conv computes too: it writes only the pooled output and route codes (the
    * window's argmax and the ReLU's derivative there), and the pool's tangent
@@ -122,14 +130,18 @@ export function planWalk(layers: Layer[], opts: PlanOptions = {}): ModelPlan {
     poolFused.add(i + 1);
     if (!live[i - 1]) unpooled.add(i + 1);
   }
+  const convAct = new Set<number>();
+  layers.forEach((l, i) => {
+    if (opts.convFusion !== false && l instanceof Activation && l.act === 'relu' && layers[i - 1]?.kind === 'conv' && !convFused.has(i)) convAct.add(i);
+  });
   const fusedForward = new Set<number>(), fusedBackward = new Set<number>();
   layers.forEach((l, i) => {
-    if (l.kind !== 'act' || convFused.has(i)) return;
+    if (l.kind !== 'act' || convFused.has(i) || convAct.has(i)) return;
     if (i > 0 && layers[i - 1].kind === 'dense') fusedForward.add(i);
     // The dense layer after can write σ′(a) ⊙ dy W only when a cotangent is wanted at a.
     if (i + 1 < n && layers[i + 1].kind === 'dense' && live[i]) fusedBackward.add(i);
   });
-  return { live, aliasOf, fusedForward, fusedBackward, convFused, poolFused, unpooled };
+  return { live, aliasOf, fusedForward, fusedBackward, convFused, convAct, poolFused, unpooled };
 }
 
 /** Elements per example at boundary i. */

@@ -99,8 +99,10 @@ export class ModelObjective extends SlotObjective {
         this.owned.push(b);
         return b;
       };
+      // A ReLU in its conv's epilogue (plan.convAct): its input and output are one x buffer, σ(a).
+      const shared = model.plan.convAct.has(i - 1);
       this.bounds.push({
-        x: i === 0 ? null : buf('x'), size,
+        x: i === 0 ? null : shared ? this.bounds[i - 1].x : buf('x'), size,
         d: live[i] ? buf('d') : null, r: live[i] ? buf('r') : null, rd: live[i] ? buf('rd') : null,
       });
     }
@@ -142,7 +144,7 @@ export class ModelObjective extends SlotObjective {
       rdx: this.opt('rd', j), rdy: this.need('rd', j + 1),
     };
     const { layers, plan } = this.model;
-    if (plan.convFused.has(j + 1)) io.act = (layers[j + 1] as Activation).act;
+    if (plan.convFused.has(j + 1) || plan.convAct.has(j + 1)) io.act = (layers[j + 1] as Activation).act;
     if (plan.convFused.has(j - 1)) io.reluMask = true;
     const route = (p: number): View => this.view(this.routes.get(p)!, p + 1);
     if (plan.poolFused.has(j)) io.route = route(j);
@@ -167,7 +169,9 @@ export class ModelObjective extends SlotObjective {
 
   private forward(theta: Buf, r0: number, b: number): void {
     const c = this.ctx(b), { layers, plan } = this.model;
-    layers.forEach((l, j) => { if (!plan.fusedForward.has(j) && !plan.convFused.has(j) && !plan.poolFused.has(j)) l.forward(c, this.io(j, r0), theta); });
+    layers.forEach((l, j) => {
+      if (!plan.fusedForward.has(j) && !plan.convFused.has(j) && !plan.convAct.has(j) && !plan.poolFused.has(j)) l.forward(c, this.io(j, r0), theta);
+    });
   }
 
   /** Loss head: d at the output = ∂ℓ/∂f / N, and loss/accuracy sums into the scalar slots. */

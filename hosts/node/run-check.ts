@@ -92,7 +92,11 @@ export function checkMetadata(v: unknown, path: string): RunMetadata {
   // Layer names are the model's, which the metadata does not spell out: the check takes them from the per-layer columns.
   const blocks = (m.columns as unknown[]).flatMap((c) => (typeof c === 'string' && c.startsWith('lambda_1_layer') ? [c.slice(14)] : []));
   const want = metricsColumns(cfg as unknown as Parameters<typeof metricsColumns>[0], { blocks }).join(',');
-  if ((m.columns as unknown[]).join(',') !== want) throw bad(path, 'columns', `the run's columns [${want}]`, m.columns);
+  // A run started by an earlier version may lack columns added since (it keeps its header); any other difference is damage.
+  const wanted = new Set(want.split(','));
+  const cols = m.columns as unknown[];
+  const older = cols.every((c) => typeof c === 'string' && wanted.has(c)) && ['step', 'train_loss', 'wall_s'].every((c) => cols.includes(c));
+  if (cols.join(',') !== want && !older) throw bad(path, 'columns', `the run's columns [${want}]`, m.columns);
   return v as RunMetadata;
 }
 

@@ -184,7 +184,7 @@ async function executeLocked(cfg: RunConfig, data: RunData | null, dir: RunDir, 
   let lastTime: number | undefined;
   try {
     const result = await runExperiment(backend, cfg, data, {
-      row: (r) => { lastTime = r.time; dir.appendRow(cfg, r, columnLayout(model)); progress.update(r); },
+      row: (r) => { lastTime = r.time; dir.appendRow(cfg, r, columnLayout(model), meta.columns); progress.update(r); },
       checkpoint: (c) => dir.writeCheckpoint(model, c),
       // The loop projects θ_t right after row t, so that row's time is the projection's.
       projection: (t, coords) => dir.appendProjection(coords, { step: t, time: rowTime(cfg, { step: t, time: lastTime }) }),

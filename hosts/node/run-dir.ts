@@ -83,9 +83,10 @@ export class RunDir {
     this.writeMeta(meta);
   }
 
-  appendRow(cfg: RunConfig, r: MetricsRow, layout: ColumnLayout = {}): void {
+  /** `header`: the run's recorded columns (a run started by an earlier version keeps them). */
+  appendRow(cfg: RunConfig, r: MetricsRow, layout: ColumnLayout = {}, header?: string[]): void {
     // One write per line: a crash leaves at most a torn last line, which resume drops.
-    try { runDirIO.appendFileSync(this.metricsPath, metricsLine(cfg, r, layout) + '\n'); } catch (e) { throw writeError(this.metricsPath, e); }
+    try { runDirIO.appendFileSync(this.metricsPath, metricsLine(cfg, r, layout, header) + '\n'); } catch (e) { throw writeError(this.metricsPath, e); }
   }
 
   /** metrics.csv as it is on disk, or null when it is missing. */

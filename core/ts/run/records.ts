@@ -109,7 +109,7 @@ export function measureColumns(c: ColumnConfig, layout: ColumnLayout = {}): stri
 }
 
 /** One CSV line in metricsColumns order; an empty cell where a measure did not fire. */
-export function metricsLine(c: ColumnConfig, r: MetricsRow, layout: ColumnLayout = {}): string {
+export function metricsLine(c: ColumnConfig, r: MetricsRow, layout: ColumnLayout = {}, header?: string[]): string {
   // Measured quantities are f32 on the device: the shortest decimal that reads back as the same f32.
   // The learning rate, threshold and time are exact host float64s and keep every digit.
   const m = (x: number | null | undefined) => cell(x, shortestF32);
@@ -121,7 +121,11 @@ export function metricsLine(c: ColumnConfig, r: MetricsRow, layout: ColumnLayout
     ...eigColumns(c).map((col) => (col === 'eig_residual' ? m : f)(r[col as 'eig_hvps'])), r.wall_s.toFixed(3),
     ...measureColumns(c, layout).map((col) => m(r.extra?.[col])),
   ];
-  return cells.join(',');
+  if (!header) return cells.join(',');
+  // A run recorded by an earlier version keeps its own header: its columns, by name, in its order.
+  const names = metricsColumns(c, layout);
+  const byName = new Map(names.map((n, i) => [n, cells[i]]));
+  return header.map((n) => byName.get(n) ?? '').join(',');
 }
 
 /** Not measured → empty; measured but not finite → nan/inf, as pandas and numpy spell them. */

@@ -3,7 +3,7 @@
 fc-tanh MLP with MSE loss, in float32 NumPy (matmuls through NumPy's BLAS,
 OpenBLAS in the usual wheels, with its default thread count = all cores).
 
-Model (eoslab's, see ../shared/DESIGN.md "The passes of a dense layer"):
+Model (eoslab's, see docs/architecture.md, "The passes of a dense layer"):
   a_l = h_{l-1} W_lᵀ + b_l (rows = examples), h_l = tanh(a_l), identity output,
   L = (1/N) Σ_i ½‖f(x_i) − y_i‖².
 Gradient: one full-batch forward + backward. HVP: Pearlmutter's R-operator,

@@ -1,5 +1,5 @@
 // core/ is host-agnostic: it never imports fs, process, Deno or DOM globals
-// (DESIGN.md). Hosts inject devices and I/O.
+// (docs/architecture.md). Hosts inject devices and I/O.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -36,7 +36,7 @@ test('the checker itself catches a forbidden import', () => {
   assert.ok(FORBIDDEN.some((re) => re.test('const x = Deno.env.get("A");')));
 });
 
-// The engine's layers, bottom up (DESIGN.md): an import may point down or
+// The engine's layers, bottom up (docs/architecture.md): an import may point down or
 // sideways, never up. io/ reads models (state dicts), so it sits above nn/.
 // plot/ (Vega-Lite specs from run records) sits on the run layer: it reads records, never runs anything.
 const RANK: Record<string, number> = { rng: 0, backend: 1, nn: 2, io: 3, objective: 3, optim: 4, measure: 4, run: 5, plot: 6, smoke: 6 };

@@ -1,5 +1,5 @@
 // Conv2d as an implicit GEMM (PyTorch's cross-correlation, NCHW, zero
-// padding; DESIGN.md "layers"): every conv product is C (M×N) = A (M×L) ·
+// padding; docs/architecture.md "Models are layer lists"): every conv product is C (M×N) = A (M×L) ·
 // B (L×N) per model, with one operand gathered from an image through the
 // im2col address computed in the load, never materialised.
 //   forward  y[b,co,oh,ow] = Σ_{ci,i,j} x[b,ci,oh·s+i−pH,ow·s+j−pW] · w[co,ci,i,j]

@@ -1,5 +1,5 @@
 // Element-wise optimizer updates and diagonal scalings on flat vectors of
-// n = K·P elements (formulas: DESIGN.md "Definitions"):
+// n = K·P elements (formulas: docs/architecture.md "Definitions"):
 // MODE 0 Polyak   V ← βV + G;                θ ← θ − η V
 // MODE 1 Nesterov V ← βV + G;                θ ← θ − η (G + βV)
 // MODE 2 Adam     M ← β1M + (1−β1)G; V ← β2V + (1−β2)G²;

@@ -1,4 +1,4 @@
-// R-backward through an activation (DESIGN.md, "The passes of a dense layer"):
+// R-backward through an activation (docs/architecture.md, "The passes of a dense layer"):
 //   R{δ} = σ″(a) ⊙ R{a} ⊙ G + σ′(a) ⊙ S,  G = Wᵀδ (pre-σ′), S = Vᵀδ + WᵀR{δ_next}
 // All operands share one [K, rows, cols] layout, so one offset/stride pair each.
 struct Params { n: u32, per_model: u32, K: u32, pitch: u32,

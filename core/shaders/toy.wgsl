@@ -1,4 +1,4 @@
-// The toy objectives of the theory slides (../shared/reference/004), one
+// The toy objectives of the theory slides (the minimalist EoS example of the theory slides), one
 // invocation per model z < K, θ[z] of P = 4 (MODEL 0) or 2 (MODEL 1, 2):
 // MODEL 0  L = ½(1 − xyzw)²     the minimalist model of self-stabilisation
 // MODEL 1  L = (1 − x²y²)²

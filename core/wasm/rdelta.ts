@@ -1,5 +1,5 @@
 // Element-wise activation products of the engine: rdelta, the R-backward
-// through an activation (R{δ} = σ″(a)⊙R{a}⊙G + σ′(a)⊙S, DESIGN.md), split
+// through an activation (R{δ} = σ″(a)⊙R{a}⊙G + σ′(a)⊙S, docs/architecture.md), split
 // over threads in contiguous ranges (rdeltaOp) with an f32x4 path for tanh
 // that keeps the scalar association order; and the test hooks for the
 // activation functions themselves. Same conventions as ops.ts: byte

@@ -3,7 +3,7 @@
 // truth for the engine's layer walk (core/ts/nn, core/ts/objective) and shares
 // no code with it beyond the plain geometry types and their builders.
 //
-// Structure (DESIGN.md, "Models are layer lists", but composed the way JAX
+// Structure (docs/architecture.md, "Models are layer lists", but composed the way JAX
 // composes transformations, not the engine's four hand-derived passes):
 //   - each layer kind has a forward, a vjp (input cotangent and parameter
 //     gradient) and a jvp (output tangent from an input tangent and a

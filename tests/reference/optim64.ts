@@ -1,4 +1,4 @@
-// float64 reference steps of every optimizer (DESIGN.md "Definitions"),
+// float64 reference steps of every optimizer (docs/architecture.md "Definitions"),
 // written out independently of core/ts/optim.
 export interface Ref64State { m: Float64Array; v: Float64Array; t: number }
 

@@ -1,4 +1,4 @@
-// What every layer kind provides (DESIGN.md, "Models are layer lists"): its
+// What every layer kind provides (docs/architecture.md, "Models are layer lists"): its
 // four passes over shaped activations, and its parameters as views into the
 // flat θ. A layer sees views and the op set; it never owns activation
 // buffers (the objective does) and never knows its neighbours, except through

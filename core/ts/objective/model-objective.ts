@@ -5,7 +5,7 @@
 // most `physicalBatch` examples, so scratch memory is O(physicalBatch ×
 // activations), not O(N × activations).
 //
-// One generic walk (DESIGN.md, "Models are layer lists"): forward and tangent
+// One generic walk (docs/architecture.md, "Models are layer lists"): forward and tangent
 // down the list, backward and R-backward up it. Every boundary between
 // layers holds its activations x, and where it depends on θ (plan.live) its
 // cotangent d, tangent r and R-cotangent rd, each [K][B, size]. The plan's

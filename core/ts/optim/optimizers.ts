@@ -2,7 +2,7 @@
 // update(θ, g, state) applies the step in place on the device (θ ← θ + u).
 // Each reports the stability threshold its sharpness is compared with, and
 // adaptive ones their preconditioner P = diag(√v̂ + ε). Formulas and
-// thresholds: DESIGN.md "Definitions". SGD and SGD with momentum are GD and
+// thresholds: docs/architecture.md "Definitions". SGD and SGD with momentum are GD and
 // Polyak fed minibatch gradients by the run loop.
 import type { Backend, Buf } from '../backend/types.js';
 

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { dirname, join, normalize } from 'node:path';
 import { metricsColumns } from '../core/ts/run/records.js';
 
@@ -33,6 +34,17 @@ test('no document points outside the repository', () => {
   for (const doc of DOCS) {
     assert.not.match(read(doc), /\/work\/|\.\.\/shared\/|DESIGN\.md/, `${doc} names a file outside the repository`);
   }
+});
+
+test('no source comment sends readers outside the repository', () => {
+  let out = '';
+  try {
+    out = execFileSync('git', ['grep', '-l', '-E', 'DESIGN\\.md|shared/reference/', '--', 'core', 'hosts', 'bench', 'datasets', 'scripts', 'tests', ':!tests/docs.test.ts'], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    // git grep exits 1 when nothing matches.
+    if ((e as { status?: number }).status !== 1) throw e;
+  }
+  assert.is(out, '', `files naming the design notes outside the repository (point at docs/architecture.md):\n${out}`);
 });
 
 test('every repository path docs/architecture.md names exists', () => {

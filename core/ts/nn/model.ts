@@ -29,7 +29,7 @@ export interface ModelPlan {
    * layer with parameters only the data flows.
    */
   live: boolean[];
-  /** aliasOf[i]: boundary i shares boundary aliasOf[i]'s buffers (after a Flatten). */
+  /** aliasOf[i]: boundary i shares boundary aliasOf[i]'s buffers (after a Flatten or a convFused ReLU). */
   aliasOf: number[];
   /** Activation layers computed in the preceding dense layer's epilogue (forward, tangent). */
   fusedForward: Set<number>;

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, parseNeigs, resolveOptimizer, type RunConfig } from '../../core/ts/run/config.js';
 import { parseFreq } from '../../core/ts/measure/schedule.js';
 import { OPTIMIZERS, type OptimizerConfig } from '../../core/ts/optim/optimizers.js';
+import { INIT_SCHEMES } from '../../core/ts/nn/init.js';
 import { runDemo } from './demo.js';
 import { startRun, type BackendFlags } from './run-command.js';
 import { resumeRun } from './run-resume.js';
@@ -82,6 +83,8 @@ function measurementOptions(cmd: Command): Command {
     .option('--iterate-freq <f>', 'project θ every f steps', posInt('--iterate-freq'), DEFAULT_RUN.iterateFreq)
     .option('--checkpoint-every <f>', 'checkpoint θ every f steps (the last row always gets one)', int('--checkpoint-every'), DEFAULT_RUN.checkpointEvery)
     .option('--diverge-loss <l>', 'a train loss above l counts as divergence', pos('--diverge-loss'), DEFAULT_RUN.divergeLoss)
+    .option('--init-scale <s>', 'multiply the seeded initial parameters by s (default 1)', pos('--init-scale'), DEFAULT_RUN.initScale)
+    .addOption(new Option('--init-scheme <name>', 'seeded init: default (the architecture\'s own), torch (PyTorch\'s default), normal (N(0, 2/fan_in) hidden, N(0, 1/fan_in) readout, zero bias)').choices([...INIT_SCHEMES]).default(DEFAULT_RUN.initScheme))
     .option('--init <x,y,…>', 'explicit initial parameters (toy objectives, e.g. 2.5,0.5,2.5,0.5 for toy:xyzw)', parseInit)
     .option('--standardize', 'npz: datasets: standardise each input feature with training-set mean and std (default: values as given)')
     .option('--out <dir>', 'run directory (default: $EOSLAB_RESULTS or ./runs, named like the reference)')
@@ -94,7 +97,7 @@ function common(o: Record<string, unknown>): Omit<RunConfig, 'kind' | 'dataset' 
     ...(o.neigs as ReturnType<typeof parseNeigs>), testFreq: o.testFreq as RunConfig['testFreq'], eigFreq: o.eigFreq as number, eigSolver: o.eigSolver as RunConfig['eigSolver'],
     abridgedSize: o.abridgedSize as number, accGoal: (o.accGoal as number | undefined) ?? null, lossGoal: (o.lossGoal as number | undefined) ?? null,
     nproj: o.nproj as number, iterateFreq: o.iterateFreq as number, checkpointEvery: o.checkpointEvery as number, divergeLoss: o.divergeLoss as number,
-    init: (o.init as number[] | undefined) ?? null,
+    init: (o.init as number[] | undefined) ?? null, initScale: o.initScale as number, initScheme: o.initScheme as RunConfig['initScheme'],
     ...(() => { const m = measuresFrom(o, o.eigFreq as number); return m ? { measures: m } : {}; })(),
   };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_RUN, MAX_SEED, OPTIMIZER_ALIASES, parseLrDrops, resolveOptimize
 import { OPTIMIZERS, type OptimizerConfig } from '../../core/ts/optim/optimizers.js';
 import { cartesian, parseValues, type SweepAxis } from '../../core/ts/run/sweep-spec.js';
 import { MAX_GROUP_K } from '../../core/ts/run/sweep.js';
+import { INIT_SCHEMES } from '../../core/ts/nn/init.js';
 import { absoluteDatasetId } from './dataset-files.js';
 import type { BackendFlags } from './run-command.js';
 import { runSweep, type SweepMemberPlan } from './sweep-run.js';
@@ -43,6 +44,7 @@ const LIST_FLAGS: ListFlag[] = [
   { flag: '--loss-goal', key: 'lossGoal', check: (x) => x > 0, what: 'positive', apply: (c, x) => { c.lossGoal = x; } },
   { flag: '--checkpoint-every', key: 'checkpointEvery', check: isInt, what: 'non-negative integers', apply: (c, x) => { c.checkpointEvery = x; } },
   { flag: '--diverge-loss', key: 'divergeLoss', check: (x) => x > 0, what: 'positive', apply: (c, x) => { c.divergeLoss = x; } },
+  { flag: '--init-scale', key: 'initScale', check: (x) => x > 0, what: 'positive', apply: (c, x) => { c.initScale = x; } },
 ];
 
 /** The flag's values, each range-checked: one line naming the flag for the first bad one. */
@@ -76,6 +78,7 @@ function trainCommand(cmd: Command, x: SweepCommandContext): Command {
     .option('--no-bias-correction', 'Adam without bias correction')
     .option('--lambda-a', 'also track λ_A (adam, rmsprop)')
     .addOption(new Option('--eig-solver <name>', 'eigen-solver').choices(['lanczos', 'lobpcg', 'power']).default(DEFAULT_RUN.eigSolver))
+    .option('--init-scheme <names>', `seeded init, or several separated by commas (${INIT_SCHEMES.join(', ')})`)
     .option('--lr-drop <drops>', 'learning-rate drops STEP:LR[,STEP:LR…]; alternatives separated by ; (none: no drop) are swept')
     .option('--standardize', 'npz: datasets: standardise input features')
     .option('--max-k <k>', `models batched per dispatch (at most ${MAX_GROUP_K}; memory may lower it)`)
@@ -103,6 +106,13 @@ export function planMembers(dataset: string, arch: string, loss: string, lrs: st
     axes.push({ name: 'lr_drop', values: alts });
     definition.lr_drop = String(o.lrDrop);
   }
+  if (given('initScheme')) {
+    const names = String(o.initScheme).split(',').map((s) => s.trim());
+    const bad = names.find((n) => !(INIT_SCHEMES as readonly string[]).includes(n));
+    if (bad !== undefined) throw new Error(`--init-scheme values must be ${INIT_SCHEMES.join(', ')}, got '${bad}' (from '${o.initScheme}')`);
+    axes.push({ name: 'init_scheme', values: names });
+    definition.init_scheme = String(o.initScheme);
+  }
   for (const k of ['opt', 'eigSolver', 'lambdaA', 'standardize', 'maxK'] as const) if (given(k)) definition[column('--' + k.replace(/[A-Z]/g, (ch) => '-' + ch.toLowerCase()))] = o[k];
   if (given('biasCorrection')) definition.bias_correction = o.biasCorrection;
   const members = cartesian(axes).map((params): SweepMemberPlan => {
@@ -114,6 +124,7 @@ export function planMembers(dataset: string, arch: string, loss: string, lrs: st
     cfg.opt.name = resolveOptimizer(o.opt as string, cfg.batchSize);
     if (given('biasCorrection')) cfg.opt.biasCorrection = o.biasCorrection as boolean;
     if (params.lr_drop !== undefined && params.lr_drop !== 'none') cfg.lrDrops = parseLrDrops(params.lr_drop as string);
+    if (params.init_scheme !== undefined) cfg.initScheme = params.init_scheme as RunConfig['initScheme'];
     return { params, cfg };
   });
   return { members, columns: axes.map((a) => a.name), definition };

@@ -11,6 +11,25 @@ export type InitScheme =
   /** W ~ N(0, σ_w²/fan_in), readout N(0, σ_out²/fan_in), b ~ N(0, σ_b²) (catapult experiments, Myrtle). */
   | { kind: 'normal'; sigmaW: number; sigmaOut?: number; sigmaB?: number };
 
+/**
+ * The init a run asks for by name: 'default' is the architecture's own (its
+ * paper's, e.g. Myrtle's normal scheme, else PyTorch's), 'torch' PyTorch's
+ * default everywhere, 'normal' the catapult notebook's N(0, 2/fan_in) hidden
+ * and N(0, 1/fan_in) readout with zero biases (Kalra & Barkeshli's varw = 2,
+ * varwL = 1, use_bias = False).
+ */
+export const INIT_SCHEMES = ['default', 'torch', 'normal'] as const;
+export type InitSchemeName = typeof INIT_SCHEMES[number];
+
+export const CATAPULT_NORMAL: InitScheme = { kind: 'normal', sigmaW: Math.SQRT2, sigmaOut: 1, sigmaB: 0 };
+
+/** The scheme of `name` for an architecture whose own init is `archInit` (undefined: PyTorch's). */
+export function namedInitScheme(name: InitSchemeName | undefined, archInit: InitScheme | undefined): InitScheme {
+  if (name === 'torch') return { kind: 'pytorch' };
+  if (name === 'normal') return CATAPULT_NORMAL;
+  return archInit ?? { kind: 'pytorch' };
+}
+
 export interface InitOptions {
   seed: number;
   scheme?: InitScheme;

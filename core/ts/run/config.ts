@@ -5,6 +5,7 @@ import type { RunData } from './problem.js';
 import type { MeasureSettings } from '../measure/suite.js';
 import { measureNamed } from '../measure/registry.js';
 import type { FreqRule } from '../measure/schedule.js';
+import { INIT_SCHEMES, type InitSchemeName } from '../nn/init.js';
 import { checkOptimizerConfig, OPTIMIZER_FLAGS, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from '../optim/optimizers.js';
 
 export type EigSolverName = 'lanczos' | 'lobpcg' | 'power';
@@ -55,6 +56,10 @@ export interface RunConfig {
   divergeLoss: number;
   /** Explicit initial θ (toy objectives, e.g. the minimalist example's symmetric starts); null: seeded init. */
   init: number[] | null;
+  /** θ₀ = initScale × the seeded init (init-scale experiments); runs recorded before it had 1. */
+  initScale: number;
+  /** Which seeded init (core/ts/nn/init.ts INIT_SCHEMES); runs recorded before it had 'default'. */
+  initScheme: InitSchemeName;
   /** Steps whose row evaluates the test set (`--test-freq`; default every step). */
   testFreq: FreqRule;
   /** The measurement suite's measures this run takes (core/ts/measure/registry.ts), by name; absent: none. */
@@ -66,7 +71,7 @@ export const DEFAULT_RUN: Omit<RunConfig, 'kind' | 'dataset' | 'arch' | 'loss' |
   opt: { name: 'gd' }, batchSize: 0, seed: 0, datasetSeed: 0, physicalBatchSize: 1000,
   neigs: 2, neigsAuto: null, eigFreq: 10, eigSolver: 'lobpcg', lambdaA: false, abridgedSize: 5000,
   accGoal: null, lossGoal: null, lrDrops: [], nproj: 0, iterateFreq: 1, checkpointEvery: 0, divergeLoss: 1e8,
-  init: null, testFreq: { every: 1, after: [] },
+  init: null, initScale: 1, initScheme: 'default', testFreq: { every: 1, after: [] },
 };
 
 /** The cap on the block `--neigs auto:F` grows to when no KMAX is given. */
@@ -151,6 +156,8 @@ export function validateRun(c: RunConfig): void {
   for (const k of ['seed', 'datasetSeed'] as const) if (c[k] > MAX_SEED) throw new Error(`--${flag(k)} must be at most 2^32 − 1 = ${MAX_SEED}, got ${c[k]}`);
   if (!(c.divergeLoss > 0)) throw new Error(`--diverge-loss must be positive, got ${c.divergeLoss}`);
   if (c.init && c.init.some((x) => !Number.isFinite(x))) throw new Error('--init takes finite numbers');
+  if (c.initScale !== undefined && !(c.initScale > 0 && Number.isFinite(c.initScale))) throw new Error(`--init-scale must be a positive number, got ${c.initScale}`);
+  if (c.initScheme !== undefined && !INIT_SCHEMES.includes(c.initScheme)) throw new Error(`unknown --init-scheme '${c.initScheme}': use ${INIT_SCHEMES.join(', ')}`);
   for (const d of c.lrDrops) if (!(d.lr > 0 && Number.isFinite(d.lr)) || !Number.isSafeInteger(d.step) || d.step < 0) throw new Error(`--lr-drop ${d.step}:${d.lr}: STEP must be a non-negative integer and LR finite and positive`);
   if (!['lanczos', 'lobpcg', 'power'].includes(c.eigSolver)) throw new Error(`unknown eigen-solver '${c.eigSolver}': use lanczos, lobpcg or power`);
   if (c.lambdaA && !['adam', 'rmsprop'].includes(c.opt.name)) throw new Error(`--lambda-a needs an adaptive optimizer (adam, rmsprop), not ${c.opt.name}`);

@@ -21,7 +21,7 @@ const LABELS: Record<keyof RunConfig, string> = {
   eigFreq: '--eig-freq', eigSolver: '--eig-solver', lambdaA: '--lambda-a', abridgedSize: '--abridged-size',
   accGoal: '--acc-goal', lossGoal: '--loss-goal', lrDrops: '--lr-drop', nproj: '--nproj', iterateFreq: '--iterate-freq',
   checkpointEvery: '--checkpoint-every', divergeLoss: '--diverge-loss', init: '--init', measures: '--<measure>',
-  neigsAuto: '--neigs auto:F', testFreq: '--test-freq',
+  neigsAuto: '--neigs auto:F', testFreq: '--test-freq', initScale: '--init-scale', initScheme: '--init-scheme',
 };
 
 /**
@@ -32,6 +32,8 @@ const LABELS: Record<keyof RunConfig, string> = {
 const LATER_FIELDS: Partial<Record<keyof RunConfig, (v: unknown) => boolean>> = {
   neigsAuto: (v) => v === null || v === undefined,
   testFreq: (v) => v === undefined || formatFreq(v as RunConfig['testFreq']) === '1',
+  initScale: (v) => v === undefined || v === 1,
+  initScheme: (v) => v === undefined || v === 'default',
 };
 
 const OPT_LABELS: Record<keyof OptimizerConfig, string> = {

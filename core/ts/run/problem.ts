@@ -6,7 +6,7 @@
 import type { Backend } from '../backend/types.js';
 import { modelFromArch, parseArchId } from '../nn/arch.js';
 import type { Model } from '../nn/model.js';
-import { initParams } from '../nn/init.js';
+import { initParams, namedInitScheme } from '../nn/init.js';
 import { ModelObjective } from '../objective/model-objective.js';
 import { uploadData, type DeviceData } from '../objective/data.js';
 import { ToyObjective, TOY_PARAMS, type ToyModel } from '../objective/toy.js';
@@ -123,8 +123,8 @@ export function runModel(cfg: Pick<RunConfig, 'arch'>, data: Pick<RunData, 'shap
 
 function modelProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProblem {
   const model = runModel(cfg, data);
-  // Architectures from papers with their own init (Myrtle: normal, σ_w² = 2) use it; others PyTorch's default.
-  const scheme = parseArchId(cfg.arch, data.c).init;
+  // Architectures from papers with their own init (Myrtle: normal, σ_w² = 2) use it unless --init-scheme names another.
+  const scheme = namedInitScheme(cfg.initScheme, parseArchId(cfg.arch, data.c).init);
   const up = (s: RunData['train']) => uploadData(backend, s.X, s.Y, s.N, data.d, data.c);
   const train = up(data.train);
   const test = data.test === data.train ? train : up(data.test);
@@ -160,7 +160,7 @@ function modelProblem(backend: Backend, cfg: RunConfig, data: RunData): RunProbl
   };
   return {
     P: model.P, full, test: testObj, measure, mini, hasAccuracy: data.c > 1, tunable: objs, model, sampler, blocks: paramBlocks(model),
-    initialTheta: () => explicitInit(cfg, model.P) ?? initParams(model, { seed: cfg.seed, scheme }),
+    initialTheta: () => explicitInit(cfg, model.P) ?? initParams(model, { seed: cfg.seed, scheme, scale: cfg.initScale ?? 1 }),
     dispose() {
       objs.forEach((o) => o.dispose());
       const bufs = new Set([train.X, train.Y, test.X, test.Y]);

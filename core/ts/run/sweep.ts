@@ -25,7 +25,7 @@
 import type { Backend, Buf } from '../backend/types.js';
 import { ModelObjective } from '../objective/model-objective.js';
 import type { Objective } from '../objective/types.js';
-import { initParams } from '../nn/init.js';
+import { initParams, namedInitScheme } from '../nn/init.js';
 import { parseArchId } from '../nn/arch.js';
 import { validateRun, type RunConfig } from './config.js';
 import type { Checkpoint, RunSink } from './records.js';
@@ -96,12 +96,12 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
   const thetaK = backend.alloc(K * P, 'θ[K]'), gradK = backend.alloc(K * P, 'gradient[K]');
   const members: SweepMember[] = [];
   try {
-    const scheme = parseArchId(base.arch, data.c).init;
+    const archInit = parseArchId(base.arch, data.c).init;
     specs.forEach((s, j) => {
       const m = new SweepMember(backend, j, s.cfg, s.sink, problem);
       m.ctx.references = s.references ?? {};
       members.push(m);
-      m.start(s.resume ? new Float32Array(0) : initParams(model, { seed: s.cfg.seed, scheme }), s.resume);
+      m.start(s.resume ? new Float32Array(0) : initParams(model, { seed: s.cfg.seed, scheme: namedInitScheme(s.cfg.initScheme, archInit), scale: s.cfg.initScale ?? 1 }), s.resume);
     });
     await opts.prepare?.(objs);
     const loop = new GroupLoop(backend, members, specs, { fullK, testK, miniK, mini: problem.mini, hasAccuracy: problem.hasAccuracy }, thetaK, gradK, opts.now ?? (() => performance.now()));

@@ -14,7 +14,7 @@ const FIELDS: Record<keyof RunConfig, Kind> = {
   datasetSeed: 'int', physicalBatchSize: 'int', neigs: 'int', eigFreq: 'int', eigSolver: 'string',
   lambdaA: 'boolean', abridgedSize: 'int', accGoal: 'numberOrNull', lossGoal: 'numberOrNull',
   lrDrops: 'lrDrops', nproj: 'int', iterateFreq: 'int', checkpointEvery: 'int', divergeLoss: 'number', init: 'init', measures: 'measures',
-  neigsAuto: 'numberOrNull', testFreq: 'freq',
+  neigsAuto: 'numberOrNull', testFreq: 'freq', initScale: 'number', initScheme: 'string',
 };
 /** A flow run has no learning rate (the CLI records lr 0). */
 const REQUIRED: (keyof RunConfig)[] = ['dataset', 'arch', 'loss', 'maxSteps'];
@@ -104,6 +104,7 @@ export function cliCommand(cfg: RunConfig): string[] {
     ['batchSize', '--batch-size'], ['seed', '--seed'], ['datasetSeed', '--dataset-seed'], ['physicalBatchSize', '--physical-batch-size'],
     ['neigs', '--neigs'], ['eigFreq', '--eig-freq'], ['eigSolver', '--eig-solver'], ['abridgedSize', '--abridged-size'],
     ['nproj', '--nproj'], ['iterateFreq', '--iterate-freq'], ['checkpointEvery', '--checkpoint-every'],
+    ['initScale', '--init-scale'], ['initScheme', '--init-scheme'],
     ...(cfg.kind === 'flow' ? [['alpha', '--alpha'], ['maxStepSize', '--max-step-size']] as [keyof RunConfig, string][] : []),
   ];
   for (const [k, f] of num) if (cfg[k] !== d[k as keyof typeof d] && !(k === 'neigs' && cfg.neigsAuto != null)) a.push(f, String(cfg[k]));

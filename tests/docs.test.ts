@@ -62,7 +62,7 @@ test('the metrics.csv columns it lists are the ones the code writes, in order', 
   const k = 2;
   // The doc writes λ columns as `lambda_1` … `lambda_k`.
   const expanded = listed.flatMap((c) => (c === 'lambda_k' ? Array.from({ length: k - 1 }, (_, i) => `lambda_${i + 2}`) : [c]));
-  assert.equal(expanded, metricsColumns({ kind: 'flow', neigs: k, lambdaA: true }));
+  assert.equal(expanded, metricsColumns({ kind: 'flow', neigs: k, lambdaA: true, eigFreq: 1 }));
 });
 
 test.run();

@@ -1,7 +1,15 @@
 #!/usr/bin/env python3
-"""PyTorch CPU peer of eoslab's CNN bench (bench/cnn.ts, bench/cnn-torch.ts):
-full-batch gradient and exact HVP of cnn-relu with MSE loss, float32, on the
-CPU with a fixed number of threads (torch.set_num_threads).
+"""PyTorch peer of eoslab's benches (bench/cnn.ts, bench/cnn-torch.ts,
+bench/torch-gpu.ts, bench/sweep.ts): full-batch gradient and exact HVP with
+MSE loss, float32, on the CPU with a fixed number of threads
+(torch.set_num_threads) or, with `--device cuda`, on the GPU (timed with
+torch.cuda.synchronize() around every rep); and a learning-rate sweep run as
+K sequential GD trainings (spec key `sweep`).
+
+Any eoslab architecture: with the spec key `torch` (the model's layers as
+eoslab writes them, e.g. "nn.Linear(3072, 200)", the nn.Sequential of its
+run metadata) the model is that nn.Sequential, called with θ's slices as its
+state dict (functional_call). Without it, the hand-written cnn-relu below.
 
 Model (eoslab's `cnn-relu`, the nn.Sequential it exports):
   Conv2d(3,32,3,padding=1) ReLU MaxPool2d(2) Conv2d(32,32,3,padding=1) ReLU
@@ -16,7 +24,7 @@ Full batch over physical batches of B (as eoslab and the reference code):
   summed (double backward; PyTorch has no forward-mode for these convs in 1.13).
 
 Usage:
-  torch_peer.py SPEC.json     (keys: params [{name, shape, off}], P, in_shape,
+  torch_peer.py [--device cpu|cuda] SPEC.json     (keys: params [{name, shape, off}], P, in_shape,
       classes, n, physical_batch, reps, threads, budget_s, x, y, theta, v
       (raw float32 LE files), check (optional PREFIX), check64 (bool))
 Prints one JSON line: grad_ms, hvp_ms (medians), grad_times_ms, hvp_times_ms,
@@ -24,6 +32,10 @@ loss, threads, torch, mkldnn, n, reps; with `check`, writes PREFIX.grad.f32
 and PREFIX.hvp.f32 and reports the float32-vs-float64 relative errors of
 PyTorch itself (self_grad_rel_err_f64, self_hvp_rel_err_f64:
 max|a-b| / max|b|, the float64 run on the same inputs in double precision).
+Sweep (`sweep`: {lrs, steps, theta0: file of K*P float32}): K GD runs one
+after another, each `steps` updates from its θ0 with the full-batch loss
+read every step (rows 0..steps, as eoslab's run loop); prints sweep_ms (all
+K, after a 2-step warm-up run), sweep_member_ms and sweep_final_loss.
 """
 import json
 import statistics
@@ -33,6 +45,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+DEVICE = torch.device('cpu')
 LAYERS = ['0.weight', '0.bias', '3.weight', '3.bias', '7.weight', '7.bias']
 
 
@@ -61,8 +74,21 @@ def forward(x, ps):
     return F.linear(h.flatten(1), w7, b7)
 
 
+FORWARD = forward
+
+
+def sequential_forward(layers, names):
+    """forward(x, ps) for the nn.Sequential eoslab describes, its parameters taken from ps."""
+    net = eval('nn.Sequential(' + ', '.join(layers) + ')', {'nn': torch.nn})
+    try:
+        from torch.func import functional_call
+    except ImportError:  # torch < 2.0
+        from torch.nn.utils.stateless import functional_call
+    return lambda x, ps: functional_call(net, dict(zip(names, ps)), (x,))
+
+
 def batch_loss(x, y, ps, n):
-    r = forward(x, ps) - y
+    r = FORWARD(x, ps) - y
     return 0.5 * (r * r).sum() / n
 
 
@@ -91,14 +117,22 @@ def flat(ts):
     return torch.cat([t.reshape(-1) for t in ts])
 
 
+def sync():
+    # CUDA kernels run asynchronously: a rep ends when the device has finished it.
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize()
+
+
 def time_reps(fn, reps, budget_s):
     t0 = time.perf_counter()
-    fn()  # warm-up (oneDNN primitive creation, allocator)
+    fn()  # warm-up (oneDNN primitive creation / CUDA context and cuBLAS handles, allocator)
+    sync()
     warm = (time.perf_counter() - t0) * 1e3
     times, start = [], time.perf_counter()
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append((time.perf_counter() - t0) * 1e3)
         if len(times) >= 2 and (time.perf_counter() - start) + times[-1] / 1e3 > budget_s:
             break
@@ -109,32 +143,79 @@ def rel_err(a, b):
     return float((a - b).abs().max() / b.abs().max().clamp_min(1e-30))
 
 
+def sweep(X, Y, spec, n, B):
+    """K GD runs one after another (what a user's Python loop over learning rates does)."""
+    sw = spec['sweep']
+    lrs, steps, P = [float(x) for x in sw['lrs']], int(sw['steps']), spec['P']
+    theta0 = load(sw['theta0'], len(lrs) * P, 'theta0').to(DEVICE)
+
+    def train(k, lr, steps):
+        ps = [t.clone().requires_grad_(True) for t in split(theta0[k * P:(k + 1) * P], spec)]
+        loss = float('nan')
+        for t in range(steps + 1):
+            g, loss = grad(X, Y, ps, n, B)  # the loss read-back syncs every step, as eoslab records every row
+            if t == steps or not loss < 1e8:
+                break
+            with torch.no_grad():
+                for p, gi in zip(ps, g):
+                    p.sub_(lr * gi)
+        return loss
+
+    train(0, lrs[0], 2)  # warm-up
+    sync()
+    member_ms, final = [], []
+    t0 = time.perf_counter()
+    for k, lr in enumerate(lrs):
+        t1 = time.perf_counter()
+        final.append(train(k, lr, steps))
+        sync()
+        member_ms.append(round((time.perf_counter() - t1) * 1e3, 2))
+    return {'sweep_ms': (time.perf_counter() - t0) * 1e3, 'sweep_member_ms': member_ms, 'sweep_final_loss': final,
+            'sweep_k': len(lrs), 'sweep_steps': steps}
+
+
 def main(argv):
+    global DEVICE, FORWARD
+    if len(argv) >= 2 and argv[0] == '--device':
+        DEVICE = torch.device(argv[1])
+        argv = argv[2:]
+    if DEVICE.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit(f'torch_peer: --device cuda but torch {torch.__version__} sees no CUDA device (a CPU-only build, or no driver)')
     spec = json.load(open(argv[0])) if argv and argv[0] != '-' else json.load(sys.stdin)
     names = [p['name'] for p in spec['params']]
-    if names != LAYERS:
-        raise SystemExit(f'torch_peer: only cnn-relu is implemented (params {LAYERS}), got {names}')
+    if spec.get('torch'):
+        FORWARD = sequential_forward(spec['torch'], names)
+    elif names != LAYERS:
+        raise SystemExit(f'torch_peer: without the spec key torch only cnn-relu is built in (params {LAYERS}), got {names}')
     threads = int(spec.get('threads') or 2)
     torch.set_num_threads(threads)
     n, B, P = spec['n'], spec['physical_batch'], spec['P']
-    C, H, W = spec['in_shape']
+    shape = spec['in_shape']
+    d = 1
+    for s in shape:
+        d *= s
     c = spec['classes']
-    X = load(spec['x'], n * C * H * W, 'X').view(n, C, H, W)
-    Y = load(spec['y'], n * c, 'Y').view(n, c)
-    theta = load(spec['theta'], P, 'theta')
-    v = load(spec['v'], P, 'v')
-    ps = [t.clone().requires_grad_(True) for t in split(theta, spec)]
-    vs = split(v, spec)
+    X = load(spec['x'], n * d, 'X').view(n, *shape).to(DEVICE)
+    Y = load(spec['y'], n * c, 'Y').view(n, c).to(DEVICE)
     out = {
-        'torch': torch.__version__, 'threads': torch.get_num_threads(), 'n': n, 'physical_batch': B,
+        'torch': torch.__version__, 'threads': torch.get_num_threads(), 'n': n, 'physical_batch': B, 'device': str(DEVICE),
+        'device_name': torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else None,
         'mkldnn': bool(torch.backends.mkldnn.is_available()),
         'blas': next((s.split('=', 1)[1] for s in torch.__config__.show().replace(',', '\n').split('\n') if 'BLAS_INFO' in s), None),
     }
+    if spec.get('sweep'):
+        out.update(sweep(X, Y, spec, n, B))
+        print(json.dumps(out))
+        return
+    theta = load(spec['theta'], P, 'theta').to(DEVICE)
+    v = load(spec['v'], P, 'v').to(DEVICE)
+    ps = [t.clone().requires_grad_(True) for t in split(theta, spec)]
+    vs = split(v, spec)
     if spec.get('check'):
         g, loss = grad(X, Y, ps, n, B)
         h = hvp(X, Y, ps, vs, n, B)
-        flat(g).detach().numpy().astype('<f4').tofile(spec['check'] + '.grad.f32')
-        flat(h).detach().numpy().astype('<f4').tofile(spec['check'] + '.hvp.f32')
+        flat(g).detach().cpu().numpy().astype('<f4').tofile(spec['check'] + '.grad.f32')
+        flat(h).detach().cpu().numpy().astype('<f4').tofile(spec['check'] + '.hvp.f32')
         out['loss'] = loss
         if spec.get('check64'):
             ps64 = [t.detach().double().requires_grad_(True) for t in ps]

@@ -1,0 +1,317 @@
+// `npm run bench:sweep [-- --quick] [-- --json FILE]`: what batching K sweep
+// members into every dispatch buys. A K = 16 learning-rate sweep (GD, MSE,
+// fixed steps, no eigen-measurements) of a small MLP on chebyshev-5-20 and of
+// fc-tanh on N synthetic CIFAR-shaped examples, run through the sweep
+// runner's library API in this process (no process start, no run
+// directories): all K members as one batched group, against the same members
+// run one after another by the single-run loop (what `eoslab train` in a
+// shell loop does), on the same backend. Also: the batched K-model gradient
+// alone per step, so the report says how much of a batched step is the
+// per-member work around it, and PyTorch running the same K trainings one
+// after another (torch_peer.py, `--torch-device cpu|cuda`).
+// See bench/README.md ("Sweep benchmark") for the keys.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Backend } from '../core/ts/backend/types.js';
+import { DEFAULT_RUN, type RunConfig } from '../core/ts/run/config.js';
+import { runExperiment, type RunResult } from '../core/ts/run/experiment.js';
+import { runSweepGroup } from '../core/ts/run/sweep.js';
+import { runModel, type RunData } from '../core/ts/run/problem.js';
+import type { RunSink } from '../core/ts/run/records.js';
+import { parseArchId } from '../core/ts/nn/arch.js';
+import { initParams } from '../core/ts/nn/init.js';
+import { ModelObjective } from '../core/ts/objective/model-objective.js';
+import { uploadData } from '../core/ts/objective/data.js';
+import { loadDataset } from '../datasets/registry.js';
+import type { DriverPreference } from '../hosts/node/vulkan-env.js';
+import { JsonReport, oneLine, syntheticData, targetLines, type Target } from './common.js';
+import { probeWebGpu, setUpVulkanDriver } from './webgpu-setup.js';
+import { runTorch, type TorchDevice } from './torch-run.js';
+
+const SMALL_ARCH = 'mlp:64x64:tanh';
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    k: { type: 'string' },
+    n: { type: 'string' },
+    'small-steps': { type: 'string' },
+    'fctanh-steps': { type: 'string' },
+    threads: { type: 'string' },
+    driver: { type: 'string', default: 'auto' },
+    'skip-wasm': { type: 'boolean', default: false },
+    'skip-webgpu': { type: 'boolean', default: false },
+    'skip-torch': { type: 'boolean', default: false },
+    'skip-fctanh': { type: 'boolean', default: false },
+    'torch-device': { type: 'string', default: 'cpu' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (argv.help) {
+  console.log(`usage: npm run bench:sweep -- [--quick] [--json FILE] [--k K] [--n N] [--small-steps S] [--fctanh-steps S] [--threads T]
+                            [--driver auto|lavapipe|swiftshader|system] [--skip-wasm] [--skip-webgpu] [--skip-torch] [--skip-fctanh]
+                            [--torch-device cpu|cuda]
+  K = 16 members (learning rates); fc-tanh on N = 5000 (500 with --quick) synthetic CIFAR-shaped examples,
+  ${SMALL_ARCH} on chebyshev-5-20; steps 1000 / 20 (200 / 4 with --quick)`);
+  process.exit(0);
+}
+
+const quick = argv.quick!;
+const log = (s: string) => console.error(s);
+const fail = (s: string): never => { log(`eoslab bench:sweep: ${s}`); process.exit(1); };
+const posInt = (flag: string, s: string | undefined, dflt: number) => {
+  if (s === undefined) return dflt;
+  const x = Number(s);
+  return Number.isInteger(x) && x >= 1 ? x : fail(`--${flag} ${s} is not a positive integer: pass e.g. --${flag} ${dflt}`);
+};
+const K = posInt('k', argv.k, 16);
+if (K > 64) fail(`--k ${K}: a sweep group holds at most 64 members, pass --k 64 or fewer`);
+const N = posInt('n', argv.n, quick ? 500 : 5000);
+const smallSteps = posInt('small-steps', argv['small-steps'], quick ? 200 : 1000);
+const fcSteps = posInt('fctanh-steps', argv['fctanh-steps'], quick ? 4 : 20);
+const threads = argv.threads ? posInt('threads', argv.threads, 2) : undefined;
+const torchDevice = argv['torch-device'] as TorchDevice;
+if (torchDevice !== 'cpu' && torchDevice !== 'cuda') fail(`--torch-device takes cpu or cuda, got '${argv['torch-device']}'`);
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+
+const driver = argv['skip-webgpu'] ? { note: 'not used (--skip-webgpu)' } : setUpVulkanDriver(argv.driver as DriverPreference, log);
+const json = new JsonReport(argv.json);
+json.saveOnCrash(log);
+const report = json.data;
+Object.assign(report, { sweep_k: K, sweep_quick: quick, sweep_fctanh_N: N, sweep_small_steps: smallSteps, sweep_fctanh_steps: fcSteps,
+  sweep_small_arch: `${SMALL_ARCH} on chebyshev-5-20, MSE, GD`, sweep_fctanh_arch: 'fc-tanh [3072,200,200,10] on synthetic CIFAR-shaped data, MSE, GD',
+  cpu_cores: cpus().length, node: process.version, sweep_driver: driver.note });
+json.save();
+
+interface Workload {
+  key: 'small' | 'fctanh';
+  dataset: string;
+  arch: string;
+  data: RunData;
+  steps: number;
+  /** Member k trains at lrMax·(k+1)/K: every member stays below the edge over the bench's steps, so all run every step. */
+  lrMax: number;
+  physicalBatch: number;
+}
+
+const cheb = loadDataset('chebyshev-5-20');
+const fcData = syntheticData(N, 3072, 10, 2024);
+const workloads: Workload[] = [
+  { key: 'small', dataset: 'chebyshev-5-20', arch: SMALL_ARCH, steps: smallSteps, lrMax: 0.05, physicalBatch: 1000,
+    data: { d: cheb.d, c: cheb.c, train: cheb.train, test: cheb.test } },
+];
+if (!argv['skip-fctanh']) {
+  const split = { ...fcData, N };
+  workloads.push({ key: 'fctanh', dataset: 'synthetic-cifar', arch: 'fc-tanh', steps: fcSteps, lrMax: 0.02, physicalBatch: Math.min(1000, N),
+    data: { shape: [3, 32, 32], d: 3072, c: 10, train: split, test: split } });
+}
+
+const lrs = (w: Workload) => Array.from({ length: K }, (_, k) => (w.lrMax * (k + 1)) / K);
+const cfgOf = (w: Workload, lr: number, steps: number): RunConfig => ({
+  ...DEFAULT_RUN, kind: 'train', dataset: w.dataset, arch: w.arch, loss: 'mse', lr, maxSteps: steps,
+  eigFreq: 0, abridgedSize: 0, physicalBatchSize: w.physicalBatch, checkpointEvery: 0,
+});
+const nullSink = (): RunSink => ({ row: () => {}, checkpoint: () => {} });
+
+/** Runs fn; the clock starts when prepare (autotuning, once the problem is built) has finished. */
+async function timed(fn: (prepare: (objs: ModelObjective[]) => Promise<void>) => Promise<RunResult[]>): Promise<{ s: number; results: RunResult[] }> {
+  let t0 = NaN;
+  const results = await fn(async (objs) => { for (const o of objs) await o.tune(); t0 = performance.now(); });
+  return { s: (performance.now() - t0) / 1000, results };
+}
+
+/** ms per call of the K-model full-batch gradient (+ loss read-back): the batched step's floor. */
+async function gradMs(backend: Backend, w: Workload, k: number, reps: number): Promise<number> {
+  const model = runModel({ arch: w.arch }, w.data);
+  const d = uploadData(backend, w.data.train.X, w.data.train.Y, w.data.train.N, w.data.d, w.data.c);
+  const obj = new ModelObjective(backend, model, d, { loss: 'mse', K: k, physicalBatch: w.physicalBatch });
+  const th = backend.alloc(k * model.P, 'θ[K]'), g = backend.alloc(k * model.P, 'gradient[K]');
+  try {
+    await obj.tune();
+    const theta0 = initParams(model, { seed: 0 });
+    for (let j = 0; j < k; j++) backend.write(th, theta0, j * model.P);
+    obj.encodeGrad(th, g);
+    await obj.readLossAcc();
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) { obj.encodeGrad(th, g); await obj.readLossAcc(); }
+    return (performance.now() - t0) / reps;
+  } finally {
+    for (const b of [th, g, d.X, d.Y]) backend.release(b);
+    obj.dispose();
+  }
+}
+
+/** The backend with every method call counted by name (the objects it hands out are the real ones). */
+function counting(backend: Backend): { backend: Backend; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const proxy = new Proxy(backend, {
+    get(t, key) {
+      const v = Reflect.get(t, key, t);
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => { calls.set(String(key), (calls.get(String(key)) ?? 0) + 1); return v.apply(t, a); };
+    },
+  });
+  return { backend: proxy, calls };
+}
+
+/** Ops the device runs (allocation, upload and read-back excluded). */
+const isOp = (name: string) => !/^(alloc|release|write|read|readScalars|flush|destroy|tune|description|kind)$/.test(name);
+
+/**
+ * Backend ops per step: all K members batched, and one member alone (the
+ * difference between an 8-step and a 2-step run, so set-up is not counted).
+ */
+async function opsPerStep(backend: Backend, w: Workload): Promise<{ batched: number; single: number; byName: Record<string, number> }> {
+  const count = async (steps: number, batched: boolean) => {
+    const c = counting(backend);
+    if (batched) await runSweepGroup(c.backend, lrs(w).map((lr) => ({ cfg: cfgOf(w, lr, steps), sink: nullSink() })), w.data);
+    else await runExperiment(c.backend, cfgOf(w, w.lrMax, steps), w.data, nullSink());
+    return c.calls;
+  };
+  const per = (a: Map<string, number>, b: Map<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of b) if (isOp(k) && v - (a.get(k) ?? 0) > 0) out[k] = (v - (a.get(k) ?? 0)) / 6;
+    return out;
+  };
+  const b = per(await count(2, true), await count(8, true)), s = per(await count(2, false), await count(8, false));
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((x, y) => x + y, 0);
+  return { batched: sum(b), single: sum(s), byName: b };
+}
+
+interface SweepTimes { batchedS: number; sequentialS: number; finalLoss: number[] }
+const targets: Target[] = [];
+const lines: string[] = [];
+const eoslabLoss = new Map<string, number[]>();
+
+async function benchBackend(backend: Backend, name: 'wasm' | 'webgpu', cpuLike: boolean): Promise<void> {
+  for (const w of workloads) {
+    const p = `sweep_${w.key}`, cfgs = lrs(w).map((lr) => cfgOf(w, lr, w.steps));
+    log(`[${elapsed()}] ${name}: ${w.key} (${w.arch} on ${w.dataset}), K = ${K}, ${w.steps} steps: warm-up`);
+    // Pipelines (WebGPU) and scratch for both shapes are made here, not in the timed runs.
+    await runSweepGroup(backend, lrs(w).map((lr) => ({ cfg: cfgOf(w, lr, 1), sink: nullSink() })), w.data);
+    await runExperiment(backend, cfgOf(w, w.lrMax, 1), w.data, nullSink());
+    log(`[${elapsed()}] ${name}: ${w.key} batched`);
+    const b = await timed((prepare) => runSweepGroup(backend, cfgs.map((cfg) => ({ cfg, sink: nullSink() })), w.data, { prepare }));
+    log(`[${elapsed()}] ${name}: ${w.key} one after another`);
+    let seqS = 0;
+    const seqResults: RunResult[] = [];
+    for (const cfg of cfgs) {
+      const r = await timed(async (prepare) => [await runExperiment(backend, cfg, w.data, nullSink(), { prepare })]);
+      seqS += r.s;
+      seqResults.push(r.results[0]);
+    }
+    const ops = await opsPerStep(backend, w);
+    const gradK = await gradMs(backend, w, K, Math.min(w.steps, 20)), grad1 = await gradMs(backend, w, 1, Math.min(w.steps, 20));
+    const t: SweepTimes = { batchedS: b.s, sequentialS: seqS, finalLoss: b.results.map((r) => r.lastRow?.train_loss ?? NaN) };
+    const seqLoss = seqResults.map((r) => r.lastRow?.train_loss ?? NaN);
+    const rows = w.steps + 1, speedup = t.sequentialS / t.batchedS;
+    const batchedStepMs = (1000 * t.batchedS) / rows, seqStepMs = (1000 * t.sequentialS) / (rows * K);
+    const finished = b.results.filter((r) => r.reason === 'max_steps').length;
+    eoslabLoss.set(`${w.key}_${name}`, t.finalLoss);
+    Object.assign(report, {
+      [`${p}_speedup_${name}`]: speedup,
+      [`${p}_batched_s_${name}`]: t.batchedS, [`${p}_sequential_s_${name}`]: t.sequentialS,
+      [`${p}_members_per_s_batched_${name}`]: K / t.batchedS, [`${p}_members_per_s_sequential_${name}`]: K / t.sequentialS,
+      [`${p}_batched_step_ms_${name}`]: batchedStepMs, [`${p}_batched_grad_ms_${name}`]: gradK,
+      [`${p}_batched_overhead_share_${name}`]: Math.max(0, 1 - gradK / batchedStepMs),
+      [`${p}_sequential_step_ms_${name}`]: seqStepMs, [`${p}_single_grad_ms_${name}`]: grad1,
+      [`${p}_members_finished_${name}`]: finished,
+      [`${p}_ops_per_step_batched_${name}`]: ops.batched, [`${p}_ops_per_step_single_${name}`]: ops.single,
+      [`${p}_batched_ops_by_kind_${name}`]: Object.entries(ops.byName).map(([k, v]) => `${k}:${v}`).join(' '),
+      // Same backend, same members: batched and alone must agree bit for bit (tests/sweep.test.ts); a difference is a bug.
+      [`${p}_batched_equals_sequential_${name}`]: t.finalLoss.every((x, i) => Object.is(x, seqLoss[i])),
+    });
+    lines.push(`  ${name} ${w.key.padEnd(6)}: batched ${t.batchedS.toFixed(2)} s (${(K / t.batchedS).toFixed(2)} members/s), one after another ` +
+      `${t.sequentialS.toFixed(2)} s (${(K / t.sequentialS).toFixed(2)} members/s): ${speedup.toFixed(2)}×; batched step ${batchedStepMs.toFixed(2)} ms ` +
+      `of which the K-model gradient ${gradK.toFixed(2)} ms; single step ${seqStepMs.toFixed(2)} ms (gradient ${grad1.toFixed(2)} ms); ${finished}/${K} ran all steps; ` +
+      `backend ops per step: batched ${ops.batched} (${Object.entries(ops.byName).map(([k, v]) => `${k} ${v}`).join(', ')}), one member alone ${ops.single}`);
+    const goal = name === 'wasm' ? (w.key === 'small' ? 4 : null) : 8;
+    if (goal !== null) {
+      // A CPU Vulkan driver is no GPU: the ≥ 8× GPU target is not judged there.
+      const met = name === 'webgpu' && cpuLike ? null : speedup >= goal;
+      targets.push([`target_${p}_speedup_${name}_met`, `${w.key} sweep batched ≥ ${goal}× one after another (${name}${met === null ? ', CPU Vulkan: not judged' : ''})`, met, `${speedup.toFixed(2)}×`]);
+      report[`target_${p}_speedup_${name}_met`] = met;
+    }
+    json.save();
+  }
+}
+
+// ---- Wasm core -------------------------------------------------------------------
+if (!argv['skip-wasm']) {
+  const { createNodeWasm, enableNodeRelaxedSimd } = await import('../hosts/node/wasm.js');
+  enableNodeRelaxedSimd(); // the build the CLI runs
+  const wasm = await createNodeWasm({ threads });
+  report.sweep_wasm_backend = `${wasm.description}; ${wasm.threads} threads`;
+  try {
+    await benchBackend(wasm, 'wasm', false);
+  } catch (e) {
+    report.sweep_wasm = { skipped: oneLine(e) };
+    lines.push(`  wasm skipped: ${oneLine(e)}`);
+  } finally {
+    wasm.destroy();
+  }
+  json.save();
+}
+
+// ---- WebGPU -------------------------------------------------------------------------
+if (!argv['skip-webgpu']) {
+  log(`[${elapsed()}] WebGPU: is there an adapter?`);
+  const probe = await probeWebGpu();
+  try {
+    if ('why' in probe) throw new Error(probe.why);
+    const { createNodeGpu } = await import('../hosts/node/device.js');
+    const g = await createNodeGpu();
+    report.sweep_webgpu_adapter = g.backend.description;
+    try {
+      await benchBackend(g.backend, 'webgpu', g.cpuLike);
+    } finally {
+      g.backend.destroy(); // Dawn busy-polls a core while a device lives
+    }
+  } catch (e) {
+    report.sweep_webgpu = { skipped: oneLine(e) };
+    lines.push(`  WebGPU skipped: ${oneLine(e)}`);
+    log(`WebGPU half skipped: ${oneLine(e)}`);
+  }
+  json.save();
+}
+
+// ---- PyTorch, K trainings one after another ---------------------------------------------
+if (!argv['skip-torch']) {
+  for (const w of workloads) {
+    const p = `sweep_${w.key}_torch_${torchDevice}`;
+    log(`[${elapsed()}] PyTorch ${torchDevice}: ${w.key}, ${K} trainings one after another`);
+    try {
+      const model = runModel({ arch: w.arch }, w.data);
+      const theta0 = new Float32Array(K * model.P);
+      const t0 = initParams(model, { seed: 0, scheme: parseArchId(w.arch, w.data.c).init });
+      for (let k = 0; k < K; k++) theta0.set(t0, k * model.P);
+      const r = await runTorch(model, w.data.train.X, w.data.train.Y, w.data.train.N, {
+        device: torchDevice, B: w.physicalBatch, threads: threads ?? cpus().length, sweep: { lrs: lrs(w), steps: w.steps, theta0 }, timeoutMs: 600_000,
+      });
+      const s = r.json.sweep_ms! / 1000;
+      Object.assign(report, { [`${p}_s`]: s, [`${p}_members_per_s`]: K / s, [`${p}_device_name`]: r.json.device_name ?? torchDevice, sweep_torch_version: r.json.torch });
+      const parts = [`  PyTorch ${torchDevice} ${w.key.padEnd(6)}: ${s.toFixed(2)} s one after another (${(K / s).toFixed(2)} members/s)`];
+      for (const name of ['wasm', 'webgpu']) {
+        const bs = report[`sweep_${w.key}_batched_s_${name}`];
+        if (typeof bs !== 'number') continue;
+        report[`sweep_${w.key}_batched_${name}_over_torch_${torchDevice}`] = s / bs;
+        parts.push(`eoslab ${name} batched ${(s / bs).toFixed(2)}× its members/s`);
+        // Same θ₀, η and data in float32: the final losses agree to rounding (different summation orders).
+        const el = eoslabLoss.get(`${w.key}_${name}`), tl = r.json.sweep_final_loss ?? [];
+        if (el) report[`sweep_${w.key}_torch_${torchDevice}_vs_${name}_final_loss_rel_diff`] = Math.max(...el.map((x, i) => Math.abs(x - tl[i]) / Math.abs(x)));
+      }
+      lines.push(parts.join('; '));
+    } catch (e) {
+      report[p] = { skipped: oneLine(e) };
+      lines.push(`  PyTorch ${torchDevice} ${w.key} skipped: ${oneLine(e)}`);
+    }
+    json.save();
+  }
+}
+
+console.log([`eoslab sweep bench${quick ? ' (--quick)' : ''}: K = ${K} learning rates, GD, ${smallSteps} steps (small) / ${fcSteps} (fc-tanh, N = ${N})`,
+  ...lines, '', 'targets:', ...targetLines(targets), `total ${elapsed()}`].join('\n'));
+if (argv.json) log(`wrote ${argv.json}`);
+process.exit(0);

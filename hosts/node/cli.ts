@@ -17,6 +17,7 @@ import type { CliHost } from '../shared/host.js';
 import { listDatasets, prepareDataset } from './datasets-command.js';
 import { absoluteDatasetId } from './dataset-files.js';
 import { addSweepCommand } from './sweep-command.js';
+import { addCatapultCommand } from './catapult-command.js';
 
 // Plain decimal notation only: Number() would also read '0x10' as 16, '' as 0 and '1e309' as Infinity.
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -202,6 +203,7 @@ export function buildCli(host: CliHost): Command {
       await runDemo({ ...backendFlags(o, host), dataset: o.dataset, arch: o.arch, loss: lossOption(o.loss), lr: o.lr, steps: o.steps, eigFreq: o.eigFreq, seed: o.seed, physicalBatch: o.physicalBatchSize, save: o.save }, log);
     });
   addSweepCommand(program, { backendOptions: (c) => backendOptions(c), backendFlags: (o) => backendFlags(o, host), command, log });
+  addCatapultCommand(program, { backendOptions: (c) => backendOptions(c), backendFlags: (o) => backendFlags(o, host), log });
   program.command('plot')
     .description('figures of finished or running runs: RUN_DIR/figures/*.svg and a self-contained RUN_DIR/report.html; several runs also overlay into --out')
     .argument('<run_dir...>', 'run directories')

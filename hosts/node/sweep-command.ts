@@ -14,6 +14,7 @@ import { INIT_SCHEMES } from '../../core/ts/nn/init.js';
 import { absoluteDatasetId } from './dataset-files.js';
 import type { BackendFlags } from './run-command.js';
 import { runSweep, type SweepMemberPlan } from './sweep-run.js';
+import { emitSlurm, mergeSweep } from './sweep-slurm.js';
 
 interface ListFlag {
   flag: string;
@@ -83,7 +84,9 @@ function trainCommand(cmd: Command, x: SweepCommandContext): Command {
     .option('--standardize', 'npz: datasets: standardise input features')
     .option('--max-k <k>', `models batched per dispatch (at most ${MAX_GROUP_K}; memory may lower it)`)
     .option('--out <dir>', 'folder of sweep.json and sweep.csv (default $EOSLAB_RESULTS/sweeps/…); members go where `train` puts them')
-    .option('--force', 'recompute finished members');
+    .option('--force', 'recompute finished members')
+    .option('--emit <slurm_dir...>', 'write DIR/sweep.json and a SLURM job array DIR/sweep.slurm (one task per group) instead of running: --emit slurm DIR')
+    .option('--group <g>', 'run only group g of the sweep (what an array task of --emit slurm runs)');
 }
 
 /** The members of a `sweep train` invocation, and the definition a config file would hold. */
@@ -155,7 +158,7 @@ export function configArgs(path: string): string[] {
 /** Adds `sweep` (CONFIG.json) and `sweep train …` to the program. */
 export function addSweepCommand(program: Command, x: SweepCommandContext): void {
   const sweep = program.command('sweep')
-    .description('many train runs as K batched models per dispatch: `sweep train DATASET ARCH LOSS LRS MAX_STEPS [flags]` or `sweep CONFIG.json`')
+    .description('many train runs as K batched models per dispatch: `sweep train DATASET ARCH LOSS LRS MAX_STEPS [flags]`, `sweep CONFIG.json`, or `sweep merge DIR` after a SLURM array')
     .argument('[config]', 'a sweep definition (JSON; a sweep\'s sweep.json reruns it)')
     // Flags after CONFIG.json (--backend, --threads, --force, …) go to `sweep train` as if written there.
     .argument('[flags...]', 'sweep train flags that add to or override the file\'s')
@@ -164,9 +167,23 @@ export function addSweepCommand(program: Command, x: SweepCommandContext): void 
     const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
     const { members, columns, definition } = planMembers(dataset, arch, loss, lrs, steps, o, given);
     const maxK = o.maxK === undefined ? MAX_GROUP_K : flagValues('--max-k', String(o.maxK), (k) => isInt(k) && k >= 1, 'positive integers')[0];
-    await runSweep({ members, columns, definition, maxK, standardize: !!o.standardize, out: o.out as string | undefined, force: !!o.force },
-      x.backendFlags(o), x.command, x.log);
+    const plan = { members, columns, definition, maxK, standardize: !!o.standardize, out: o.out as string | undefined, force: !!o.force };
+    if (o.emit !== undefined) {
+      const e = o.emit as string[];
+      if (e.length !== 2 || e[0] !== 'slurm') throw new Error(`--emit takes slurm and a folder (--emit slurm DIR), got '${e.join(' ')}'`);
+      if (given('group')) throw new Error('--emit writes every group\'s array task: leave out --group');
+      const backendArgs = (['backend', 'threads'] as const).flatMap((k) => given(k) ? [`--${k}`, String(o[k])] : []);
+      emitSlurm(plan, e[1], { backendArgs, command: x.command, log: x.log });
+      return;
+    }
+    const group = given('group') ? flagValues('--group', String(o.group), isInt, 'a non-negative integer (an array task index)') : undefined;
+    if (group && group.length !== 1) throw new Error(`--group takes one group number, got '${o.group}'`);
+    await runSweep({ ...plan, group: group?.[0] }, x.backendFlags(o), x.command, x.log);
   });
+  sweep.command('merge')
+    .description('write DIR/sweep.csv from the members of DIR/sweep.json (after the array tasks of --emit slurm DIR have run)')
+    .argument('<dir>', 'the folder of --emit slurm DIR')
+    .action((dir: string) => { mergeSweep(dir, x.log); });
   sweep.action(async (config: string | undefined, flags: string[]) => {
     if (!config) throw new Error('sweep needs `train DATASET ARCH LOSS LRS MAX_STEPS [flags]` or a CONFIG.json');
     await train.parseAsync([...configArgs(config).slice(1), ...flags], { from: 'user' });

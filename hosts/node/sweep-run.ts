@@ -43,6 +43,8 @@ export interface SweepPlan {
   standardize: boolean;
   out?: string;
   force: boolean;
+  /** Run only this group (a SLURM array task, sweep-slurm.ts): no sweep folder is written, `sweep merge` gathers the members. */
+  group?: number;
 }
 
 interface LoadedData { data: RunData; source: string; record: DatasetRecord; model: Model }
@@ -75,12 +77,24 @@ export async function runSweep(plan: SweepPlan, flags: BackendFlags, command: st
     return datas.get(key)!;
   };
   const dirs = plan.members.map((m) => new RunDir(defaultRunDir(m.cfg, plan.standardize)));
+  const groups = groupMembers(plan.members.map((m) => m.cfg), plan.maxK);
+  if (plan.group !== undefined && !(plan.group < groups.length)) {
+    throw new Error(`--group ${plan.group}: this sweep has ${groups.length} group${groups.length > 1 ? 's' : ''} (0..${groups.length - 1}): give the array task's index`);
+  }
+  // An array task looks only at its own members: the others may be running in other tasks, under their locks.
+  const mine = plan.group === undefined ? null : new Set(groups[plan.group]);
   const states: MemberState[] = [];
   for (const [i, m] of plan.members.entries()) {
+    if (mine && !mine.has(i)) { states.push({ kind: 'reuse' }); continue; }
     const ld = await dataFor(m.cfg);
     validateRunData(m.cfg, ld.data);
     if (m.cfg.eigFreq > 0 && m.cfg.neigs > ld.model.P) throw new Error(`--neigs ${m.cfg.neigs} exceeds the model's ${ld.model.P} parameters`);
     states.push(memberState(dirs[i], m.cfg, ld.record, plan.force));
+  }
+  if (mine) {
+    log(`sweep: group ${plan.group} of ${groups.length} (${mine.size} member${mine.size > 1 ? 's' : ''}); \`eoslab sweep merge\` writes sweep.csv when every group has run`);
+    await runGroups([groups[plan.group!]], { plan, dirs, states, dataFor, flags, command, log, total: groups.length, first: plan.group!, after: () => {} });
+    return '';
   }
   const sweepDir = plan.out ? resolve(plan.out) : defaultSweepDir(plan);
   if (existsSync(sweepDir) && readdirSync(sweepDir).some((f) => !/^(sweep\.(json|csv)|\.eoslab\.lock)$/.test(f))) {
@@ -88,7 +102,6 @@ export async function runSweep(plan: SweepPlan, flags: BackendFlags, command: st
   }
   mkdirSync(sweepDir, { recursive: true });
   const sweepLock = acquireRunLock(sweepDir);
-  const groups = groupMembers(plan.members.map((m) => m.cfg), plan.maxK);
   const groupOf = new Map<number, number>();
   groups.forEach((g, gi) => g.forEach((i) => groupOf.set(i, gi)));
   const writeCsv = () => writeAtomic(join(sweepDir, 'sweep.csv'), sweepCsv(plan, dirs.map((d) => d.dir), groupOf));
@@ -101,42 +114,64 @@ export async function runSweep(plan: SweepPlan, flags: BackendFlags, command: st
     log(`sweep: ${plan.members.length} members in ${groups.length} group${groups.length > 1 ? 's' : ''}${reused ? `, ${reused} already finished (reused)` : ''}: ${sweepDir}`);
     writeCsv();
     if (reused === plan.members.length) return sweepDir;
-    const dev = await createHostBackend(flags, { backend: flags.backend, threads: flags.threads });
-    log(dev.why);
-    try {
-      for (const [gi, g] of groups.entries()) {
-        const todo = g.filter((i) => states[i].kind !== 'reuse');
-        if (!todo.length) continue;
-        const c0 = plan.members[todo[0]].cfg, ld = await dataFor(c0);
-        const neigs = Math.max(...todo.map((i) => plan.members[i].cfg.neigs));
-        const mem = groupMemory(dev.backend, c0, ld.data, neigs), lim = backendLimits(dev.backend);
-        const fit = maxMembers(mem, lim);
-        log(`group ${gi + 1}/${groups.length}: ${todo.length} member${todo.length > 1 ? 's' : ''} of ${c0.dataset} ${c0.arch} ${c0.loss} ${c0.opt.name}` +
-          `${c0.batchSize ? ` batch ${c0.batchSize}` : ''}: memory ${mib(mem.fixed)} + ${todo.length} × ${mib(mem.perMember)} = ${mib(mem.fixed + todo.length * mem.perMember)}` +
-          (fit < todo.length ? `; ${lim.what} fits ${fit} at a time: split into ${Math.ceil(todo.length / fit)} batches` : ''));
-        for (const part of chunk(todo, fit)) {
-          // A minibatch group moves in lockstep: members continuing from different steps run apart.
-          const byStart = new Map<number, { i: number; ckpt: Checkpoint | null }[]>();
-          for (const i of part) {
-            const ckpt = states[i].kind === 'continue' ? lastGoodCheckpoint(dirs[i], ld.model, plan.members[i].cfg) : null;
-            const k = c0.batchSize > 0 ? ckpt?.step ?? 0 : 0;
-            if (!byStart.has(k)) byStart.set(k, []);
-            byStart.get(k)!.push({ i, ckpt });
-          }
-          for (const members of byStart.values()) {
-            await runPart(members, { plan, dirs, states, ld, dev, command, log });
-            writeCsv();
-          }
-        }
-      }
-    } finally {
-      dev.backend.destroy();
-    }
+    await runGroups(groups, { plan, dirs, states, dataFor, flags, command, log, total: groups.length, first: 0, after: writeCsv });
     writeCsv();
     log(`sweep.csv: ${join(sweepDir, 'sweep.csv')}`);
     return sweepDir;
   } finally {
     sweepLock.release();
+  }
+}
+
+interface GroupsContext {
+  plan: SweepPlan;
+  dirs: RunDir[];
+  states: MemberState[];
+  dataFor(c: RunConfig): Promise<LoadedData>;
+  flags: BackendFlags;
+  command: string;
+  log: (s: string) => void;
+  /** Groups in the whole sweep, and the number of the first one given (for the log). */
+  total: number;
+  first: number;
+  /** After each batch: the local sweep rewrites sweep.csv. */
+  after(): void;
+}
+
+/** Runs the groups' unfinished members, group after group, each split to fit the backend's memory. */
+async function runGroups(groups: number[][], x: GroupsContext): Promise<void> {
+  const { plan, dirs, states, command, log } = x;
+  const dev = await createHostBackend(x.flags, { backend: x.flags.backend, threads: x.flags.threads });
+  log(dev.why);
+  try {
+    for (const [k, g] of groups.entries()) {
+      const gi = x.first + k;
+      const todo = g.filter((i) => states[i].kind !== 'reuse');
+      if (!todo.length) { log(`group ${gi + 1}/${x.total}: every member already finished (reused)`); continue; }
+      const c0 = plan.members[todo[0]].cfg, ld = await x.dataFor(c0);
+      const neigs = Math.max(...todo.map((i) => plan.members[i].cfg.neigs));
+      const mem = groupMemory(dev.backend, c0, ld.data, neigs), lim = backendLimits(dev.backend);
+      const fit = maxMembers(mem, lim);
+      log(`group ${gi + 1}/${x.total}: ${todo.length} member${todo.length > 1 ? 's' : ''} of ${c0.dataset} ${c0.arch} ${c0.loss} ${c0.opt.name}` +
+        `${c0.batchSize ? ` batch ${c0.batchSize}` : ''}: memory ${mib(mem.fixed)} + ${todo.length} × ${mib(mem.perMember)} = ${mib(mem.fixed + todo.length * mem.perMember)}` +
+        (fit < todo.length ? `; ${lim.what} fits ${fit} at a time: split into ${Math.ceil(todo.length / fit)} batches` : ''));
+      for (const part of chunk(todo, fit)) {
+        // A minibatch group moves in lockstep: members continuing from different steps run apart.
+        const byStart = new Map<number, { i: number; ckpt: Checkpoint | null }[]>();
+        for (const i of part) {
+          const ckpt = states[i].kind === 'continue' ? lastGoodCheckpoint(dirs[i], ld.model, plan.members[i].cfg) : null;
+          const key = c0.batchSize > 0 ? ckpt?.step ?? 0 : 0;
+          if (!byStart.has(key)) byStart.set(key, []);
+          byStart.get(key)!.push({ i, ckpt });
+        }
+        for (const members of byStart.values()) {
+          await runPart(members, { plan, dirs, states, ld, dev, command, log });
+          x.after();
+        }
+      }
+    }
+  } finally {
+    dev.backend.destroy();
   }
 }
 

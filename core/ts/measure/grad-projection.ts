@@ -17,7 +17,9 @@ export const gradProjection: MeasureDef = {
     // Before the first solve there are no directions: the cells stay empty. A zero gradient has no direction either: nan.
     const vs = (ctx.eig?.vectors ?? []).slice(0, ctx.neigs);
     for (const [i, v] of vs.entries()) {
-      out[`grad_proj_${i + 1}`] = g2 > 0 ? (await dot(ctx.backend, ctx.grad, v, ctx.P, ctx.slot)) ** 2 / g2 : NaN;
+      // Squared by multiplication: Deno's parser rejects `(await x) ** 2`.
+      const c = await dot(ctx.backend, ctx.grad, v, ctx.P, ctx.slot);
+      out[`grad_proj_${i + 1}`] = g2 > 0 ? (c * c) / g2 : NaN;
     }
     return out;
   },

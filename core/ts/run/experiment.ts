@@ -59,6 +59,8 @@ export interface RunOptions {
   prepare?: (objectives: ModelObjective[]) => Promise<void>;
   /** Vectors the host loaded for measures, by measure name (MeasureContext.reference). */
   references?: Record<string, Float32Array>;
+  /** Asked after each row: true ends the run there as 'stopped', with a checkpoint of that row (a page's Stop button). */
+  stopRequested?: () => boolean;
 }
 
 /** `data` may be null for the toy objectives (dataset toy:…), which have none. */
@@ -73,7 +75,7 @@ export async function runExperiment(backend: Backend, cfg: RunConfig, data: RunD
   ctx.references = opts.references ?? {};
   try {
     await opts.prepare?.(ctx.problem.tunable);
-    return await ctx.run(sink, opts.resume, opts.now ?? (() => performance.now()));
+    return await ctx.run(sink, opts.resume, opts.now ?? (() => performance.now()), opts.stopRequested);
   } finally {
     ctx.dispose();
   }
@@ -115,7 +117,7 @@ export class RunContext {
     return b;
   }
 
-  async run(sink: RunSink, resume: Checkpoint | undefined, now: () => number): Promise<RunResult> {
+  async run(sink: RunSink, resume: Checkpoint | undefined, now: () => number, stopRequested?: () => boolean): Promise<RunResult> {
     const { backend, cfg } = this;
     let optState: OptState | null = this.opt ? this.opt.init(backend, this.P) : null;
     let t0 = 0;
@@ -173,7 +175,7 @@ export class RunContext {
         await sink.row(row);
         last = row;
         if (finite && cfg.nproj > 0 && t % cfg.iterateFreq === 0 && sink.projection) await sink.projection(t, await this.project());
-        const reason = this.stopReason(row, t, time);
+        const reason = this.stopReason(row, t, time) ?? (stopRequested?.() ? 'stopped' : null);
         const due = cfg.checkpointEvery > 0 && t % cfg.checkpointEvery === 0;
         // The last measured row always gets a checkpoint, unless θ has blown up.
         if ((due && finite) || (reason && reason !== 'diverged')) await sink.checkpoint({ ...await this.checkpoint(t, time, optState), wall_s: row.wall_s });

@@ -52,7 +52,8 @@ export interface Checkpoint {
   wall_s?: number;
 }
 
-export type StopReason = 'max_steps' | 'max_time' | 'acc_goal' | 'loss_goal' | 'diverged';
+/** 'stopped': the host asked the run to end (RunOptions.stopRequested). */
+export type StopReason = 'max_steps' | 'max_time' | 'acc_goal' | 'loss_goal' | 'diverged' | 'stopped';
 
 export interface RunSink {
   row(r: MetricsRow): void | Promise<void>;

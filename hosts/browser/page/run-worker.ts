@@ -88,24 +88,23 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const device: Record<string, string | number> = { backend: backend.kind, adapter: backend.description, why: sel.why, host: 'browser' };
   if (backend.kind === 'wasm') device.threads = (backend as { threads?: number }).threads ?? 1;
   const columns = metricsColumns(cfg);
-  // The engine reads maxSteps at every row: lowering it to the current row is how stop ends the run there, with its checkpoint.
-  const engineCfg: RunConfig = structuredClone(cfg);
   let started = false;
   try {
-    const result = await runExperiment(backend, engineCfg, data, {
+    const result = await runExperiment(backend, cfg, data, {
       row: async (r) => {
         const line = metricsLine(cfg, r);
         post({ type: 'row', row: toRecord(columns, line), line });
         // A macrotask per row: the Wasm core's ops resolve as microtasks, and pause/stop messages need a turn.
         await new Promise((res) => setTimeout(res, 0));
         while (paused) await paused.wait;
-        if (stopRequested) engineCfg.maxSteps = cfg.kind === 'train' ? r.step : r.time!;
       },
       checkpoint: (c) => {
         const files = checkpointFiles(model, c);
         post({ type: 'checkpoint', step: c.step, files }, Object.values(files).map((b) => b.buffer as ArrayBuffer));
       },
     }, {
+      // Stop ends the run at the current row, with its checkpoint.
+      stopRequested: () => stopRequested,
       now: () => performance.now() - pausedMs - (paused ? performance.now() - paused.since : 0),
       prepare: async (objs) => {
         for (const o of objs) await o.tune();
@@ -118,8 +117,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         });
       },
     });
-    const stopped = stopRequested && result.reason === 'max_steps' && engineCfg.maxSteps !== cfg.maxSteps;
-    post({ type: 'done', status: stopped ? 'stopped' : 'finished', stop_reason: stopped ? 'stopped' : result.reason, last_step: result.step });
+    post({ type: 'done', status: result.reason === 'stopped' ? 'stopped' : 'finished', stop_reason: result.reason, last_step: result.step });
   } finally {
     if (!started) post({ type: 'started', why: sel.why, device, dataset_source: source, matmul_variants: {}, model: null });
     backend.destroy();

@@ -12,7 +12,9 @@ export type RecordRow = Record<string, number | null>;
 
 export type FromWorker =
   | { type: 'started'; why: string; device: Record<string, string | number>; matmul_variants: Record<string, string>;
-      dataset_source: string; model: { parameters: number; input_shape: number[]; torch_sequential: string } | null }
+      dataset_source: string; model: { parameters: number; input_shape: number[]; torch_sequential: string } | null;
+      /** metrics.csv columns, the model's layer names included (per-layer measures). */
+      columns: string[] }
   | { type: 'row'; row: RecordRow; line: string }
   | { type: 'checkpoint'; step: number; files: Record<string, Uint8Array> }
   | { type: 'done'; status: 'finished' | 'stopped'; stop_reason: string; last_step: number | null }

@@ -38,7 +38,8 @@ function optimizerRecord(cfg: RunConfig): string | Record<string, string | numbe
 }
 
 export class RunRecord {
-  readonly columns: string[];
+  /** The configuration's columns, then the worker's (which know the model's layer names). */
+  columns: string[];
   readonly records: RecordRow[] = [];
   readonly lines: string[] = [];
   /** checkpoints/… → bytes. */
@@ -75,6 +76,8 @@ export class RunRecord {
     if (m.type === 'started') {
       Object.assign(this.meta, { device: m.device, matmul_variants: m.matmul_variants, dataset_source: m.dataset_source });
       if (m.model) this.meta.model = m.model;
+      this.columns = m.columns;
+      this.meta.columns = m.columns;
     } else if (m.type === 'row') {
       this.records.push(m.row);
       this.lines.push(m.line);

@@ -10,7 +10,7 @@ import { torchSequential, type Model } from '../../../core/ts/nn/model.js';
 import { validateRunData, type RunConfig } from '../../../core/ts/run/config.js';
 import { runExperiment, type RunData } from '../../../core/ts/run/experiment.js';
 import { dataFreeParams, runModel } from '../../../core/ts/run/problem.js';
-import { metricsColumns, metricsLine, type Checkpoint } from '../../../core/ts/run/records.js';
+import { columnLayout, metricsColumns, metricsLine, type Checkpoint } from '../../../core/ts/run/records.js';
 import type { WebGPUBackend } from '../../../core/ts/backend/webgpu/backend.js';
 import { loadDatasetFrom } from '../../../datasets/registry.js';
 import { memoryFiles } from '../../../datasets/sources.js';
@@ -87,12 +87,13 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const { backend } = sel;
   const device: Record<string, string | number> = { backend: backend.kind, adapter: backend.description, why: sel.why, host: 'browser' };
   if (backend.kind === 'wasm') device.threads = (backend as { threads?: number }).threads ?? 1;
-  const columns = metricsColumns(cfg);
+  const layout = columnLayout(model);
+  const columns = metricsColumns(cfg, layout);
   let started = false;
   try {
     const result = await runExperiment(backend, cfg, data, {
       row: async (r) => {
-        const line = metricsLine(cfg, r);
+        const line = metricsLine(cfg, r, layout);
         post({ type: 'row', row: toRecord(columns, line), line });
         // A macrotask per row: the Wasm core's ops resolve as microtasks, and pause/stop messages need a turn.
         await new Promise((res) => setTimeout(res, 0));
@@ -111,7 +112,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         const gpu = sel.gpu?.backend as WebGPUBackend | undefined;
         started = true;
         post({
-          type: 'started', why: sel.why, device, dataset_source: source,
+          type: 'started', why: sel.why, device, dataset_source: source, columns,
           matmul_variants: gpu ? Object.fromEntries(gpu.tuner.choices) : {},
           model: model ? { parameters: model.P, input_shape: model.inShape, torch_sequential: torchSequential(model) } : null,
         });
@@ -119,7 +120,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     });
     post({ type: 'done', status: result.reason === 'stopped' ? 'stopped' : 'finished', stop_reason: result.reason, last_step: result.step });
   } finally {
-    if (!started) post({ type: 'started', why: sel.why, device, dataset_source: source, matmul_variants: {}, model: null });
+    if (!started) post({ type: 'started', why: sel.why, device, dataset_source: source, matmul_variants: {}, model: null, columns });
     backend.destroy();
   }
 }

@@ -7,8 +7,9 @@
 // MODE 3 RMSProp  V ← β2V + (1−β2)G²;         θ ← θ − η G / (√V + ε)
 // MODE 4 precond  θ ← (√(V/c2) + ε)^(-1/2)    (P^-1/2 of Adam/RMSProp, for λ_A)
 // MODE 5 scale    θ ← θ ⊙ G                   (apply a diagonal)
-// (θ is the written vector in every mode; G is read-only.)
-struct Params { n: u32, pitch: u32, _p0: u32, _p1: u32,
+// (θ is the written vector in every mode; G is read-only. TH and G are read
+// from element `off` on: one member's slice of a sweep's K·P vectors.)
+struct Params { n: u32, pitch: u32, off: u32, _p1: u32,
   lr: f32, beta: f32, beta2: f32, eps: f32, c1: f32, c2: f32, _q0: f32, _q1: f32 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read_write> TH: array<f32>;
@@ -21,24 +22,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = flat_index(gid, u.pitch);
   if (i >= u.n) { return; }
   if (MODE == 0u || MODE == 1u) {
-    let g = G[i];
+    let g = G[i + u.off];
     let v = u.beta * V[i] + g;
     V[i] = v;
-    if (MODE == 0u) { TH[i] -= u.lr * v; } else { TH[i] -= u.lr * (g + u.beta * v); }
+    if (MODE == 0u) { TH[i + u.off] -= u.lr * v; } else { TH[i + u.off] -= u.lr * (g + u.beta * v); }
   } else if (MODE == 2u) {
-    let g = G[i];
+    let g = G[i + u.off];
     let m = u.beta * M[i] + (1.0 - u.beta) * g;
     let v = u.beta2 * V[i] + (1.0 - u.beta2) * g * g;
     M[i] = m; V[i] = v;
-    TH[i] -= u.lr * (m / u.c1) / (sqrt(v / u.c2) + u.eps);
+    TH[i + u.off] -= u.lr * (m / u.c1) / (sqrt(v / u.c2) + u.eps);
   } else if (MODE == 3u) {
-    let g = G[i];
+    let g = G[i + u.off];
     let v = u.beta2 * V[i] + (1.0 - u.beta2) * g * g;
     V[i] = v;
-    TH[i] -= u.lr * g / (sqrt(v) + u.eps);
+    TH[i + u.off] -= u.lr * g / (sqrt(v) + u.eps);
   } else if (MODE == 4u) {
-    TH[i] = 1.0 / sqrt(sqrt(V[i] / u.c2) + u.eps);
+    TH[i + u.off] = 1.0 / sqrt(sqrt(V[i] / u.c2) + u.eps);
   } else {
-    TH[i] *= G[i];
+    TH[i + u.off] *= G[i + u.off];
   }
 }

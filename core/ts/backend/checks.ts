@@ -17,8 +17,9 @@ const OPTIM_NEEDS: Record<OptimOp['mode'], (keyof OptimOp)[]> = {
 
 export function checkOptim(op: OptimOp): void {
   for (const k of OPTIM_NEEDS[op.mode]) if (!op[k]) throw new Error(`optim ${op.mode}: needs ${k}`);
-  for (const b of [op.theta, op.grad, op.m, op.v]) {
-    if (b && b.length < op.n) throw new Error(`optim ${op.mode}: '${b.label}' is shorter than ${op.n}`);
+  const off = op.off ?? 0;
+  for (const [b, o] of [[op.theta, off], [op.grad, off], [op.m, 0], [op.v, 0]] as const) {
+    if (b && b.length < o + op.n) throw new Error(`optim ${op.mode}: '${b.label}' is shorter than ${o + op.n}`);
   }
 }
 

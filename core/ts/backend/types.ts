@@ -134,6 +134,8 @@ export interface OptimOp {
   n: number;
   theta: Buf;
   grad?: Buf;
+  /** Element offset into theta and grad (one member's slice of a sweep's K·P buffers); m and v start at 0. */
+  off?: number;
   m?: Buf;
   v?: Buf;
   lr?: number;

@@ -26,13 +26,20 @@ export interface OptState {
   step: number;
   /** Named state vectors (checkpointed as they are). */
   tensors: Record<string, Buf>;
+  /** Parameters updated (the length of θ's slice when update gets an offset). */
+  n?: number;
 }
 
 export interface Optimizer {
   readonly config: Required<OptimizerConfig>;
   init(backend: Backend, n: number): OptState;
-  /** θ ← θ + update(g); `gradNorm` (‖g‖ per step) is needed by normalized GD only. */
-  update(backend: Backend, theta: Buf, grad: Buf, state: OptState, lr: number, gradNorm?: number): void;
+  /**
+   * θ ← θ + update(g); `gradNorm` (‖g‖ per step) is needed by normalized GD only.
+   * With `off`, θ and g are the state's length at element `off` of larger
+   * buffers: a sweep member's slice of the group's K·P vectors, updated in
+   * place with the single run's op (so the same bits) and no copies.
+   */
+  update(backend: Backend, theta: Buf, grad: Buf, state: OptState, lr: number, gradNorm?: number, off?: number): void;
   /** The sharpness bound of stable training at this learning rate (λ_A's bound for adaptive methods). */
   threshold(lr: number, gradNorm?: number): number;
   /** Whether the threshold bounds the preconditioned sharpness λ_A rather than λ_H. */
@@ -97,14 +104,14 @@ export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
     case 'ngd':
       return {
         ...base,
-        init: () => ({ step: 0, tensors: {} }),
-        update(backend, theta, grad, s, lr, gradNorm) {
+        init: (_backend, n) => ({ step: 0, tensors: {}, n }),
+        update(backend, theta, grad, s, lr, gradNorm, off = 0) {
           let step = lr;
           if (c.name === 'ngd') {
             if (!(gradNorm !== undefined && gradNorm > 0)) throw new Error('normalized GD needs the gradient norm of this step');
             step = lr / gradNorm;
           }
-          backend.vector({ n: theta.length, y: theta, x: grad, alpha: -step, beta: 1 });
+          backend.vector({ n: s.n ?? theta.length, y: theta, yOff: off, x: grad, xOff: off, alpha: -step, beta: 1 });
           s.step++;
         },
         // NGD moves η/‖g‖ along g: GD's bound at that effective step.
@@ -114,9 +121,9 @@ export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
     case 'nesterov':
       return {
         ...base,
-        init: (backend, n) => ({ step: 0, tensors: { momentum: zeros(backend, n, 'momentum') } }),
-        update(backend, theta, grad, s, lr) {
-          backend.optim({ mode: c.name as 'polyak' | 'nesterov', n: theta.length, theta, grad, v: s.tensors.momentum, lr, beta: c.beta });
+        init: (backend, n) => ({ step: 0, tensors: { momentum: zeros(backend, n, 'momentum') }, n }),
+        update(backend, theta, grad, s, lr, _gradNorm, off = 0) {
+          backend.optim({ mode: c.name as 'polyak' | 'nesterov', n: s.n ?? theta.length, theta, grad, off, v: s.tensors.momentum, lr, beta: c.beta });
           s.step++;
         },
         threshold: (lr) => (c.name === 'polyak' ? (2 + 2 * c.beta) / lr : (2 + 2 * c.beta) / ((1 + 2 * c.beta) * lr)),
@@ -131,12 +138,12 @@ export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
           const tensors: Record<string, Buf> = isAdam
             ? { exp_avg: zeros(backend, n, 'adam m'), exp_avg_sq: zeros(backend, n, 'adam v') }
             : { square_avg: zeros(backend, n, 'rmsprop v') };
-          return { step: 0, tensors };
+          return { step: 0, tensors, n };
         },
-        update(backend, theta, grad, s, lr) {
+        update(backend, theta, grad, s, lr, _gradNorm, off = 0) {
           const t = s.step + 1;
           backend.optim({
-            mode: c.name as 'adam' | 'rmsprop', n: theta.length, theta, grad, m: s.tensors.exp_avg, v: isAdam ? s.tensors.exp_avg_sq : s.tensors.square_avg,
+            mode: c.name as 'adam' | 'rmsprop', n: s.n ?? theta.length, theta, grad, off, m: s.tensors.exp_avg, v: isAdam ? s.tensors.exp_avg_sq : s.tensors.square_avg,
             lr, beta: c.beta1, beta2: c.beta2, eps: c.eps, c1: corr(c.beta1, t), c2: corr(c.beta2, t),
           });
           s.step = t;

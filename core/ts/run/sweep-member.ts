@@ -1,11 +1,14 @@
 // One member of a batched sweep: a single run's RunContext (experiment.ts)
 // over the group's shared K = 1 problem — its own θ and gradient buffers,
-// optimizer state, eigenvectors and step counter. The batched objective
-// computes every member's loss and gradient in one dispatch over a packed
-// K·P vector and the member's slice is copied in and out; everything else
-// (eigen-measurements with their retry and diagnostics, the measurement
-// suite, projections, checkpoints) is the single run's own code on the
-// member's buffers, so each member's records equal its single run bit for bit.
+// optimizer state, eigenvectors and step counter. The member's θ_t lives in
+// its slice of the group's packed K·P vector, where the batched objective
+// computes every member's loss and gradient in one dispatch and the
+// optimizer updates it in place (the single run's op at an offset: the same
+// bits, no copies). Only a row that reads θ or g — eigen-measurements with
+// their retry and diagnostics, the measurement suite, projections,
+// checkpoints: the single run's own code on the member's buffers — copies
+// the slices into them first, so each member's records equal its single run
+// bit for bit.
 import type { Backend, Buf } from '../backend/types.js';
 import type { OptState } from '../optim/optimizers.js';
 import { fires } from '../measure/schedule.js';
@@ -79,17 +82,27 @@ export class SweepMember {
    * `grad`): measurements, the row, projections, stop rules, checkpoint — the
    * single run's order. Returns the stop result, or null to go on.
    */
-  async row(l: MemberLosses, gradNorm: number, hasAccuracy: boolean, wall: number): Promise<RunResult | null> {
-    const { ctx, cfg, sink, t } = this;
+  async row(l: MemberLosses, gradNorm: number, hasAccuracy: boolean, wall: number, slices: { thetaK: Buf; gradK: Buf; off: number }): Promise<RunResult | null> {
+    const { ctx, cfg, sink, t, backend } = this;
+    let synced = false;
+    // θ_t and g_t into the member's own buffers, once, and only for a row that reads them.
+    const sync = () => {
+      if (synced) return;
+      synced = true;
+      copySlice(backend, ctx.theta, 0, slices.thetaK, slices.off, this.P);
+      copySlice(backend, ctx.grad, 0, slices.gradK, slices.off, this.P);
+    };
     const lr = lrAt(cfg, t);
     const finite = Number.isFinite(l.trainLoss) && l.trainLoss <= cfg.divergeLoss;
     const threshold = ctx.opt!.threshold(lr, gradNorm);
     let eig: Awaited<ReturnType<RunContext['measureHessian']>> = { lambdas: Array(cfg.neigs).fill(null) };
     let lambdaA: number | null = null;
     if (finite && cfg.eigFreq > 0 && t % cfg.eigFreq === 0) {
+      sync();
       eig = await ctx.measureHessian(t, threshold);
       if (cfg.lambdaA) lambdaA = await ctx.measureLambdaA(this.st, t);
     }
+    if (finite && cfg.measures) sync();
     const extra = finite && cfg.measures ? await runMeasures(ctx.measureContext(t, lr, gradNorm, l.trainLoss, threshold, this.st, sink), cfg) : undefined;
     const row: MetricsRow = {
       step: t, train_loss: l.trainLoss, train_acc: hasAccuracy ? l.trainAcc : null, test_loss: l.testLoss, test_acc: hasAccuracy ? l.testAcc : null,
@@ -97,18 +110,20 @@ export class SweepMember {
       neigs_tracked: eig.tracked ?? null, eig_hvps: eig.hvps ?? null, eig_residual: eig.residual ?? null, eig_converged: eig.converged ?? null, extra,
     };
     await sink.row(row);
+    if (finite && cfg.nproj > 0 && t % cfg.iterateFreq === 0 && sink.projection) sync();
     if (finite && cfg.nproj > 0 && t % cfg.iterateFreq === 0 && sink.projection) await sink.projection(t, await ctx.project());
     const reason = ctx.stopReason(row, t, 0);
     const due = cfg.checkpointEvery > 0 && t % cfg.checkpointEvery === 0;
+    if ((due && finite) || (reason && reason !== 'diverged')) sync();
     if ((due && finite) || (reason && reason !== 'diverged')) await sink.checkpoint({ ...await ctx.checkpoint(t, 0, this.st), wall_s: row.wall_s });
     if (!reason) return null;
     this.result = { reason, step: t, lastRow: row };
     return this.result;
   }
 
-  /** θ ← θ + update(g) with the member's own optimizer and learning rate; on to the next step. */
-  update(gradNorm: number): void {
-    this.ctx.opt!.update(this.backend, this.ctx.theta, this.ctx.grad, this.st, lrAt(this.cfg, this.t), gradNorm);
+  /** θ ← θ + update(g) on the member's slice at `off` of the group's θ and gradient, with its own optimizer and learning rate; on to the next step. */
+  update(thetaK: Buf, gradK: Buf, off: number, gradNorm: number): void {
+    this.ctx.opt!.update(this.backend, thetaK, gradK, this.st, lrAt(this.cfg, this.t), gradNorm, off);
     this.t++;
   }
 

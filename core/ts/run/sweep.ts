@@ -138,11 +138,11 @@ class GroupLoop {
 
   async run(): Promise<void> {
     const { backend, K, P } = this;
-    // Every slice holds a finite θ before the first dispatch: the members' θ₀ (active ones are re-packed every step).
+    // Every slice holds a finite θ before the first dispatch; from here on the members' θ_t live in their slices.
     backend.vector({ n: K * P, y: this.thetaK, beta: 0, gamma: 0 });
+    for (const m of this.members) copySlice(backend, this.thetaK, m.index * P, m.theta, 0, P);
     let active = this.members.slice();
     while (active.length > 0) {
-      for (const m of active) copySlice(backend, this.thetaK, m.index * P, m.theta, 0, P);
       // Full-batch gradient of all K at θ_t: the rows' train losses and ‖g‖ come with it.
       this.o.fullK.encodeGrad(this.thetaK, this.gradK);
       const tr = await this.o.fullK.readLossAcc();
@@ -153,7 +153,8 @@ class GroupLoop {
       for (const [a, m] of active.entries()) {
         const j = m.index;
         const losses = { trainLoss: tr.loss[j], trainAcc: tr.acc[j], testLoss: due[a] ? te.loss[j] : null, testAcc: due[a] ? te.acc[j] : null };
-        const r = await m.row(losses, norms.get(j)!, this.o.hasAccuracy, (this.now() - this.start) / 1000);
+        const slices = { thetaK: this.thetaK, gradK: this.gradK, off: j * P };
+        const r = await m.row(losses, norms.get(j)!, this.o.hasAccuracy, (this.now() - this.start) / 1000, slices);
         if (!r) { next.push(m); continue; }
         await this.specs[j].done?.(r);
         backend.vector({ n: P, y: this.thetaK, yOff: j * P, beta: 0, gamma: 0 });
@@ -163,31 +164,27 @@ class GroupLoop {
     }
   }
 
-  /** ‖g‖ of each member from its own copy of its gradient slice (the single run's reduction over its own buffer). */
+  /**
+   * ‖g‖ of every member in one batched reduction over the K slices of the
+   * gradient: per model the single run's reduction over its own buffer.
+   */
   async gradNorms(active: SweepMember[]): Promise<Map<number, number>> {
     const { backend, K, P } = this;
-    for (const m of active) {
-      copySlice(backend, m.grad, 0, this.gradK, m.index * P, P);
-      backend.reduce({ n: P, K: 1, x: { buf: m.grad, off: 0, bs: 0 }, y: { buf: m.grad, off: 0, bs: 0 }, slot: 2 * K + m.index });
-    }
+    const g = { buf: this.gradK, off: 0, bs: P };
+    backend.reduce({ n: P, K, x: g, y: g, slot: 2 * K });
     const g2 = await backend.readScalars(2 * K, K);
     return new Map(active.map((m) => [m.index, Math.sqrt(g2[m.index])]));
   }
 
-  /** One optimizer update per active member from θ_t: the full-batch gradient, or the shared minibatch t. */
+  /** One optimizer update per active member on its slice, from θ_t: the full-batch gradient, or the shared minibatch t. */
   async update(active: SweepMember[], norms: Map<number, number>): Promise<void> {
-    const { backend, P, K } = this;
+    const { P } = this;
     if (this.o.miniK) {
       // Minibatch groups move in lockstep: every member is at the same step.
       this.o.mini!.fill(active[0].t);
       this.o.miniK.encodeGrad(this.thetaK, this.gradK);
-      for (const m of active) copySlice(backend, m.grad, 0, this.gradK, m.index * P, P);
-      if (active[0].cfg.opt.name === 'ngd') {
-        for (const m of active) backend.reduce({ n: P, K: 1, x: { buf: m.grad, off: 0, bs: 0 }, y: { buf: m.grad, off: 0, bs: 0 }, slot: 2 * K + m.index });
-        const g2 = await backend.readScalars(2 * K, K);
-        for (const m of active) norms.set(m.index, Math.sqrt(g2[m.index]));
-      }
+      if (active[0].cfg.opt.name === 'ngd') norms = await this.gradNorms(active);
     }
-    for (const m of active) m.update(norms.get(m.index)!);
+    for (const m of active) m.update(this.thetaK, this.gradK, m.index * P, norms.get(m.index)!);
   }
 }

@@ -248,7 +248,7 @@ export class WasmBackend implements Backend {
     this.live();
     checkOptim(op);
     const mode = { polyak: 0, nesterov: 1, adam: 2, rmsprop: 3, precond: 4, scale: 5 }[op.mode];
-    this.x.optim(mode, op.n, this.ptr(op.theta), this.ptr(op.grad), this.ptr(op.m), this.ptr(op.v),
+    this.x.optim(mode, op.n, this.ptr(op.theta, op.off ?? 0), this.ptr(op.grad, op.off ?? 0), this.ptr(op.m), this.ptr(op.v),
       op.lr ?? 0, op.beta ?? 0, op.beta2 ?? 0, op.eps ?? 0, op.c1 ?? 1, op.c2 ?? 1);
   }
 

@@ -341,7 +341,7 @@ export class WebGPUBackend implements Backend {
     checkOptim(op);
     const [x, y, pitch] = this.grid(op.n);
     const p = this.params(48);
-    p.u.set([op.n, pitch]);
+    p.u.set([op.n, pitch, op.off ?? 0]);
     p.f.set([op.lr ?? 0, op.beta ?? 0, op.beta2 ?? 0, op.eps ?? 0, op.c1 ?? 1, op.c2 ?? 1], 4);
     const mode = { polyak: 0, nesterov: 1, adam: 2, rmsprop: 3, precond: 4, scale: 5 }[op.mode];
     this.dispatch('optim', { MODE: mode }, p.offset, [op.theta, op.grad, op.m, op.v], [x, y, 1]);

@@ -18,6 +18,12 @@
 // reduction writes per-model slots; passes.test.ts checks batched = alone),
 // so a finished member cannot affect the others either way.
 //
+// Repacking: a stopped member's slice would still be computed every step, so
+// once at most half the group's slots are active the active slices move to
+// the front and the batched objectives are rebuilt for that many models
+// (halving bounds the rebuilds by log₂ K; per model the bits do not depend
+// on K).
+//
 // Eigen-measurements (and the measurement suite) run one member at a time
 // on the K = 1 objectives over the same device data, with the single run's
 // solver, retry and seed rule. A lockstep (batched) solver would be faster;
@@ -88,11 +94,18 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
   const K = specs.length, P = problem.P;
   for (const s of specs) if (s.cfg.eigFreq > 0 && s.cfg.neigs > P) throw new Error(`--neigs ${s.cfg.neigs} exceeds the model's ${P} parameters`);
   const model = problem.model!;
-  const batched = (o: Objective) => new ModelObjective(backend, model, (o as ModelObjective).data, { loss: base.loss, K, physicalBatch: base.physicalBatchSize });
-  const fullK = batched(problem.full);
-  const testK = problem.test === problem.full ? fullK : batched(problem.test);
-  const miniK = problem.mini ? batched(problem.mini.obj) : null;
-  const objs = [fullK, ...(testK === fullK ? [] : [testK]), ...(miniK ? [miniK] : [])];
+  let objs: ModelObjective[] = [];
+  /** The group's batched objectives for k models (the previous ones disposed). */
+  const objectives = (k: number): GroupObjectives => {
+    objs.forEach((o) => o.dispose());
+    const batched = (o: Objective) => new ModelObjective(backend, model, (o as ModelObjective).data, { loss: base.loss, K: k, physicalBatch: base.physicalBatchSize });
+    const fullK = batched(problem.full);
+    const testK = problem.test === problem.full ? fullK : batched(problem.test);
+    const miniK = problem.mini ? batched(problem.mini.obj) : null;
+    objs = [fullK, ...(testK === fullK ? [] : [testK]), ...(miniK ? [miniK] : [])];
+    return { fullK, testK, miniK, mini: problem.mini, hasAccuracy: problem.hasAccuracy, all: objs };
+  };
+  const first = objectives(K);
   const thetaK = backend.alloc(K * P, 'θ[K]'), gradK = backend.alloc(K * P, 'gradient[K]');
   const members: SweepMember[] = [];
   try {
@@ -103,8 +116,8 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
       members.push(m);
       m.start(s.resume ? new Float32Array(0) : initParams(model, { seed: s.cfg.seed, scheme: namedInitScheme(s.cfg.initScheme, archInit), scale: s.cfg.initScale ?? 1 }), s.resume);
     });
-    await opts.prepare?.(objs);
-    const loop = new GroupLoop(backend, members, specs, { fullK, testK, miniK, mini: problem.mini, hasAccuracy: problem.hasAccuracy }, thetaK, gradK, opts.now ?? (() => performance.now()));
+    await opts.prepare?.(first.all);
+    const loop = new GroupLoop(backend, members, specs, first, objectives, thetaK, gradK, opts.now ?? (() => performance.now()));
     await loop.run();
     return members.map((m) => m.result!);
   } finally {
@@ -122,27 +135,44 @@ interface GroupObjectives {
   miniK: ModelObjective | null;
   mini: { fill(t: number): void } | null;
   hasAccuracy: boolean;
+  all: ModelObjective[];
 }
 
 class GroupLoop {
-  readonly K: number;
+  /** Models in the batched objectives now (slots 0..K-1 of θ and the gradient). */
+  K: number;
   readonly P: number;
   readonly start: number;
+  /** Each member's slot: its slice of θ and the gradient, its loss and ‖g‖² slots. */
+  readonly slot = new Map<SweepMember, number>();
 
-  constructor(readonly backend: Backend, readonly members: SweepMember[], readonly specs: SweepMemberSpec[], readonly o: GroupObjectives,
-              readonly thetaK: Buf, readonly gradK: Buf, readonly now: () => number) {
+  constructor(readonly backend: Backend, readonly members: SweepMember[], readonly specs: SweepMemberSpec[], public o: GroupObjectives,
+              readonly objectives: (k: number) => GroupObjectives, public thetaK: Buf, public gradK: Buf, readonly now: () => number) {
     this.K = members.length;
     this.P = members[0].P;
     this.start = now();
+    members.forEach((m) => this.slot.set(m, m.index));
+  }
+
+  /** Moves the active members' θ slices to the front (via the gradient buffer, then the two swap) and rebuilds the objectives for them. */
+  async repack(active: SweepMember[]): Promise<void> {
+    const { backend, P } = this;
+    active.forEach((m, s) => copySlice(backend, this.gradK, s * P, this.thetaK, this.slot.get(m)! * P, P));
+    active.forEach((m, s) => this.slot.set(m, s));
+    [this.thetaK, this.gradK] = [this.gradK, this.thetaK];
+    this.K = active.length;
+    this.o = this.objectives(this.K);
+    for (const o of this.o.all) await o.tune();
   }
 
   async run(): Promise<void> {
-    const { backend, K, P } = this;
+    const { backend, P } = this;
     // Every slice holds a finite θ before the first dispatch; from here on the members' θ_t live in their slices.
-    backend.vector({ n: K * P, y: this.thetaK, beta: 0, gamma: 0 });
+    backend.vector({ n: this.K * P, y: this.thetaK, beta: 0, gamma: 0 });
     for (const m of this.members) copySlice(backend, this.thetaK, m.index * P, m.theta, 0, P);
     let active = this.members.slice();
     while (active.length > 0) {
+      if (2 * active.length <= this.K) await this.repack(active);
       // Full-batch gradient of all K at θ_t: the rows' train losses and ‖g‖ come with it.
       this.o.fullK.encodeGrad(this.thetaK, this.gradK);
       const tr = await this.o.fullK.readLossAcc();
@@ -151,13 +181,13 @@ class GroupLoop {
       const te = !due.some(Boolean) || this.o.testK === this.o.fullK ? tr : await this.o.testK.lossAcc(this.thetaK);
       const next: SweepMember[] = [];
       for (const [a, m] of active.entries()) {
-        const j = m.index;
-        const losses = { trainLoss: tr.loss[j], trainAcc: tr.acc[j], testLoss: due[a] ? te.loss[j] : null, testAcc: due[a] ? te.acc[j] : null };
-        const slices = { thetaK: this.thetaK, gradK: this.gradK, off: j * P };
-        const r = await m.row(losses, norms.get(j)!, this.o.hasAccuracy, (this.now() - this.start) / 1000, slices);
+        const s = this.slot.get(m)!;
+        const losses = { trainLoss: tr.loss[s], trainAcc: tr.acc[s], testLoss: due[a] ? te.loss[s] : null, testAcc: due[a] ? te.acc[s] : null };
+        const slices = { thetaK: this.thetaK, gradK: this.gradK, off: s * P };
+        const r = await m.row(losses, norms.get(m)!, this.o.hasAccuracy, (this.now() - this.start) / 1000, slices);
         if (!r) { next.push(m); continue; }
-        await this.specs[j].done?.(r);
-        backend.vector({ n: P, y: this.thetaK, yOff: j * P, beta: 0, gamma: 0 });
+        await this.specs[m.index].done?.(r);
+        backend.vector({ n: P, y: this.thetaK, yOff: s * P, beta: 0, gamma: 0 });
       }
       active = next;
       if (active.length) await this.update(active, norms);
@@ -168,16 +198,16 @@ class GroupLoop {
    * ‖g‖ of every member in one batched reduction over the K slices of the
    * gradient: per model the single run's reduction over its own buffer.
    */
-  async gradNorms(active: SweepMember[]): Promise<Map<number, number>> {
+  async gradNorms(active: SweepMember[]): Promise<Map<SweepMember, number>> {
     const { backend, K, P } = this;
     const g = { buf: this.gradK, off: 0, bs: P };
     backend.reduce({ n: P, K, x: g, y: g, slot: 2 * K });
     const g2 = await backend.readScalars(2 * K, K);
-    return new Map(active.map((m) => [m.index, Math.sqrt(g2[m.index])]));
+    return new Map(active.map((m) => [m, Math.sqrt(g2[this.slot.get(m)!])]));
   }
 
   /** One optimizer update per active member on its slice, from θ_t: the full-batch gradient, or the shared minibatch t. */
-  async update(active: SweepMember[], norms: Map<number, number>): Promise<void> {
+  async update(active: SweepMember[], norms: Map<SweepMember, number>): Promise<void> {
     const { P } = this;
     if (this.o.miniK) {
       // Minibatch groups move in lockstep: every member is at the same step.
@@ -185,6 +215,6 @@ class GroupLoop {
       this.o.miniK.encodeGrad(this.thetaK, this.gradK);
       if (active[0].cfg.opt.name === 'ngd') norms = await this.gradNorms(active);
     }
-    for (const m of active) m.update(this.thetaK, this.gradK, m.index * P, norms.get(m.index)!);
+    for (const m of active) m.update(this.thetaK, this.gradK, this.slot.get(m)! * P, norms.get(m)!);
   }
 }

@@ -1,0 +1,68 @@
+// Sweep repacking: once at most half a group's members are still running,
+// their θ slices move to the front and the batched objectives shrink to
+// that many models. Each member must still equal its run alone bit for bit
+// (rows, eigenvalues measured after the move, checkpoints), and the stopped
+// members must no longer be computed: before repacking every step ran all K.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Backend } from '../core/ts/backend/types.js';
+import { DEFAULT_RUN, type RunConfig } from '../core/ts/run/config.js';
+import { runExperiment } from '../core/ts/run/experiment.js';
+import { runSweepGroup } from '../core/ts/run/sweep.js';
+import type { Checkpoint, MetricsRow, RunSink } from '../core/ts/run/records.js';
+import { loadDataset } from '../datasets/registry.js';
+import { createNodeWasm } from '../hosts/node/wasm.js';
+
+const cfg = (o: Partial<RunConfig>): RunConfig => ({
+  ...DEFAULT_RUN, kind: 'train', dataset: 'gmm-64-4-2', arch: 'mlp:8:tanh', loss: 'mse', lr: 0.1, maxSteps: 8,
+  eigFreq: 3, neigs: 1, checkpointEvery: 4, ...o,
+});
+
+function recorder() {
+  // JSON keeps every f64's bits and drops absent (undefined) fields; θ and optimizer state as plain arrays.
+  const rows: unknown[] = [], ckpts: unknown[] = [];
+  const plain = (o: object) => JSON.parse(JSON.stringify(o, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)));
+  const sink: RunSink = {
+    row: ({ wall_s: _w, ...r }: MetricsRow) => { rows.push(plain(r)); },
+    checkpoint: ({ wall_s: _w, ...c }: Checkpoint) => { ckpts.push(plain(c)); },
+  };
+  return { rows, ckpts, sink };
+}
+
+/** The backend with the K of every matmul recorded. */
+function matmulKs(be: Backend): { backend: Backend; ks: Set<number> } {
+  const ks = new Set<number>();
+  const backend = new Proxy(be, {
+    get(t, key) {
+      const v = Reflect.get(t, key, t);
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => { if (key === 'matmul') ks.add((a[0] as { K: number }).K); return v.apply(t, a); };
+    },
+  });
+  return { backend, ks };
+}
+
+for (const opt of [{ name: 'gd' as const }, { name: 'adam' as const }]) {
+  test(`${opt.name}: members stopping at steps 2, 3, 5 and 8 shrink the group 4 → 2 → 1, each member still equals its run alone bit for bit`, async () => {
+    const be = await createNodeWasm({ threads: 1 });
+    try {
+      const data = loadDataset('gmm-64-4-2');
+      const cfgs = [2, 3, 5, 8].map((maxSteps, j) => cfg({ maxSteps, lr: opt.name === 'adam' ? 0.01 * (j + 1) : 0.1 * (j + 1), seed: j, opt }));
+      const recs = cfgs.map(() => recorder());
+      const { backend, ks } = matmulKs(be);
+      await runSweepGroup(backend, cfgs.map((c, j) => ({ cfg: c, sink: recs[j].sink })), data);
+      assert.equal([...ks].sort(), [1, 2, 4], 'batched K over the run');
+      for (const [j, c] of cfgs.entries()) {
+        const alone = recorder();
+        await runExperiment(be, c, data, alone.sink);
+        assert.equal(recs[j].rows, alone.rows, `member ${j} rows`);
+        assert.ok((recs[j].rows as MetricsRow[]).some((r) => r.lambdas[0] !== null), 'eigenvalues were measured');
+        assert.equal(recs[j].ckpts, alone.ckpts, `member ${j} checkpoints`);
+      }
+    } finally {
+      be.destroy();
+    }
+  });
+}
+
+test.run();

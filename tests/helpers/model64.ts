@@ -7,6 +7,8 @@ import { Activation } from '../../core/ts/nn/layers/activation.js';
 import { Conv2d } from '../../core/ts/nn/layers/conv2d.js';
 import { Dense } from '../../core/ts/nn/layers/dense.js';
 import { Pool2d } from '../../core/ts/nn/layers/pool2d.js';
+import { Residual } from '../../core/ts/nn/layers/residual.js';
+import type { Layer } from '../../core/ts/nn/layer.js';
 import { initParams, type InitScheme } from '../../core/ts/nn/init.js';
 import { ModelObjective } from '../../core/ts/objective/model-objective.js';
 import { uploadData } from '../../core/ts/objective/data.js';
@@ -14,7 +16,12 @@ import { kinks64, type Act, type Layer64, type Model64 } from '../reference/laye
 import { randomData } from './problem.js';
 
 export function toModel64(m: Model): Model64 {
-  const layers = m.layers.map((l): Layer64 => {
+  return { layers: toLayers64(m.layers), inShape: m.inShape };
+}
+
+function toLayers64(layers: Layer[]): Layer64[] {
+  return layers.map((l): Layer64 => {
+    if (l instanceof Residual) return { kind: 'residual', inner: toLayers64(l.inner.layers), shortcut: l.shortcut, inShape: l.inShape };
     if (l instanceof Dense) return { kind: 'dense', in: l.inDim, out: l.outDim, bias: l.bias !== null };
     if (l instanceof Conv2d) return { kind: 'conv', shape: l.shape, bias: l.bias !== null };
     if (l instanceof Pool2d) return { kind: l.kind, shape: l.shape };
@@ -22,7 +29,6 @@ export function toModel64(m: Model): Model64 {
     if (l.kind === 'flatten') return { kind: 'flatten' };
     throw new Error(`no float64 mirror for layer kind ${l.kind}`);
   });
-  return { layers, inShape: m.inShape };
 }
 
 export interface ModelProblem {

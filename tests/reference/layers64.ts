@@ -18,6 +18,7 @@
 import type { ConvShape, PoolShape } from '../../core/ts/backend/types.js';
 import { act64, type Act, type Loss } from './mlp64.js';
 import { conv64, convDinput64, convDweight64, poolBackward64, poolTangent64 } from './conv64.js';
+import { residualForward64, residualJvp64, residualParams64, residualShape64, residualVjp64, residualVjpDual64, type Residual64 } from './residual64.js';
 
 export type { Act, Loss } from './mlp64.js';
 
@@ -26,7 +27,8 @@ export type Layer64 =
   | { kind: 'conv'; shape: ConvShape; bias: boolean }
   | { kind: 'act'; act: Act }
   | { kind: 'maxpool' | 'avgpool'; shape: PoolShape }
-  | { kind: 'flatten' };
+  | { kind: 'flatten' }
+  | Residual64;
 
 export interface Model64 { layers: Layer64[]; inShape: number[] /* per example, e.g. [C,H,W] or [d] */ }
 
@@ -43,6 +45,7 @@ function paramSizes(l: Layer64): { nW: number; nB: number } {
   switch (l.kind) {
     case 'dense': return { nW: l.out * l.in, nB: l.bias ? l.out : 0 };
     case 'conv': { const s = l.shape; return { nW: s.Cout * s.Cin * s.kh * s.kw, nB: l.bias ? s.Cout : 0 }; }
+    case 'residual': return { nW: residualParams64(l), nB: 0 };
     default: return { nW: 0, nB: 0 };
   }
 }
@@ -62,6 +65,7 @@ export function layerShapes64(m: Model64): number[][] {
       case 'maxpool': case 'avgpool': need([l.shape.C, l.shape.H, l.shape.W], l.kind); shapes.push([l.shape.C, l.shape.Ho, l.shape.Wo]); break;
       case 'act': shapes.push(s.slice()); break;
       case 'flatten': shapes.push([size(s)]); break;
+      case 'residual': need(l.inShape, 'residual'); shapes.push(residualShape64(l)); break;
       default: throw new Error(`layers64: unknown layer kind ${(l as { kind: string }).kind}`);
     }
   });
@@ -194,6 +198,7 @@ export function layerForward64(l: Layer64, p: Float64Array, x: Float64Array, N: 
     case 'act': return actMap(l.act, x, 0);
     case 'maxpool': case 'avgpool': return poolTangent64(poolKind(l.kind), l.shape, N, x, x);
     case 'flatten': return x.slice();
+    case 'residual': return residualForward64(l, p, x, N);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }
@@ -210,6 +215,7 @@ export function layerVjp64(l: Layer64, p: Float64Array, x: Float64Array, dy: Flo
     case 'act': return { dx: actMap(l.act, x, 1).map((d, i) => d * dy[i]!), dp: none };
     case 'maxpool': case 'avgpool': return { dx: poolBackward64(poolKind(l.kind), l.shape, N, x, dy), dp: none };
     case 'flatten': return { dx: dy.slice(), dp: none };
+    case 'residual': return residualVjp64(l, p, x, dy, N);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }
@@ -226,6 +232,7 @@ export function layerJvp64(l: Layer64, p: Float64Array, x: Float64Array, tx: Flo
     case 'act': return actMap(l.act, x, 1).map((d, i) => d * tx[i]!);
     case 'maxpool': case 'avgpool': return poolTangent64(poolKind(l.kind), l.shape, N, x, tx);
     case 'flatten': return tx.slice();
+    case 'residual': return residualJvp64(l, p, x, tx, tp, N);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }
@@ -270,6 +277,7 @@ export function layerVjpDual64(l: Layer64, p: Dual64, x: Dual64, dy: Dual64, N: 
       return { dx: { v: val.dx, t: poolBackward64(poolKind(l.kind), l.shape, N, x.v, dy.t) }, dp: { v: none, t: none } };
     case 'flatten':
       return { dx: { v: val.dx, t: dy.t.slice() }, dp: { v: none, t: none } };
+    case 'residual': return residualVjpDual64(l, p, x, dy, N);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }

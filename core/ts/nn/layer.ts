@@ -54,10 +54,20 @@ export interface LayerIO {
   unpool?: { dy: View; rdy: View; route: View };
   /** Max pool: the route codes its conv wrote, read instead of x. */
   route?: View;
+  /** Residual block: the walk of its inner list, which owns the inner activations (layers never do). */
+  block?: BlockWalker;
+}
+
+/** A residual block's inner walk over one physical batch, with the block's own views at both ends. */
+export interface BlockWalker {
+  forward(c: PassCtx, io: LayerIO, theta: Buf): void;
+  backward(c: PassCtx, io: LayerIO, theta: Buf, grad: Buf | null, accumulate: boolean): void;
+  tangent(c: PassCtx, io: LayerIO, theta: Buf, v: Buf): void;
+  rBackward(c: PassCtx, io: LayerIO, theta: Buf, v: Buf, out: Buf, accumulate: boolean, gaussNewton: boolean): void;
 }
 
 export interface Layer {
-  /** 'dense' | 'conv' | 'maxpool' | 'avgpool' | 'act' | 'flatten'. */
+  /** 'dense' | 'conv' | 'maxpool' | 'avgpool' | 'act' | 'flatten' | 'residual'. */
   readonly kind: string;
   /** Position in the model's list (the PyTorch nn.Sequential index). */
   readonly index: number;

@@ -13,14 +13,20 @@ import { Conv2d, type ConvSpec } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
 import { Flatten } from './layers/flatten.js';
 import { Pool2d, type PoolSpec } from './layers/pool2d.js';
+import { Residual, type Shortcut } from './layers/residual.js';
 
-/** A layer as architecture ids describe it (shapes are inferred). */
-export type LayerSpec =
+/**
+ * A layer as architecture ids describe it (shapes are inferred). `name` is
+ * its PyTorch module name (default: its index in the list); a residual
+ * block's inner layers are named under the block's name ('layer1.0.conv1').
+ */
+export type LayerSpec = { name?: string } & (
   | { kind: 'flatten' }
   | { kind: 'dense'; out: number; bias: boolean }
   | ({ kind: 'conv' } & ConvSpec)
   | { kind: 'act'; act: ActName }
-  | ({ kind: 'maxpool' | 'avgpool' } & PoolSpec);
+  | ({ kind: 'maxpool' | 'avgpool' } & PoolSpec)
+  | { kind: 'residual'; inner: LayerSpec[]; shortcut: Shortcut });
 
 export interface ModelPlan {
   /**
@@ -80,24 +86,39 @@ export interface Model {
 
 export function buildModel(specs: LayerSpec[], inShape: Shape): Model {
   if (inShape.length === 0 || inShape.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`input shape must be positive integers, got [${inShape}]`);
+  const { layers, outShape, end } = buildList(specs, inShape, 0, '');
+  if (layers.length === 0) throw new Error('a model needs at least one layer');
+  if (outShape.length !== 1) throw new Error(`the model ends in shape [${outShape}]: end it with Flatten and a Linear layer`);
+  return { layers, inShape, outShape, P: end, params: layers.flatMap((l) => l.params), plan: planWalk(layers) };
+}
+
+/** Layers of `specs` from θ offset `off`, their parameters named under `prefix`. */
+function buildList(specs: LayerSpec[], inShape: Shape, off: number, prefix: string): { layers: Layer[]; outShape: Shape; end: number } {
   const layers: Layer[] = [];
-  let shape = inShape, off = 0;
+  let shape = inShape;
   specs.forEach((s, i) => {
     let l: Layer;
+    const name = s.name ?? String(i);
     switch (s.kind) {
       case 'flatten': l = new Flatten(i, shape); break;
       case 'dense': l = new Dense(i, shape, s.out, s.bias, off); break;
       case 'conv': l = new Conv2d(i, shape, s, off); break;
       case 'act': l = new Activation(i, shape, s.act); break;
       case 'maxpool': case 'avgpool': l = new Pool2d(i, shape, s.kind === 'maxpool' ? 'max' : 'avg', s); break;
+      case 'residual': {
+        if (s.inner.length === 0) throw new Error(`layer ${prefix}${name} (residual block) has no layers`);
+        const inner = buildList(s.inner, shape, off, `${prefix}${name}.`);
+        l = new Residual(i, shape, inner, s.shortcut);
+        break;
+      }
     }
+    // Layers name their tensors by index ('3.weight'); PyTorch's name replaces the index.
+    if (s.kind !== 'residual' && (prefix || s.name !== undefined)) for (const p of l.params) p.name = `${prefix}${name}${p.name.slice(String(i).length)}`;
     for (const p of l.params) off += p.size;
     layers.push(l);
     shape = l.outShape;
   });
-  if (layers.length === 0) throw new Error('a model needs at least one layer');
-  if (shape.length !== 1) throw new Error(`the model ends in shape [${shape}]: end it with Flatten and a Linear layer`);
-  return { layers, inShape, outShape: shape, P: off, params: layers.flatMap((l) => l.params), plan: planWalk(layers) };
+  return { layers, outShape: shape, end: off };
 }
 
 export interface PlanOptions {
@@ -149,7 +170,12 @@ export function boundarySize(m: Model, i: number): number {
   return sizeOf(i === 0 ? m.inShape : m.layers[i - 1].outShape);
 }
 
-/** The PyTorch nn.Sequential this model equals, one module per line. */
+/**
+ * The PyTorch nn.Sequential this model equals, one module per line. A model
+ * with residual blocks or named modules (resnet*, vgg*) prints its layers the
+ * same way, but its state dict's keys are those of the named modules
+ * (model.params), as the reference's own module classes write them.
+ */
 export function torchSequential(m: Model): string {
   return `nn.Sequential(\n${m.layers.map((l) => `  ${l.torch},  # ${l.index}`).join('\n')}\n)`;
 }

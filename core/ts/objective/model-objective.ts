@@ -16,6 +16,8 @@ import type { LayerIO, PassCtx } from '../nn/layer.js';
 import { Activation, PIECEWISE_LINEAR } from '../nn/layers/activation.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Dense, type DenseFusion } from '../nn/layers/dense.js';
+import { Residual } from '../nn/layers/residual.js';
+import { BlockWalk } from './block-walk.js';
 import { boundarySize, type Model } from '../nn/model.js';
 import type { DeviceData } from './data.js';
 import type { HvpOptions } from './types.js';
@@ -54,7 +56,8 @@ function cotangentsRead(m: Model, gaussNewton: boolean): boolean[] {
   const usesDy = (j: number): boolean => {
     const l = layers[j];
     if (gaussNewton || !plan.live[j] || plan.convFused.has(j)) return false;
-    if (l instanceof Dense || l instanceof Conv2d) return true;
+    // A block's backward also writes its inner cotangents, which its R-backward reads.
+    if (l instanceof Dense || l instanceof Conv2d || l instanceof Residual) return true;
     return l instanceof Activation && !PIECEWISE_LINEAR.has(l.act);
   };
   const need = [false];
@@ -74,6 +77,8 @@ export class ModelObjective extends SlotObjective {
   /** needD[gn][i]: an HVP (gn: Gauss-Newton product) reads the cotangent at boundary i (see cotangentsRead). */
   private readonly needD: [boolean[], boolean[]];
   private readonly owned: Buf[] = [];
+  /** The inner walks of residual blocks, by layer index. */
+  private readonly blocks = new Map<number, BlockWalk>();
 
   constructor(backend: Backend, readonly model: Model, readonly data: DeviceData, opts: ObjectiveOptions) {
     super(backend, opts.slotBase ?? 0);
@@ -111,6 +116,12 @@ export class ModelObjective extends SlotObjective {
       this.owned.push(b);
       this.routes.set(j, b);
     }
+    model.layers.forEach((l, j) => {
+      if (!(l instanceof Residual)) return;
+      const walk = new BlockWalk(backend, l, this.K, this.B, live[j]);
+      this.blocks.set(j, walk);
+      this.owned.push(...walk.owned);
+    });
     this.PE = backend.alloc(this.K * 2 * this.B, 'per-example loss');
     this.needD = [cotangentsRead(model, false), cotangentsRead(model, true)];
     this.owned.push(this.PE);
@@ -146,6 +157,8 @@ export class ModelObjective extends SlotObjective {
     const { layers, plan } = this.model;
     if (plan.convFused.has(j + 1) || plan.convAct.has(j + 1)) io.act = (layers[j + 1] as Activation).act;
     if (plan.convFused.has(j - 1)) io.reluMask = true;
+    const block = this.blocks.get(j);
+    if (block) io.block = block;
     const route = (p: number): View => this.view(this.routes.get(p)!, p + 1);
     if (plan.poolFused.has(j)) io.route = route(j);
     if (plan.poolFused.has(j + 2)) io.pool = { dst: this.xv(j + 3, r0), route: route(j + 2) };
@@ -192,7 +205,7 @@ export class ModelObjective extends SlotObjective {
     for (let j = layers.length - 1; j >= 0; j--) {
       if (!plan.live[j + 1] || plan.fusedBackward.has(j) || plan.convFused.has(j) || plan.unpooled.has(j)) continue;
       // Without a gradient to accumulate, a backward only makes d[j], which the HVP may not read.
-      if (!grad && !this.needD[gaussNewton ? 1 : 0][j]) continue;
+      if (!grad && !this.needD[gaussNewton ? 1 : 0][j] && !this.blocks.has(j)) continue;
       layers[j].backward(c, this.io(j, r0), theta, grad, !first);
     }
   }

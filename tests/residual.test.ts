@@ -21,14 +21,14 @@ import { batchedEqualsAlone, f64, upload } from './helpers/problem.js';
 import { makeModelProblem, paramsAwayFromKinks64, toModel64 } from './helpers/model64.js';
 
 const TOL = 5e-5;
-const conv = (out: number, stride = 1): LayerSpec => ({ kind: 'conv', out, kh: 3, stride, pad: 1, bias: true });
+const conv = (out: number, stride = 1, bias = true): LayerSpec => ({ kind: 'conv', out, kh: 3, stride, pad: 1, bias });
 
 /** conv → [block(identity)] → relu → [block(option A: stride 2, 4 → 8 channels)] → relu → global avg → linear. */
 const TWO_BLOCKS: LayerSpec[] = [
   conv(4), { kind: 'act', act: 'tanh' },
   { kind: 'residual', shortcut: 'identity', inner: [conv(4), { kind: 'act', act: 'tanh' }, conv(4)] },
   { kind: 'act', act: 'relu' },
-  { kind: 'residual', shortcut: 'optionA', inner: [conv(8, 2), { kind: 'act', act: 'elu' }, { ...conv(8), bias: false }] },
+  { kind: 'residual', shortcut: 'optionA', inner: [conv(8, 2), { kind: 'act', act: 'elu' }, conv(8, 1, false)] },
   { kind: 'act', act: 'relu' },
   { kind: 'avgpool', k: 'global' }, { kind: 'flatten' }, { kind: 'dense', out: 3, bias: true },
 ];
@@ -62,7 +62,7 @@ R('the reference block HVP equals finite differences of its gradient, its gradie
 R('PyTorch names: a block\'s tensors are named under it, shapes in PyTorch layout', () => {
   const named: LayerSpec[] = [
     { ...conv(4), name: 'conv1' },
-    { kind: 'residual', name: 'layer1.0', shortcut: 'identity', inner: [{ ...conv(4), name: 'conv1' }, { kind: 'act', act: 'relu' }, { ...conv(4), name: 'conv2', bias: false }] },
+    { kind: 'residual', name: 'layer1.0', shortcut: 'identity', inner: [{ ...conv(4), name: 'conv1' }, { kind: 'act', act: 'relu' }, { ...conv(4, 1, false), name: 'conv2' }] },
     { kind: 'avgpool', k: 'global' }, { kind: 'flatten' }, { kind: 'dense', out: 2, bias: true, name: 'linear' },
   ];
   const m = buildModel(named, [3, 4, 4]);

@@ -4,6 +4,7 @@
 import type { Backend, LossName } from '../../core/ts/backend/types.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import { Activation } from '../../core/ts/nn/layers/activation.js';
+import { BatchNorm } from '../../core/ts/nn/layers/batchnorm.js';
 import { Conv2d } from '../../core/ts/nn/layers/conv2d.js';
 import { Dense } from '../../core/ts/nn/layers/dense.js';
 import { Pool2d } from '../../core/ts/nn/layers/pool2d.js';
@@ -26,6 +27,7 @@ function toLayers64(layers: Layer[]): Layer64[] {
     if (l instanceof Conv2d) return { kind: 'conv', shape: l.shape, bias: l.bias !== null };
     if (l instanceof Pool2d) return { kind: l.kind, shape: l.shape };
     if (l instanceof Activation) return { kind: 'act', act: l.act as Act };
+    if (l instanceof BatchNorm) return { kind: 'bn', C: l.C, S: l.S };
     if (l.kind === 'flatten') return { kind: 'flatten' };
     throw new Error(`no float64 mirror for layer kind ${l.kind}`);
   });

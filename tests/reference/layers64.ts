@@ -19,6 +19,7 @@ import type { ConvShape, PoolShape } from '../../core/ts/backend/types.js';
 import { act64, type Act, type Loss } from './mlp64.js';
 import { conv64, convDinput64, convDweight64, poolBackward64, poolTangent64 } from './conv64.js';
 import { residualForward64, residualJvp64, residualParams64, residualShape64, residualVjp64, residualVjpDual64, type Residual64 } from './residual64.js';
+import { bnForward64, bnJvp64, bnVjp64, bnVjpDual64 } from './batchnorm64.js';
 
 export type { Act, Loss } from './mlp64.js';
 
@@ -28,7 +29,8 @@ export type Layer64 =
   | { kind: 'act'; act: Act }
   | { kind: 'maxpool' | 'avgpool'; shape: PoolShape }
   | { kind: 'flatten' }
-  | Residual64;
+  | Residual64
+  | { kind: 'bn'; C: number; S: number };
 
 export interface Model64 { layers: Layer64[]; inShape: number[] /* per example, e.g. [C,H,W] or [d] */ }
 
@@ -46,6 +48,7 @@ function paramSizes(l: Layer64): { nW: number; nB: number } {
     case 'dense': return { nW: l.out * l.in, nB: l.bias ? l.out : 0 };
     case 'conv': { const s = l.shape; return { nW: s.Cout * s.Cin * s.kh * s.kw, nB: l.bias ? s.Cout : 0 }; }
     case 'residual': return { nW: residualParams64(l), nB: 0 };
+    case 'bn': return { nW: l.C, nB: l.C };
     default: return { nW: 0, nB: 0 };
   }
 }
@@ -66,6 +69,7 @@ export function layerShapes64(m: Model64): number[][] {
       case 'act': shapes.push(s.slice()); break;
       case 'flatten': shapes.push([size(s)]); break;
       case 'residual': need(l.inShape, 'residual'); shapes.push(residualShape64(l)); break;
+      case 'bn': if (size(s) !== l.C * l.S || s[0] !== l.C) throw new Error(`layers64: layer ${i} (bn) expects ${l.C} channels of ${l.S}, gets [${s}]`); shapes.push(s.slice()); break;
       default: throw new Error(`layers64: unknown layer kind ${(l as { kind: string }).kind}`);
     }
   });
@@ -199,6 +203,7 @@ export function layerForward64(l: Layer64, p: Float64Array, x: Float64Array, N: 
     case 'maxpool': case 'avgpool': return poolTangent64(poolKind(l.kind), l.shape, N, x, x);
     case 'flatten': return x.slice();
     case 'residual': return residualForward64(l, p, x, N);
+    case 'bn': return bnForward64(l.C, l.S, N, p, x);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }
@@ -216,6 +221,7 @@ export function layerVjp64(l: Layer64, p: Float64Array, x: Float64Array, dy: Flo
     case 'maxpool': case 'avgpool': return { dx: poolBackward64(poolKind(l.kind), l.shape, N, x, dy), dp: none };
     case 'flatten': return { dx: dy.slice(), dp: none };
     case 'residual': return residualVjp64(l, p, x, dy, N);
+    case 'bn': return bnVjp64(l.C, l.S, N, p, x, dy);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }
@@ -233,6 +239,7 @@ export function layerJvp64(l: Layer64, p: Float64Array, x: Float64Array, tx: Flo
     case 'maxpool': case 'avgpool': return poolTangent64(poolKind(l.kind), l.shape, N, x, tx);
     case 'flatten': return tx.slice();
     case 'residual': return residualJvp64(l, p, x, tx, tp, N);
+    case 'bn': return bnJvp64(l.C, l.S, N, p, x, tx, tp);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }
@@ -278,6 +285,8 @@ export function layerVjpDual64(l: Layer64, p: Dual64, x: Dual64, dy: Dual64, N: 
     case 'flatten':
       return { dx: { v: val.dx, t: dy.t.slice() }, dp: { v: none, t: none } };
     case 'residual': return residualVjpDual64(l, p, x, dy, N);
+    // The statistics' derivatives come from evaluating the vjp over duals (batchnorm64.ts).
+    case 'bn': return bnVjpDual64(l.C, l.S, N, p, x, dy);
   }
   throw new Error(`layers64: unknown layer kind ${l.kind}`);
 }

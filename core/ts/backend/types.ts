@@ -273,6 +273,39 @@ export interface ActOp {
   out: View;
 }
 
+/**
+ * BatchNorm in training mode over K models, per channel c of x [K][B, C, S]
+ * (S = H·W, 1 for BatchNorm1d): μ, σ² (biased) over the B·S elements of c,
+ * x̂ = (x − μ)/√(σ² + eps), y = γ x̂ + β. The parameters are [γ (C), β (C)]
+ * contiguous at w / v / g (a model's θ-shaped view at γ). Every mode
+ * recomputes μ and σ from x (per channel: cheaper than keeping them):
+ *   'forward':   out = y
+ *   'backward':  out = dx (when given), g (+)= [Σ dy x̂, Σ dy] (when given)
+ *   'tangent':   out = ry = γ P(rx) + v_γ x̂ + v_β, P(u) = (u − ū − x̂·mean(x̂u))/σ
+ *                (rx absent: the input does not move)
+ *   'rbackward': out = rdx, g (+)= (Hv)_{γ,β}: the derivative of 'backward'
+ *                along (rx, v) with rdy; gaussNewton drops each term where dy
+ *                multiplies a tangent (JᵀH_ℓJv exactly; batchnorm.ts)
+ */
+export interface BatchNormOp {
+  mode: 'forward' | 'backward' | 'tangent' | 'rbackward';
+  B: number;
+  C: number;
+  S: number;
+  K: number;
+  eps: number;
+  x: View;
+  w: View;
+  v?: View;
+  dy?: View;
+  rx?: View;
+  rdy?: View;
+  out?: View;
+  g?: View;
+  accumulate?: boolean;
+  gaussNewton?: boolean;
+}
+
 export type Distribution = 'bits' | 'uniform' | 'signed' | 'normal' | 'rademacher';
 
 /** out[off + j] = scale · draw(seed, stream, index0 + j), j < n (core/ts/rng/philox.ts). */
@@ -317,6 +350,7 @@ export interface Backend {
   conv(op: ConvOp): void;
   pool(op: PoolOp): void;
   activation(op: ActOp): void;
+  batchnorm(op: BatchNormOp): void;
 
   /** Zero scalar slots [slot, slot + n). */
   clearScalars(slot: number, n: number): void;

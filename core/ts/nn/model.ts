@@ -9,6 +9,7 @@
 import type { ActName } from '../backend/activations.js';
 import { sizeOf, type Layer, type ParamTensor, type Shape } from './layer.js';
 import { Activation } from './layers/activation.js';
+import { BatchNorm } from './layers/batchnorm.js';
 import { Conv2d, type ConvSpec } from './layers/conv2d.js';
 import { Dense } from './layers/dense.js';
 import { Flatten } from './layers/flatten.js';
@@ -25,6 +26,7 @@ export type LayerSpec = { name?: string } & (
   | { kind: 'dense'; out: number; bias: boolean }
   | ({ kind: 'conv' } & ConvSpec)
   | { kind: 'act'; act: ActName }
+  | { kind: 'batchnorm' }
   | ({ kind: 'maxpool' | 'avgpool' } & PoolSpec)
   | { kind: 'residual'; inner: LayerSpec[]; shortcut: Shortcut });
 
@@ -104,6 +106,7 @@ function buildList(specs: LayerSpec[], inShape: Shape, off: number, prefix: stri
       case 'dense': l = new Dense(i, shape, s.out, s.bias, off); break;
       case 'conv': l = new Conv2d(i, shape, s, off); break;
       case 'act': l = new Activation(i, shape, s.act); break;
+      case 'batchnorm': l = new BatchNorm(i, shape, off); break;
       case 'maxpool': case 'avgpool': l = new Pool2d(i, shape, s.kind === 'maxpool' ? 'max' : 'avg', s); break;
       case 'residual': {
         if (s.inner.length === 0) throw new Error(`layer ${prefix}${name} (residual block) has no layers`);

@@ -14,6 +14,7 @@
 import type { Backend, Buf, ConvOp, LossName, MatmulOp, View } from '../backend/types.js';
 import type { LayerIO, PassCtx } from '../nn/layer.js';
 import { Activation, PIECEWISE_LINEAR } from '../nn/layers/activation.js';
+import { BatchNorm } from '../nn/layers/batchnorm.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Dense, type DenseFusion } from '../nn/layers/dense.js';
 import { Residual } from '../nn/layers/residual.js';
@@ -57,7 +58,8 @@ function cotangentsRead(m: Model, gaussNewton: boolean): boolean[] {
     const l = layers[j];
     if (gaussNewton || !plan.live[j] || plan.convFused.has(j)) return false;
     // A block's backward also writes its inner cotangents, which its R-backward reads.
-    if (l instanceof Dense || l instanceof Conv2d || l instanceof Residual) return true;
+    // BatchNorm: dy times its tangents (v_γ dy, the statistics' second derivatives).
+    if (l instanceof Dense || l instanceof Conv2d || l instanceof Residual || l instanceof BatchNorm) return true;
     return l instanceof Activation && !PIECEWISE_LINEAR.has(l.act);
   };
   const need = [false];

@@ -7,7 +7,7 @@
 // reduce, vector, optim) touch at most a layer's parameters or the logits
 // and run on the calling thread.
 import type {
-  ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
+  ActOp, Backend, BatchNormOp, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
 import { LOSS_MODES } from '../types.js';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../checks.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
+import { checkBatchnorm } from '../batchnorm-check.js';
 import { coreShared, createCoreMemory, instantiateModule, type CoreFlavour, type WasmCore } from './module.js';
 import { CoreThreads, type SpawnCoreWorker } from './threads.js';
 
@@ -58,6 +59,7 @@ type Exports = {
   poolScratchBytes(params: number): number;
   actOp(params: number, tid: number, nthreads: number): void;
   rdeltaOp(params: number, tid: number, nthreads: number): void;
+  batchnorm(params: number): void;
 };
 
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
@@ -323,6 +325,18 @@ export class WasmBackend implements Backend {
     this.params([ACTIVATION_IDS[op.act], op.mode === 'apply' ? 0 : 1, op.perModel, op.K, this.at(op.x), op.x.bs,
       this.at(op.a), op.a?.bs ?? 0, this.at(op.out), op.out.bs]);
     this.parallel('actOp', op.K * op.perModel >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  /** BatchNorm (core/wasm/batchnorm.ts) on the calling thread: a channel's sums are one serial reduction. */
+  batchnorm(op: BatchNormOp): void {
+    this.live();
+    checkBatchnorm(op);
+    const f = new Float32Array([op.eps]);
+    this.params([{ forward: 0, backward: 1, tangent: 2, rbackward: 3 }[op.mode], op.B, op.C, op.S, op.K, new Int32Array(f.buffer)[0],
+      this.at(op.x), op.x.bs, this.at(op.w), op.w.bs, this.at(op.v), op.v?.bs ?? 0, this.at(op.dy), op.dy?.bs ?? 0,
+      this.at(op.rx), op.rx?.bs ?? 0, this.at(op.rdy), op.rdy?.bs ?? 0, this.at(op.out), op.out?.bs ?? 0,
+      this.at(op.g), op.g?.bs ?? 0, op.accumulate ? 1 : 0, op.gaussNewton ? 1 : 0]);
+    this.x.batchnorm(this.opParams);
   }
 
   clearScalars(slot: number, n: number): void {

@@ -3,11 +3,12 @@
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
 import type {
-  ActOp, Backend, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, PoolShape, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
+  ActOp, Backend, BatchNormOp, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, PoolShape, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
 import { LOSS_MODES } from '../types.js';
 import { ACTIVATION_IDS } from '../activations.js';
 import { seedKey } from '../../rng/philox.js';
+import { checkBatchnorm } from '../batchnorm-check.js';
 import {
   checkAct, checkColsum, checkConv, checkLoss, checkMatmul, checkOptim, checkPool, checkRandom, checkReduce, checkToy, checkVector,
   poolShape,
@@ -452,6 +453,18 @@ export class WebGPUBackend implements Backend {
     const xIn = op.x.buf.id === op.out.buf.id, aIn = !!a && a.buf.id === op.out.buf.id;
     this.dispatch('act_map', { ACT: ACTIVATION_IDS[op.act], MODE: op.mode === 'apply' ? 0 : 1, X_IN_OUT: xIn, A_IN_OUT: aIn }, p.offset,
       [xIn ? undefined : op.x.buf, aIn ? undefined : a?.buf, op.out.buf], [x, y, 1]);
+  }
+
+  /** BatchNorm (BatchNormOp in types.ts, core/shaders/batchnorm.wgsl): one workgroup per (channel, model). */
+  batchnorm(op: BatchNormOp): void {
+    checkBatchnorm(op);
+    const p = this.params(80);
+    const vs = [op.x, op.w, op.v, op.dy, op.rx, op.rdy, op.out, op.g];
+    p.u.set([op.B, op.C, op.S, 0, ...vs.flatMap((v) => [v?.off ?? 0, v?.bs ?? 0])]);
+    p.f[3] = op.eps;
+    const consts = { MODE: { forward: 0, backward: 1, tangent: 2, rbackward: 3 }[op.mode], GN: !!op.gaussNewton, ACCUM: !!op.accumulate,
+      HAS_RX: !!op.rx, HAS_OUT: !!op.out, HAS_G: !!op.g };
+    this.dispatch('batchnorm', consts, p.offset, vs.map((v) => v?.buf), [op.C, op.K, 1]);
   }
 
   async tuneConv(ops: ConvOp[]): Promise<void> {

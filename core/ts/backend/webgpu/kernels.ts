@@ -45,6 +45,7 @@ export const KERNELS = {
   conv_dweight_tiled: { files: ['conv_common', 'conv_dweight', 'conv_gemm_tiled'], bindings: ['uniform', 'read', 'read', 'rw', 'rw'], paramBytes: 112 },
   conv_dweight_sum: { files: ['grid', 'conv_common', 'conv_dweight_sum'], bindings: ['uniform', 'read', 'rw', 'rw'], paramBytes: 112 },
   pool: { files: ['grid', 'pool'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 64 },
+  batchnorm: { files: ['batchnorm'], bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], paramBytes: 80 },
   act_map: { files: ['grid', 'activations', 'act_map'], bindings: ['uniform', 'read', 'read', 'rw'], paramBytes: 48 },
 } satisfies Record<string, KernelDef>;
 

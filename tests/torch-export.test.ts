@@ -95,4 +95,32 @@ test('architecture errors name the accepted forms', () => {
   assert.throws(() => modelFromArch('resnet18', [3, 8, 8], 10), /unknown architecture 'resnet18': use fc-/);
 });
 
+test('cnn-bn-* / fc-bn-*: nn.Sequential keys with BatchNorm running statistics (what strict=True needs); γ = 1, β = 0; buffers accepted on import', () => {
+  const m = modelFromArch('cnn-bn-relu', [3, 32, 32], 10);
+  const sd = stateDictFromTheta(m, initParams(m, { seed: 1 }));
+  const shapes = Object.fromEntries(sd.map((t) => [t.name, t.shape]));
+  assert.equal(shapes, {
+    '0.weight': [32, 3, 3, 3], '0.bias': [32], '2.weight': [32], '2.bias': [32], '2.running_mean': [32], '2.running_var': [32], '2.num_batches_tracked': [],
+    '4.weight': [32, 32, 3, 3], '4.bias': [32], '6.weight': [32], '6.bias': [32], '6.running_mean': [32], '6.running_var': [32], '6.num_batches_tracked': [],
+    '9.weight': [10, 2048], '9.bias': [10],
+  });
+  const by = new Map(sd.map((t) => [t.name, t]));
+  assert.is(by.get('2.num_batches_tracked')!.dtype, 'I64');
+  assert.ok(Array.from(by.get('2.weight')!.data as Float32Array).every((x) => x === 1), 'γ starts at 1');
+  assert.ok(Array.from(by.get('2.bias')!.data as Float32Array).every((x) => x === 0), 'β starts at 0');
+  assert.ok(Array.from(by.get('2.running_var')!.data as Float32Array).every((x) => x === 1), 'running_var is PyTorch\'s initial 1');
+  const theta = initParams(m, { seed: 2 });
+  const back = thetaFromStateDict(m, decodeSafetensors(encodeSafetensors(stateDictFromTheta(m, theta), { format: 'pt' })).tensors);
+  assert.equal(new Uint8Array(back.buffer), new Uint8Array(theta.buffer));
+  assert.match(torchSequential(m), /nn\.ReLU\(\),  # 1\n {2}nn\.BatchNorm2d\(32\),  # 2\n {2}nn\.MaxPool2d\(2\),  # 3/);
+  const fc = modelFromArch('fc-bn-tanh', [3072], 10);
+  assert.equal(stateDictFromTheta(fc, initParams(fc, { seed: 0 })).map((t) => t.name), [
+    '1.weight', '1.bias', '3.weight', '3.bias', '3.running_mean', '3.running_var', '3.num_batches_tracked',
+    '4.weight', '4.bias', '6.weight', '6.bias', '6.running_mean', '6.running_var', '6.num_batches_tracked', '7.weight', '7.bias',
+  ]);
+  assert.match(torchSequential(fc), /nn\.Tanh\(\),  # 2\n {2}nn\.BatchNorm1d\(200\),  # 3/);
+  const bad = stateDictFromTheta(m, theta).map((t) => (t.name === '2.running_mean' ? { ...t, shape: [16], data: new Float32Array(16) } : t));
+  assert.throws(() => thetaFromStateDict(m, bad), /'2\.running_mean' has shape \[16\], the model expects \[32\]/);
+});
+
 test.run();

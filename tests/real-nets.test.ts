@@ -53,13 +53,19 @@ S('vgg11 init: conv weights N(0, 2/(9·C_out)), zero conv biases, Linear PyTorch
   assert.ok(lw.every((x) => Math.abs(x) <= bound) && lw.reduce((m, x) => Math.max(m, Math.abs(x)), 0) > 0.99 * bound, 'Linear U(±1/√fan_in)');
   assert.ok(at('classifier.0.bias').some((x) => x !== 0), 'Linear bias PyTorch default, not zero');
 });
-S('vgg11:w0.25 scales every width; bad ids and missing BatchNorm are refused in one line naming the fix', () => {
+S('vgg11:w0.25 scales every width; bad ids are refused in one line naming the fix; the BatchNorm nets build', () => {
   const m = modelFromArch('vgg11:w0.25', [3, 32, 32], 10);
   assert.equal(m.params.filter((p) => p.name.endsWith('weight')).map((p) => p.shape[0]), [16, 32, 64, 64, 128, 128, 128, 128, 128, 128, 10]);
-  for (const [id, re] of [['vgg11:w0', /positive number/], ['vgg13', /use vgg11/], ['resnet20', /needs BatchNorm/], ['resnet44', /use fc-.*resnet20, resnet32$/]] as const) {
+  for (const [id, re] of [['vgg11:w0', /positive number/], ['vgg13', /use vgg11/], ['resnet44', /use fc-.*resnet20, resnet32$/]] as const) {
     assert.throws(() => parseArchId(id, 10), (e: Error) => re.test(e.message) && !e.message.includes('\n'), id);
   }
   assert.throws(() => modelFromArch('vgg11', [8], 10), /needs image inputs/);
+  // Parameter counts of the PyTorch modules (BatchNorm affine parameters included; running statistics are buffers).
+  assert.is(modelFromArch('resnet20', [3, 32, 32], 10).P, 269_722);
+  assert.is(modelFromArch('resnet32', [3, 32, 32], 10).P, 464_154);
+  const bn = modelFromArch('vgg11-bn', [3, 32, 32], 10);
+  assert.equal(bn.params.slice(0, 4).map((p) => p.name), ['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias']);
+  assert.is(bn.P - modelFromArch('vgg11', [3, 32, 32], 10).P, 2 * (64 + 128 + 256 * 2 + 512 * 4));
 });
 S.run();
 

@@ -70,9 +70,9 @@ export function parseArchId(id: string, classes: number): ArchInfo {
   const my = /^myrtle(5|7|10)(?::([1-9]\d*))?$/.exec(id);
   if (my) return { specs: myrtleSpecs({ 5: 1, 7: 2, 10: 3 }[my[1] as '5' | '7' | '10'], my[2] ? Number(my[2]) : 32, classes), init: { kind: 'normal', sigmaW: Math.SQRT2, sigmaOut: 1 } };
   if (id.startsWith('myrtle')) throw new Error(`unknown architecture '${id}': use myrtle5, myrtle7 or myrtle10, optionally with :<width> (e.g. myrtle5:64)`);
-  const vgg = /^vgg11(?::w(\d*\.?\d+))?$/.exec(id);
-  if (vgg) return { specs: vggSpecs(id, vgg[1] ? Number(vgg[1]) : 1, classes), init: { kind: 'he', conv: 'fan_out', linear: 'pytorch' } };
-  if (id.startsWith('vgg')) throw new Error(`unknown architecture '${id}': use vgg11, optionally with a width multiplier (e.g. vgg11:w0.25)${id.startsWith('vgg11-bn') ? '; vgg11-bn needs BatchNorm, which this build lacks' : ''}`);
+  const vgg = /^vgg11(-bn)?(?::w(\d*\.?\d+))?$/.exec(id);
+  if (vgg) return { specs: vggSpecs(id, vgg[2] ? Number(vgg[2]) : 1, classes, !!vgg[1]), init: { kind: 'he', conv: 'fan_out', linear: 'pytorch' } };
+  if (id.startsWith('vgg')) throw new Error(`unknown architecture '${id}': use vgg11 or vgg11-bn, optionally with a width multiplier (e.g. vgg11:w0.25)`);
   const rn = /^resnet(20|32)$/.exec(id);
   if (rn) return { specs: resnetSpecs(rn[1] === '20' ? 3 : 5, classes), init: { kind: 'he', conv: 'fan_in', linear: 'fan_in' } };
   const gen = /^cnn:([^:]+):([a-z]+)(:nobias)?$/.exec(id);
@@ -107,14 +107,19 @@ function myrtleSpecs(n: number, width: number, classes: number): LayerSpec[] {
  * features.<i>, classifier.<i> as in that code. `mult` scales every width
  * (vgg11:w0.0625 for small tests), rounded, at least 1.
  */
-function vggSpecs(id: string, mult: number, classes: number): LayerSpec[] {
+function vggSpecs(id: string, mult: number, classes: number, batchNorm = false): LayerSpec[] {
   if (!(mult > 0) || !Number.isFinite(mult)) throw new Error(`architecture '${id}': the width multiplier must be a positive number, like vgg11:w0.25`);
   const w = (c: number) => Math.max(1, Math.round(c * mult));
   const specs: LayerSpec[] = [];
   let i = 0;
   for (const c of [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] as const) {
     if (c === 'M') specs.push({ kind: 'maxpool', k: 2, name: `features.${i++}` });
-    else specs.push({ kind: 'conv', out: w(c), kh: 3, pad: 1, bias: true, name: `features.${i++}` }, { kind: 'act', act: 'relu', name: `features.${i++}` });
+    else {
+      // vgg11-bn: Conv2d → BatchNorm2d → ReLU, the torchvision order (indices shift accordingly).
+      specs.push({ kind: 'conv', out: w(c), kh: 3, pad: 1, bias: true, name: `features.${i++}` });
+      if (batchNorm) specs.push({ kind: 'batchnorm', name: `features.${i++}` });
+      specs.push({ kind: 'act', act: 'relu', name: `features.${i++}` });
+    }
   }
   specs.push({ kind: 'flatten' },
     { kind: 'dense', out: w(512), bias: true, name: 'classifier.0' }, { kind: 'act', act: 'relu', name: 'classifier.1' },
@@ -130,7 +135,6 @@ function vggSpecs(id: string, mult: number, classes: number): LayerSpec[] {
  * stages 2 and 3 has stride 2 and the option-A shortcut), a global average
  * pool and linear; a block is conv1 → bn1 → ReLU → conv2 → bn2, plus the
  * shortcut, then ReLU. n = 3: resnet20, n = 5: resnet32.
- * BatchNorm is not in this build yet: the ids refuse until it is.
  */
 function resnetSpecs(n: number, classes: number): LayerSpec[] {
   const bn = (name: string): LayerSpec[] => BATCHNORM ? [BATCHNORM(name)] : [];
@@ -152,8 +156,8 @@ function resnetSpecs(n: number, classes: number): LayerSpec[] {
   return specs;
 }
 
-/** The BatchNorm2d spec of a module name, once the layer exists (B1's issue-14 work). */
-const BATCHNORM: ((name: string) => LayerSpec) | null = null;
+/** BatchNorm2d under a PyTorch module name. */
+const BATCHNORM: ((name: string) => LayerSpec) | null = (name) => ({ kind: 'batchnorm', name });
 
 /**
  * cnn:<layers>:<act>[:nobias], layers separated by commas:

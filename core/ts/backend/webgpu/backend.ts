@@ -2,6 +2,7 @@
 // pass of one command encoder; their parameters go into one uniform arena
 // (bound with dynamic offsets) that is uploaded once per submission. Buffers
 // are pooled, pipelines and bind groups cached. Only read-backs wait.
+import { noAlias } from './no-alias.js';
 import type {
   ActOp, Backend, BatchNormOp, Buf, ColsumOp, ConvOp, LossOp, MatmulOp, OptimOp, PoolOp, PoolShape, RandomOp, RDeltaOp, ReduceOp, ToyOp, VectorOp, View,
 } from '../types.js';
@@ -491,15 +492,5 @@ export class WebGPUBackend implements Backend {
     this.pass = null;
     // Dawn busy-polls a core until the device is destroyed.
     this.device.destroy();
-  }
-}
-
-/**
- * WebGPU may not bind one buffer as writable storage and also as an input of
- * the same dispatch: a one-line error at enqueue instead of a device fault.
- */
-function noAlias(what: string, written: Buf, read: Buf[]): void {
-  for (const r of read) {
-    if (r.id === written.id) throw new Error(`${what}: the written operand and an input are both views of '${written.label}': use separate buffers`);
   }
 }

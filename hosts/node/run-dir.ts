@@ -9,7 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../../core/ts/io/safetensors.js';
-import { stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
+import { bufferMetadata, stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import { lrAt, type RunConfig } from '../../core/ts/run/config.js';
@@ -149,7 +149,7 @@ export class RunDir {
   /** model null (toy objectives, quadratics): θ is saved as one F32 tensor named 'theta'. */
   writeCheckpoint(model: Model | null, c: Checkpoint): void {
     mkdirSync(this.ckptDir, { recursive: true });
-    const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}) };
+    const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}), ...(model ? bufferMetadata(model) : {}) };
     const wall: Record<string, string> = c.wall_s !== undefined ? { wall_s: String(c.wall_s) } : {};
     const params = model ? stateDictFromTheta(model, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
     writeAtomic(join(this.ckptDir, `step_${c.step}.safetensors`), encodeSafetensors(params, meta));

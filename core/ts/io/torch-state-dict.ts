@@ -30,6 +30,18 @@ export function modelBuffers(model: Model): BufferTensor[] {
   return leaves(model.layers).flatMap((l) => (l instanceof BatchNorm ? l.buffers : []));
 }
 
+/**
+ * Safetensors metadata for a checkpoint of `model`: with BatchNorm, a line
+ * saying the running statistics are PyTorch's initial values, not tracked,
+ * so no reader takes them for the trained model's (eval() mode needs them
+ * recomputed, e.g. by forward passes in train() mode over the data).
+ */
+export function bufferMetadata(model: Model): Record<string, string> {
+  return modelBuffers(model).length
+    ? { bn_running_stats: 'not tracked: running_mean/running_var/num_batches_tracked are the initial 0/1/0; the loss uses batch statistics (train mode)' }
+    : {};
+}
+
 const bufferEntry = (b: BufferTensor): TensorEntry => {
   const n = b.shape.reduce((a, x) => a * x, 1);
   return b.dtype === 'I64'

@@ -1,9 +1,11 @@
 // eoslab's checkpoints in PyTorch, when a Python with torch is on the
 // machine (EOSLAB_PYTHON, else /usr/bin/python3 or python3; Debian's
 // python3-torch is enough): for each reference CNN id (and an MLP), the
-// nn.Sequential that torchSequential() prints is built by PyTorch, the
-// safetensors checkpoint loads into it with strict=True, and PyTorch's loss
-// and autograd gradient on the same inputs equal eoslab's (Wasm core).
+// nn.Sequential that torchSequential() prints is built by PyTorch (resnet20:
+// the CIFAR ResNet module in torch_interop.py), the safetensors checkpoint,
+// BatchNorm buffers included, loads into it with strict=True, and PyTorch's
+// loss and autograd gradient in train() mode on the same physical batches
+// equal eoslab's (Wasm core).
 // Without torch the suite says so and checks nothing: npm test never needs it.
 // Tolerance: loss 1e-5, gradient 1e-4 relative (two f32 engines with
 // different summation orders over ≤ 2048-term sums).
@@ -40,6 +42,10 @@ const CASES = [
   { arch: 'myrtle5:8', inShape: [3, 16, 16], classes: 10, loss: 'ce' as const },
   { arch: 'cnn:c6k5s2p2,p2,c4,ag,f7:gelu', inShape: [2, 9, 9], classes: 3, loss: 'mse' as const },
   { arch: 'fc-tanh', inShape: [20], classes: 3, loss: 'mse' as const },
+  // BatchNorm in train() mode over the same physical batches (4 then 2), running-statistics buffers loaded strictly.
+  { arch: 'cnn-bn-relu', inShape: [3, 8, 8], classes: 4, loss: 'ce' as const },
+  // resnet20 against the CIFAR ResNet module (torch_interop.py's ResNet), not an nn.Sequential.
+  { arch: 'resnet20', inShape: [3, 8, 8], classes: 10, loss: 'mse' as const, module: 'resnet20' },
 ];
 
 if (!PY) {
@@ -71,7 +77,7 @@ if (!PY) {
         writeFileSync(join(dir, 'y.bin'), Y);
         writeFileSync(join(dir, 'spec.json'), JSON.stringify({
           sequential: torchSequential(model), checkpoint: join(dir, 'ckpt.safetensors'), x: join(dir, 'x.bin'), y: join(dir, 'y.bin'),
-          N, in_shape: c.inShape, loss: c.loss,
+          N, in_shape: c.inShape, loss: c.loss, classes: c.classes, physical_batch: 4, ...('module' in c ? { module: c.module } : {}),
         }));
         const p = spawnSync(PY, ['tests/helpers/torch_interop.py', join(dir, 'spec.json')], { encoding: 'utf8', maxBuffer: 1 << 28 });
         assert.is(p.status, 0, p.stderr);

@@ -70,6 +70,29 @@ test('Wasm: the Deno CLI writes the Node CLI\'s run directory: metrics.csv and Î
   assert.is(md.command, [...TRAIN, '10', ...WASM, '--out', d].join(' '));
 });
 
+test('seeded measures (Hutchinson trace, batch sharpness, SLQ density) give the same numbers on Deno as on Node', () => {
+  const n = join(root, 'node-measures'), d = join(root, 'deno-measures');
+  const M = ['--trace', '--trace-max', '30', '--batch-sharpness', '--batch-sharpness-batch-size', '16', '--batch-sharpness-max', '30',
+    '--density', '--density-runs', '2', '--density-order', '10', '--density-grid', '50'];
+  const rn = node(...TRAIN, '4', ...WASM, ...M, '--out', n);
+  assert.is(rn.code, 0, rn.err);
+  const rd = deno(...TRAIN, '4', ...WASM, ...M, '--out', d);
+  assert.is(rd.code, 0, rd.err);
+  const t = csv(n);
+  for (const c of ['trace', 'trace_se', 'batch_sharpness', 'batch_sharpness_se', 'density_lambda_max']) assert.ok(t.header.includes(c), c);
+  assert.is(withoutWall(d), withoutWall(n));
+  // The density table is float64 host arithmetic over the same f32 Ritz values; the two hosts' V8 builds may
+  // round a transcendental in the last ulp, so it is compared to 1e-12 relative (seen: 2e-15 on one density_se).
+  const table = (dir: string) => readFileSync(join(dir, 'density/step_0.csv'), 'utf8').trim().split('\n');
+  const [tn, td] = [table(n), table(d)];
+  assert.is(td[0], tn[0]);
+  assert.is(td.length, tn.length);
+  for (let i = 1; i < tn.length; i++) {
+    const a = tn[i].split(',').map(Number), b = td[i].split(',').map(Number);
+    a.forEach((x, j) => assert.ok(Math.abs(x - b[j]) <= 1e-12 * Math.max(Math.abs(x), 1e-300), `density row ${i} col ${j}: ${x} vs ${b[j]}`));
+  }
+});
+
 test('resume from Deno continues a run the Node CLI started, bit for bit', () => {
   const r = join(root, 'node-then-deno');
   assert.is(node(...TRAIN, '6', ...WASM, '--out', r).code, 0);

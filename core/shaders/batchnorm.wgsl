@@ -8,6 +8,8 @@
 // MODE 1 backward  OUT = dx (HAS_OUT), G (+)= [Σ dy x̂, Σ dy] (HAS_G)
 // MODE 2 tangent   OUT = γ rx̂ + v_γ x̂ + v_β (rx̂ = 0 without HAS_RX)
 // MODE 3 rbackward OUT = rdx (HAS_OUT), G (+)= (Hv)_{γ,β}; GN drops the dy·tangent terms
+// MODE 0 with HAS_G: G = [running_mean, running_var] updated in place, PyTorch's
+//   train() rule (momentum 0.1, the variance unbiased by n/(n−1))
 // (derivation: core/ts/nn/layers/batchnorm.ts; the Wasm twin: core/wasm/batchnorm.ts).
 struct Params {
   B: u32, C: u32, S: u32, eps: f32,
@@ -58,6 +60,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
   red[t * NS] = s;
   tree(t, 1u);
   let rs = inverseSqrt(red[0] / fn_ + u.eps);
+  if (HAS_G && t == 0u && MODE == 0u) {
+    var uv = red[0] / fn_; if (n > 1u) { uv = red[0] / f32(n - 1u); }
+    let r0 = u.g_off + z * u.g_bs + c;
+    G[r0] = 0.9 * G[r0] + 0.1 * mu; G[r0 + u.C] = 0.9 * G[r0 + u.C] + 0.1 * uv;
+  }
   workgroupBarrier();
   let gamma = Wt[u.w_off + z * u.w_bs + c]; let beta = Wt[u.w_off + z * u.w_bs + u.C + c];
   var vg = 0.0; var vb = 0.0;

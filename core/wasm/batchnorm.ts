@@ -9,6 +9,8 @@
 //   mode 1 backward   out = dx = γ/σ (dy − Σdy/n − x̂ Σdy x̂/n); g (+)= [Σ dy x̂, Σ dy]
 //   mode 2 tangent    out = γ rx̂ + v_γ x̂ + v_β, rx̂ = (rx − Σrx/n − x̂ Σrx x̂/n)/σ
 //   mode 3 rbackward  out = rdx, g (+)= (Hv)_{γ,β} (derivation: core/ts/nn/layers/batchnorm.ts)
+//   mode 0 with g: g = [running_mean, running_var] updated in place, PyTorch's train() rule
+//     (momentum 0.1, the variance unbiased by n/(n−1)).
 
 const P_MODE = 0, P_B = 1, P_C = 2, P_S = 3, P_K = 4, P_EPS = 5, P_X = 6, P_XBS = 7, P_W = 8, P_WBS = 9, P_V = 10, P_VBS = 11,
   P_DY = 12, P_DYBS = 13, P_RX = 14, P_RXBS = 15, P_RDY = 16, P_RDYBS = 17, P_OUT = 18, P_OUTBS = 19, P_G = 20, P_GBS = 21,
@@ -53,6 +55,12 @@ export function batchnorm(params: usize): void {
     }
     // Σ dy·rx̂ (rx̂ the tangent of x̂), from the sums alone.
     const sdyrxh = rs * (sdyrx - sdy * srx / fn - sdyx * srxx / fn);
+    if (G && mode == 0) {
+      const r0 = G + ((<usize>z * <usize>gbs + <usize>c) << 2), r1 = G + ((<usize>z * <usize>gbs + <usize>(C + c)) << 2);
+      const uv = n > 1 ? sv / <f64>(n - 1) : sv / fn;
+      store<f32>(r0, <f32>(0.9 * <f64>load<f32>(r0) + 0.1 * mu));
+      store<f32>(r1, <f32>(0.9 * <f64>load<f32>(r1) + 0.1 * uv));
+    }
     if (G) {
       const g0 = G + ((<usize>z * <usize>gbs + <usize>c) << 2), g1 = G + ((<usize>z * <usize>gbs + <usize>(C + c)) << 2);
       let gg: f64 = 0, gb: f64 = 0;

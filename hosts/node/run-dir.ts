@@ -9,7 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../../core/ts/io/safetensors.js';
-import { bufferMetadata, stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
+import { runningFromStateDict, stateDictFromTheta, thetaFromStateDict } from '../../core/ts/io/torch-state-dict.js';
 import { npyHeader, NPY_HEADER_BYTES } from '../../core/ts/io/npy.js';
 import type { Model } from '../../core/ts/nn/model.js';
 import { lrAt, type RunConfig } from '../../core/ts/run/config.js';
@@ -149,9 +149,9 @@ export class RunDir {
   /** model null (toy objectives, quadratics): θ is saved as one F32 tensor named 'theta'. */
   writeCheckpoint(model: Model | null, c: Checkpoint): void {
     mkdirSync(this.ckptDir, { recursive: true });
-    const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}), ...(model ? bufferMetadata(model) : {}) };
+    const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}) };
     const wall: Record<string, string> = c.wall_s !== undefined ? { wall_s: String(c.wall_s) } : {};
-    const params = model ? stateDictFromTheta(model, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
+    const params = model ? stateDictFromTheta(model, c.theta, c.bnRunning) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
     writeAtomic(join(this.ckptDir, `step_${c.step}.safetensors`), encodeSafetensors(params, meta));
     const tensors: TensorEntry[] = [
       ...Object.entries(c.optTensors).map(([name, data]) => ({ name: `optimizer.${name}`, dtype: 'F32' as const, shape: [data.length], data })),
@@ -189,8 +189,10 @@ export class RunDir {
       else throw new Error(`${opFile}: unexpected tensor '${t.name}'`);
     }
     let theta: Float32Array;
+    let bnRunning;
     try {
       theta = model ? thetaFromStateDict(model, th.tensors) : thetaTensor(th.tensors);
+      bnRunning = model ? runningFromStateDict(model, th.tensors) : undefined;
     } catch (e) {
       throw new Error(`${thFile}: ${(e as Error).message}`);
     }
@@ -207,6 +209,7 @@ export class RunDir {
       eigvecs: eig.sort((a, b) => a[0] - b[0]).map((e) => e[1]),
       sharpness: op.metadata.sharpness ? num(opFile, op.metadata, 'sharpness', undefined)! : null,
       wall_s: num(opFile, op.metadata, 'wall_s', undefined),
+      ...(bnRunning ? { bnRunning } : {}),
     };
   }
 }

@@ -15,7 +15,9 @@ export function checkBatchnorm(op: BatchNormOp): void {
     case 'tangent': need('v', !!op.v); need('out', !!op.out); break;
     case 'rbackward': need('rdy', !!op.rdy); need('v', !!op.v); if (!op.gaussNewton) need('dy', !!op.dy); break;
   }
-  for (const o of [op.out, op.g]) {
+  if (op.running && op.mode !== 'forward') throw new Error(`batchnorm ${op.mode}: running statistics update only in 'forward'`);
+  if (op.running && op.g) throw new Error('batchnorm forward: give running or g, not both');
+  for (const o of [op.out, op.g, op.running]) {
     if (o && [op.x, op.w, op.v, op.dy, op.rx, op.rdy].some((i) => i && i.buf.id === o.buf.id)) throw new Error(`batchnorm ${op.mode}: an output must not share a buffer with an input`);
   }
 }

@@ -286,6 +286,9 @@ export interface ActOp {
  *   'rbackward': out = rdx, g (+)= (Hv)_{γ,β}: the derivative of 'backward'
  *                along (rx, v) with rdy; gaussNewton drops each term where dy
  *                multiplies a tangent (JᵀH_ℓJv exactly; batchnorm.ts)
+ * 'forward' with `running` [K][2C] = [running_mean, running_var] also applies
+ * PyTorch's train() update in place, momentum BN_MOMENTUM = 0.1:
+ *   mean ← 0.9 mean + 0.1 μ,  var ← 0.9 var + 0.1 σ² n/(n−1)  (n = B·S; n = 1: σ²)
  */
 export interface BatchNormOp {
   mode: 'forward' | 'backward' | 'tangent' | 'rbackward';
@@ -302,6 +305,8 @@ export interface BatchNormOp {
   rdy?: View;
   out?: View;
   g?: View;
+  /** 'forward' only: running statistics updated in place (see above). */
+  running?: View;
   accumulate?: boolean;
   gaussNewton?: boolean;
 }

@@ -8,13 +8,15 @@
 // "7.weight", "7.bias".
 //
 // BatchNorm's buffers (running_mean, running_var, num_batches_tracked) are
-// not θ: the loss, in training mode, never reads them, and eoslab does not
-// track them. Export writes PyTorch's initial values (0, 1, 0) after each
-// BatchNorm's weight and bias, so load_state_dict(strict=True) accepts the
-// file; import checks their shapes and ignores their values.
+// not θ: the loss, in training mode, never reads them. Export writes them after
+// each BatchNorm's weight and bias — the tracked values a train run gives
+// (nn/bn-running.ts), else PyTorch's initial 0, 1, 0 — so
+// load_state_dict(strict=True) accepts the file; import checks their shapes,
+// and runningFromStateDict reads their values back.
 import type { Layer } from '../nn/layer.js';
 import { BatchNorm, type BufferTensor } from '../nn/layers/batchnorm.js';
 import type { Model } from '../nn/model.js';
+import type { RunningValues } from '../nn/bn-running.js';
 import type { TensorEntry } from './safetensors.js';
 
 /** Every layer with tensors, residual blocks opened, in θ order. */
@@ -30,31 +32,37 @@ export function modelBuffers(model: Model): BufferTensor[] {
   return leaves(model.layers).flatMap((l) => (l instanceof BatchNorm ? l.buffers : []));
 }
 
-/**
- * Safetensors metadata for a checkpoint of `model`: with BatchNorm, a line
- * saying the running statistics are PyTorch's initial values, not tracked,
- * so no reader takes them for the trained model's (eval() mode needs them
- * recomputed, e.g. by forward passes in train() mode over the data).
- */
-export function bufferMetadata(model: Model): Record<string, string> {
-  return modelBuffers(model).length
-    ? { bn_running_stats: 'not tracked: running_mean/running_var/num_batches_tracked are the initial 0/1/0; the loss uses batch statistics (train mode)' }
-    : {};
-}
-
-const bufferEntry = (b: BufferTensor): TensorEntry => {
+const bufferEntry = (b: BufferTensor, running?: RunningValues): TensorEntry => {
   const n = b.shape.reduce((a, x) => a * x, 1);
+  const tracked = running?.tensors[b.name];
   return b.dtype === 'I64'
-    ? { name: b.name, dtype: 'I64', shape: b.shape, data: new BigInt64Array(n).fill(BigInt(b.init)) }
-    : { name: b.name, dtype: 'F32', shape: b.shape, data: new Float32Array(n).fill(b.init) };
+    ? { name: b.name, dtype: 'I64', shape: b.shape, data: new BigInt64Array(n).fill(BigInt(running ? running.numBatchesTracked : b.init)) }
+    : { name: b.name, dtype: 'F32', shape: b.shape, data: tracked ? Float32Array.from(tracked) : new Float32Array(n).fill(b.init) };
 };
 
-export function stateDictFromTheta(model: Model, theta: Float32Array): TensorEntry[] {
+/** `running`: the tracked BatchNorm statistics (absent: PyTorch's initial values). */
+export function stateDictFromTheta(model: Model, theta: Float32Array, running?: RunningValues): TensorEntry[] {
   if (theta.length !== model.P) throw new Error(`θ has ${theta.length} values, the model has ${model.P} parameters`);
   return leaves(model.layers).flatMap((l) => [
     ...l.params.map((p): TensorEntry => ({ name: p.name, dtype: 'F32', shape: p.shape, data: theta.slice(p.off, p.off + p.size) })),
-    ...(l instanceof BatchNorm ? l.buffers.map(bufferEntry) : []),
+    ...(l instanceof BatchNorm ? l.buffers.map((b) => bufferEntry(b, running)) : []),
   ]);
+}
+
+/** The BatchNorm running statistics of a state dict (undefined for a model without BatchNorm). */
+export function runningFromStateDict(model: Model, tensors: TensorEntry[]): RunningValues | undefined {
+  const bufs = modelBuffers(model);
+  if (!bufs.length) return undefined;
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const out: RunningValues = { tensors: {}, numBatchesTracked: 0 };
+  for (const b of bufs) {
+    const t = byName.get(b.name);
+    if (!t) throw new Error(`state dict lacks the BatchNorm buffer '${b.name}'; save the module's full state_dict()`);
+    if (b.dtype === 'I64') out.numBatchesTracked = Number((t.data as BigInt64Array)[0] ?? 0);
+    else if (t.dtype !== 'F32') throw new Error(`'${b.name}' is ${t.dtype}; eoslab stores F32 (convert with tensor.float())`);
+    else out.tensors[b.name] = t.data as Float32Array;
+  }
+  return out;
 }
 
 export function thetaFromStateDict(model: Model, tensors: TensorEntry[]): Float32Array {

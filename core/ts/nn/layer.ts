@@ -3,6 +3,7 @@
 // flat θ. A layer sees views and the op set; it never owns activation
 // buffers (the objective does) and never knows its neighbours, except through
 // the fusion the planner hands a dense layer.
+import type { BnRunning } from './bn-running.js';
 import type { ActName } from '../backend/activations.js';
 import type { Backend, Buf, View } from '../backend/types.js';
 
@@ -28,6 +29,8 @@ export interface PassCtx {
   b: number;
   /** Parameters per model (the stride of θ-shaped vectors). */
   P: number;
+  /** Set on a training gradient's forward: BatchNorm updates its running statistics here. */
+  running?: BnRunning;
 }
 
 /**

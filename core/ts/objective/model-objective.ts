@@ -12,6 +12,7 @@
 // fusions let a dense layer compute its neighbouring activation in its
 // matmul epilogue; the walk then skips that activation's pass.
 import type { Backend, Buf, ConvOp, LossName, MatmulOp, View } from '../backend/types.js';
+import type { BnRunning } from '../nn/bn-running.js';
 import type { LayerIO, PassCtx } from '../nn/layer.js';
 import { Activation, PIECEWISE_LINEAR } from '../nn/layers/activation.js';
 import { BatchNorm } from '../nn/layers/batchnorm.js';
@@ -176,14 +177,14 @@ export class ModelObjective extends SlotObjective {
     return io;
   }
 
-  private ctx(b: number): PassCtx {
-    return { backend: this.backend, K: this.K, b, P: this.P };
+  private ctx(b: number, running?: BnRunning | null): PassCtx {
+    return { backend: this.backend, K: this.K, b, P: this.P, ...(running ? { running } : {}) };
   }
 
   // ---- the walk ---------------------------------------------------------------
 
-  private forward(theta: Buf, r0: number, b: number): void {
-    const c = this.ctx(b), { layers, plan } = this.model;
+  private forward(theta: Buf, r0: number, b: number, running?: BnRunning | null): void {
+    const c = this.ctx(b, running), { layers, plan } = this.model;
     layers.forEach((l, j) => {
       if (!plan.fusedForward.has(j) && !plan.convFused.has(j) && !plan.convAct.has(j) && !plan.poolFused.has(j)) l.forward(c, this.io(j, r0), theta);
     });
@@ -252,12 +253,14 @@ export class ModelObjective extends SlotObjective {
   }
 
   /** Enqueue full-batch gradient into `grad` (K·P), with loss/accuracy into the slots. */
-  encodeGrad(theta: Buf, grad: Buf): void {
+  encodeGrad(theta: Buf, grad: Buf, running?: BnRunning | null): void {
     this.checkVec(theta, 'θ');
     this.checkVec(grad, 'gradient');
+    if (running && this.K !== 1) throw new Error('BatchNorm running statistics are tracked for one model at a time (K = 1)');
     this.backend.clearScalars(this.slot, 2 * this.K);
     this.passes((r0, b, first) => {
-      this.forward(theta, r0, b);
+      this.forward(theta, r0, b, running);
+      if (running) running.numBatchesTracked++;
       this.head(r0, b);
       this.backward(theta, r0, b, grad, first);
     });

@@ -1,6 +1,7 @@
 // What optimizers, eigen-solvers and the run loop see of a training
 // objective: flat parameter vectors (K models × P) and three products.
 // ModelObjective, QuadraticObjective and ToyObjective implement it.
+import type { BnRunning } from '../nn/bn-running.js';
 import type { Buf } from '../backend/types.js';
 
 export interface LossAcc {
@@ -24,8 +25,8 @@ export interface Objective {
   readonly P: number;
   /** Enqueue loss and accuracy of θ into this objective's scalar slots. */
   encodeLossAcc(theta: Buf): void;
-  /** Enqueue ∇L(θ) into `grad` (and loss/accuracy into the slots). */
-  encodeGrad(theta: Buf, grad: Buf): void;
+  /** Enqueue ∇L(θ) into `grad` (and loss/accuracy into the slots); `running`: an update's gradient tracks BatchNorm statistics there. */
+  encodeGrad(theta: Buf, grad: Buf, running?: BnRunning | null): void;
   /** Enqueue outs[j] = H(θ) vs[j] (and loss/accuracy into the slots). */
   encodeHvp(theta: Buf, vs: Buf[], outs: Buf[], opts?: HvpOptions): void;
   /** Read the slots the last encode filled. */

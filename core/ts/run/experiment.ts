@@ -4,6 +4,7 @@
 // that decides the trajectory is seeded, so a resumed run continues bit for
 // bit (the checkpoint carries θ, the optimizer state and the eigenvectors
 // that warm-start the next measurement).
+import { BnRunning } from '../nn/bn-running.js';
 import type { Backend, Buf } from '../backend/types.js';
 import type { ModelObjective } from '../objective/model-objective.js';
 import type { Objective } from '../objective/types.js';
@@ -100,6 +101,8 @@ export class RunContext {
   /** Eigenvalues of the latest Hessian solve (measures read them with its vectors). */
   lastValues: number[] = [];
   references: Record<string, Float32Array> = {};
+  /** BatchNorm running statistics of a train run (null without BatchNorm, or for gradient flow: no update is a train() step). */
+  readonly running: BnRunning | null;
 
   constructor(readonly backend: Backend, readonly cfg: RunConfig, readonly problem: RunProblem) {
     this.P = problem.P;
@@ -109,6 +112,7 @@ export class RunContext {
     this.opt = cfg.kind === 'train' ? makeOptimizer(cfg.opt) : null;
     this.theta = this.buf('θ');
     this.grad = this.buf('gradient');
+    this.running = cfg.kind === 'train' && problem.model ? BnRunning.create(backend, problem.model) : null;
   }
 
   buf(label: string): Buf {
@@ -136,6 +140,10 @@ export class RunContext {
       }
       this.eigvecs = resume.eigvecs.map((v) => { const b = this.buf('eigenvector'); backend.write(b, v); return b; });
       this.sharpness = resume.sharpness;
+      if (this.running) {
+        if (!resume.bnRunning) throw new Error('checkpoint lacks BatchNorm running statistics: it was written by an older eoslab; start the run afresh');
+        this.running.write(resume.bnRunning);
+      }
       t0 = resume.step;
       time = resume.time ?? 0;
       wall0 = resume.wall_s ?? 0;
@@ -148,8 +156,11 @@ export class RunContext {
     try {
       for (let t = t0; ; t++) {
         const lr = cfg.kind === 'train' ? lrAt(cfg, t) : NaN;
-        // Full-batch gradient at θ_t: the row's train loss and ‖g‖ come with it.
-        this.full.encodeGrad(this.theta, this.grad);
+        // Full-batch gradient at θ_t: the row's train loss and ‖g‖ come with it. Under GD it is the
+        // update's gradient, so it tracks BatchNorm statistics; a checkpoint of step t already holds
+        // that step's, so the first step of a resumed run does not track them twice.
+        const tracks = !this.problem.mini && !(resume && t === t0);
+        this.full.encodeGrad(this.theta, this.grad, tracks ? this.running : null);
         backend.reduce({ n: this.P, K: 1, x: { buf: this.grad, off: 0, bs: 0 }, y: { buf: this.grad, off: 0, bs: 0 }, slot: GRAD_SLOT });
         const [trainLoss, trainAcc] = await this.full.readLossAcc().then((r) => [r.loss[0], r.acc[0]]);
         const [g2] = await backend.readScalars(GRAD_SLOT, 1);
@@ -208,7 +219,7 @@ export class RunContext {
     const mini = this.problem.mini;
     if (mini) {
       mini.fill(t);
-      mini.obj.encodeGrad(this.theta, this.grad);
+      mini.obj.encodeGrad(this.theta, this.grad, this.running);
       if (this.cfg.opt.name === 'ngd') {
         this.backend.reduce({ n: this.P, K: 1, x: { buf: this.grad, off: 0, bs: 0 }, y: { buf: this.grad, off: 0, bs: 0 }, slot: GRAD_SLOT });
         norm = Math.sqrt((await this.backend.readScalars(GRAD_SLOT, 1))[0]);
@@ -341,6 +352,7 @@ export class RunContext {
       optTensors, optStep: st?.step ?? 0,
       eigvecs: await Promise.all((this.measuredAt === step ? this.warmUsed : this.eigvecs).map((b) => this.backend.read(b))),
       sharpness: this.measuredAt === step ? this.sharpnessBefore : this.sharpness,
+      ...(this.running ? { bnRunning: await this.running.read() } : {}),
     };
   }
 
@@ -352,6 +364,7 @@ export class RunContext {
 
   dispose(): void {
     this.owned.forEach((b) => this.backend.release(b));
+    this.running?.dispose();
     this.problem.dispose();
   }
 }

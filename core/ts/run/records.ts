@@ -1,6 +1,7 @@
 // What a run emits: metric rows (one per measured step; row t measures θ_t
 // before update t), checkpoints, and projections. Hosts decide where they
 // go (files, a page); the engine never touches storage.
+import type { RunningValues } from '../nn/bn-running.js';
 import type { RunConfig } from './config.js';
 import { MEASURES } from '../measure/registry.js';
 import type { Model } from '../nn/model.js';
@@ -50,6 +51,8 @@ export interface Checkpoint {
   sharpness: number | null;
   /** wall_s of row `step`: a resumed run's clock continues from it (absent in checkpoints of older versions: 0). */
   wall_s?: number;
+  /** BatchNorm running statistics after this step's training gradient (train runs of BatchNorm models). */
+  bnRunning?: RunningValues;
 }
 
 /** 'stopped': the host asked the run to end (RunOptions.stopRequested). */

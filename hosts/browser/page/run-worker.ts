@@ -54,7 +54,7 @@ async function loadData(cfg: RunConfig, files: Record<string, Uint8Array>): Prom
 function checkpointFiles(model: Model | null, c: Checkpoint): Record<string, Uint8Array> {
   const meta = { format: 'pt', step: String(c.step), ...(c.time !== undefined ? { time: String(c.time) } : {}) };
   const wall: Record<string, string> = c.wall_s !== undefined ? { wall_s: String(c.wall_s) } : {};
-  const params = model ? stateDictFromTheta(model, c.theta) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
+  const params = model ? stateDictFromTheta(model, c.theta, c.bnRunning) : [{ name: 'theta', dtype: 'F32' as const, shape: [c.theta.length], data: c.theta }];
   const tensors: TensorEntry[] = [
     ...Object.entries(c.optTensors).map(([name, data]) => ({ name: `optimizer.${name}`, dtype: 'F32' as const, shape: [data.length], data })),
     ...c.eigvecs.map((data, i) => ({ name: `eigvec.${i}`, dtype: 'F32' as const, shape: [data.length], data })),

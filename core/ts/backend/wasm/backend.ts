@@ -335,7 +335,7 @@ export class WasmBackend implements Backend {
     this.params([{ forward: 0, backward: 1, tangent: 2, rbackward: 3 }[op.mode], op.B, op.C, op.S, op.K, new Int32Array(f.buffer)[0],
       this.at(op.x), op.x.bs, this.at(op.w), op.w.bs, this.at(op.v), op.v?.bs ?? 0, this.at(op.dy), op.dy?.bs ?? 0,
       this.at(op.rx), op.rx?.bs ?? 0, this.at(op.rdy), op.rdy?.bs ?? 0, this.at(op.out), op.out?.bs ?? 0,
-      this.at(op.g), op.g?.bs ?? 0, op.accumulate ? 1 : 0, op.gaussNewton ? 1 : 0]);
+      this.at(op.g ?? op.running), (op.g ?? op.running)?.bs ?? 0, op.accumulate ? 1 : 0, op.gaussNewton ? 1 : 0]);
     this.x.batchnorm(this.opParams);
   }
 

@@ -460,11 +460,12 @@ export class WebGPUBackend implements Backend {
   batchnorm(op: BatchNormOp): void {
     checkBatchnorm(op);
     const p = this.params(80);
-    const vs = [op.x, op.w, op.v, op.dy, op.rx, op.rdy, op.out, op.g];
+    // In 'forward' the G binding carries the running statistics (G is unused there).
+    const vs = [op.x, op.w, op.v, op.dy, op.rx, op.rdy, op.out, op.g ?? op.running];
     p.u.set([op.B, op.C, op.S, 0, ...vs.flatMap((v) => [v?.off ?? 0, v?.bs ?? 0])]);
     p.f[3] = op.eps;
     const consts = { MODE: { forward: 0, backward: 1, tangent: 2, rbackward: 3 }[op.mode], GN: !!op.gaussNewton, ACCUM: !!op.accumulate,
-      HAS_RX: !!op.rx, HAS_OUT: !!op.out, HAS_G: !!op.g };
+      HAS_RX: !!op.rx, HAS_OUT: !!op.out, HAS_G: !!(op.g ?? op.running) };
     this.dispatch('batchnorm', consts, p.offset, vs.map((v) => v?.buf), [op.C, op.K, 1]);
   }
 

@@ -28,8 +28,8 @@
 //
 // Running statistics (running_mean, running_var, num_batches_tracked) are
 // PyTorch buffers, not θ: the loss never reads them (the reference never
-// switches to eval). Checkpoints carry them with PyTorch's initial values
-// (0, 1, 0) so a strict load_state_dict works; see io/torch-state-dict.ts.
+// switches to eval). A training gradient's forward updates them as train()
+// does (nn/bn-running.ts); checkpoints carry them (io/torch-state-dict.ts).
 import type { Buf } from '../../backend/types.js';
 import { paramView, sizeOf, type Layer, type LayerIO, type ParamTensor, type PassCtx, type Shape } from '../layer.js';
 
@@ -80,7 +80,8 @@ export class BatchNorm implements Layer {
   }
 
   forward(c: PassCtx, io: LayerIO, theta: Buf): void {
-    c.backend.batchnorm({ ...this.base(c, io, theta), mode: 'forward', out: io.y });
+    const running = c.running?.view(this);
+    c.backend.batchnorm({ ...this.base(c, io, theta), mode: 'forward', out: io.y, ...(running ? { running } : {}) });
   }
 
   backward(c: PassCtx, io: LayerIO, theta: Buf, grad: Buf | null, accumulate: boolean): void {

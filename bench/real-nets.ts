@@ -35,9 +35,10 @@ function flatNames(m: Model): Model | null {
 async function main(): Promise<void> {
   console.log(`real-nets bench: N = ${N} inputs [3, 32, 32], 10 classes, MSE, physical batch ${B}, Wasm ${threads} threads${quick ? ' (--quick)' : ''}`);
   console.log('WebGPU: not timed here (see the header; bench/cnn.ts times the WebGPU walk)');
-  const be = await createNodeWasm({ threads });
-  try {
-    for (const arch of ['resnet32', 'vgg11']) {
+  for (const arch of ['resnet32', 'vgg11']) {
+    // A Wasm instance per net: its memory never shrinks, and resnet32's HVP scratch (~3.5 GiB at B = 250) leaves no room for vgg11's.
+    const be = await createNodeWasm({ threads });
+    try {
       const m = modelFromArch(arch, [3, 32, 32], 10);
       const { X, Y } = syntheticData(N, 3 * 32 * 32, 10, 7);
       const theta = initParams(m, { seed: 1, scheme: parseArchId(arch, 10).init }), v = signedArray(m.P, 2);
@@ -59,9 +60,9 @@ async function main(): Promise<void> {
       } catch (e) {
         console.log(`${arch}: PyTorch skipped (${oneLine(e)})`);
       }
+    } finally {
+      be.destroy();
     }
-  } finally {
-    be.destroy();
   }
 }
 

@@ -19,6 +19,7 @@ import * as ref from './reference/layers64.js';
 import { forEachBackend } from './helpers/backends.js';
 import { randArray, relErr } from './helpers/gpu.js';
 import { batchedEqualsAlone, f64, randomData, upload } from './helpers/problem.js';
+import { checkAgainst64 } from './helpers/check64.js';
 import { makeModelProblem, paramsAwayFromKinks64, toModel64 } from './helpers/model64.js';
 import { test } from 'uvu';
 
@@ -67,28 +68,11 @@ async function checkAll(be: Backend, c: Case, loss: 'mse' | 'ce', seed: number):
   // γ away from 1 and β away from 0, so their directions and values both matter.
   const r0 = randArray(model.P, seed + 11, 0.5);
   for (const l of model.layers) if (l.kind === 'batchnorm') for (const t of l.params) for (let i = 0; i < t.size; i++) th[t.off + i] += r0[t.off + i];
-  const v = randArray(model.P, seed + 3);
-  const tb = upload(be, th, 'θ'), vb = upload(be, v, 'v');
-  const g = be.alloc(model.P, 'g'), hv = be.alloc(model.P, 'hv'), gn = be.alloc(model.P, 'gn');
-  const args = [p.m64, f64(th), f64(p.X), f64(p.Y), p.N, loss] as const;
   try {
-    const la = await p.obj.lossAcc(tb), r = ref.lossAcc64(...args);
-    assert.ok(Math.abs(la.loss[0] - r.loss) <= 1e-5 * Math.abs(r.loss), `loss ${la.loss[0]} vs ${r.loss}`);
-    await p.obj.grad(tb, g);
-    const eg = relErr(await be.read(g), ref.grad64(...args));
-    assert.ok(eg < (c.tol ?? TOL), `grad rel err ${eg}`);
-    await p.obj.hvp(tb, [vb], [hv]);
-    const want = ref.hvp64(...args, f64(v));
-    const eh = relErr(await be.read(hv), want);
-    assert.ok(eh < (c.tol ?? TOL), `hvp rel err ${eh}`);
-    await p.obj.hvp(tb, [vb], [gn], { gaussNewton: true });
-    const wantGn = ref.gnvp64(...args, f64(v));
-    const en = relErr(await be.read(gn), wantGn);
-    assert.ok(en < (c.tol ?? TOL), `gnvp rel err ${en}`);
+    const e = await checkAgainst64(be, p, th, randArray(model.P, seed + 3), { tol: c.tol ?? TOL });
     // Gauss-Newton differs from the Hessian here, so the check above tells the two walks apart.
-    assert.ok(relErr(wantGn, want) > 100 * TOL, 'H v and G v differ');
+    assert.ok(e.hvSeparatesGn > 100 * TOL, 'H v and G v differ');
   } finally {
-    for (const b of [tb, vb, g, hv, gn]) be.release(b);
     p.dispose();
   }
 }

@@ -14,10 +14,10 @@ import { decodeSafetensors, encodeSafetensors } from '../core/ts/io/safetensors.
 import { stateDictFromTheta, thetaFromStateDict } from '../core/ts/io/torch-state-dict.js';
 import { modelFromArch, parseArchId } from '../core/ts/nn/arch.js';
 import { initParams } from '../core/ts/nn/init.js';
-import * as ref from './reference/layers64.js';
 import { forEachBackend } from './helpers/backends.js';
-import { randArray, relErr } from './helpers/gpu.js';
-import { batchedEqualsAlone, f64, upload } from './helpers/problem.js';
+import { randArray } from './helpers/gpu.js';
+import { batchedEqualsAlone } from './helpers/problem.js';
+import { checkAgainst64 } from './helpers/check64.js';
 import { makeModelProblem, paramsAwayFromKinks64 } from './helpers/model64.js';
 
 const TOL = 5e-5;
@@ -75,23 +75,9 @@ forEachBackend('narrow VGG-11 (vgg11:w0.0625 on 32×32) vs float64 reference', (
       const model = modelFromArch('vgg11:w0.0625', [3, 32, 32], 3), seed = loss === 'ce' ? 11 : 12;
       const p = makeModelProblem(be, model, { loss, N: 3, seed, physicalBatch: 2 });
       const th = paramsAwayFromKinks64(p, seed * 5, parseArchId('vgg11', 3).init);
-      const v = randArray(model.P, seed + 1);
-      const tb = upload(be, th, 'θ'), vb = upload(be, v, 'v');
-      const g = be.alloc(model.P, 'g'), hv = be.alloc(model.P, 'hv'), gn = be.alloc(model.P, 'gn');
-      const args = [p.m64, f64(th), f64(p.X), f64(p.Y), p.N, loss] as const;
       try {
-        const la = await p.obj.lossAcc(tb), r = ref.lossAcc64(...args);
-        assert.ok(Math.abs(la.loss[0] - r.loss) <= 1e-5 * Math.abs(r.loss), `loss ${la.loss[0]} vs ${r.loss}`);
-        await p.obj.grad(tb, g);
-        assert.ok(relErr(await be.read(g), ref.grad64(...args)) < TOL, 'grad');
-        await p.obj.hvp(tb, [vb], [hv]);
-        const eh = relErr(await be.read(hv), ref.hvp64(...args, f64(v)));
-        assert.ok(eh < TOL, `hvp rel err ${eh}`);
-        await p.obj.hvp(tb, [vb], [gn], { gaussNewton: true });
-        const en = relErr(await be.read(gn), ref.gnvp64(...args, f64(v)));
-        assert.ok(en < TOL, `gnvp rel err ${en}`);
+        await checkAgainst64(be, p, th, randArray(model.P, seed + 1), { tol: TOL });
       } finally {
-        for (const b of [tb, vb, g, hv, gn]) be.release(b);
         p.dispose();
       }
     });

@@ -17,7 +17,8 @@ import { buildModel, type LayerSpec } from '../core/ts/nn/model.js';
 import * as ref from './reference/layers64.js';
 import { forEachBackend } from './helpers/backends.js';
 import { randArray, relErr } from './helpers/gpu.js';
-import { batchedEqualsAlone, f64, upload } from './helpers/problem.js';
+import { batchedEqualsAlone, f64 } from './helpers/problem.js';
+import { checkAgainst64 } from './helpers/check64.js';
 import { makeModelProblem, paramsAwayFromKinks64, toModel64 } from './helpers/model64.js';
 
 const TOL = 5e-5;
@@ -87,25 +88,9 @@ forEachBackend('residual blocks vs float64 reference', (T) => {
         const model = buildModel(c.specs, c.inShape), seed = 40 + 10 * i + (loss === 'ce' ? 1 : 0);
         const p = makeModelProblem(be, model, { loss, N: 5, seed, physicalBatch: 2 });
         const th = paramsAwayFromKinks64(p, seed * 3);
-        const v = randArray(model.P, seed + 1);
-        const tb = upload(be, th, 'θ'), vb = upload(be, v, 'v');
-        const g = be.alloc(model.P, 'g'), hv = be.alloc(model.P, 'hv'), gn = be.alloc(model.P, 'gn'), g2 = be.alloc(model.P, 'g2');
-        const args = [p.m64, f64(th), f64(p.X), f64(p.Y), p.N, loss] as const;
         try {
-          const la = await p.obj.lossAcc(tb), r = ref.lossAcc64(...args);
-          assert.ok(Math.abs(la.loss[0] - r.loss) <= 1e-5 * Math.abs(r.loss), `loss ${la.loss[0]} vs ${r.loss}`);
-          await p.obj.grad(tb, g);
-          const eg = relErr(await be.read(g), ref.grad64(...args));
-          assert.ok(eg < TOL, `grad rel err ${eg}`);
-          await p.obj.hvp(tb, [vb], [hv], { grad: g2 });
-          const eh = relErr(await be.read(hv), ref.hvp64(...args, f64(v)));
-          assert.ok(eh < TOL, `hvp rel err ${eh}`);
-          assert.ok(relErr(await be.read(g2), ref.grad64(...args)) < TOL, 'grad from the hvp pass');
-          await p.obj.hvp(tb, [vb], [gn], { gaussNewton: true });
-          const en = relErr(await be.read(gn), ref.gnvp64(...args, f64(v)));
-          assert.ok(en < TOL, `gnvp rel err ${en}`);
+          await checkAgainst64(be, p, th, randArray(model.P, seed + 1), { tol: TOL });
         } finally {
-          for (const b of [tb, vb, g, hv, gn, g2]) be.release(b);
           p.dispose();
         }
       });

@@ -54,45 +54,33 @@ export function bitsToSigned(x: number): number {
   return ((x >>> 8) - 2 ** 23) * 2 ** -23;
 }
 
-/** ±1 draws (Rademacher) for indices index0 … index0+n−1: the sign from each word's top bit. */
+/** One value per 32-bit word of the (seed, stream) sequence, for indices index0 … index0+n−1. */
+function wordDraws(seed: number, stream: number, index0: number, n: number, map: (word: number) => number): Float64Array {
+  const [k0, k1] = seedKey(seed);
+  const out = new Float64Array(n);
+  let block = -1, words: Uint32Array = new Uint32Array(4);
+  for (let j = 0; j < n; j++) {
+    const i = index0 + j;
+    const b = Math.floor(i / 4);
+    if (b !== block) { words = philox4x32(b, stream, 0, 0, k0, k1); block = b; }
+    out[j] = map(words[i & 3]);
+  }
+  return out;
+}
+
+/** ±1 draws (Rademacher): the sign from each word's top bit. */
 export function rademachers(seed: number, stream: number, index0: number, n: number): Float64Array {
-  const [k0, k1] = seedKey(seed);
-  const out = new Float64Array(n);
-  let block = -1, words: Uint32Array = new Uint32Array(4);
-  for (let j = 0; j < n; j++) {
-    const i = index0 + j;
-    const b = Math.floor(i / 4);
-    if (b !== block) { words = philox4x32(b, stream, 0, 0, k0, k1); block = b; }
-    out[j] = words[i & 3] >>> 31 ? -1 : 1;
-  }
-  return out;
+  return wordDraws(seed, stream, index0, n, (w) => (w >>> 31 ? -1 : 1));
 }
 
-/** Fill `out` with uniform draws on [-1, 1) for indices index0 … index0+n−1. */
+/** Uniform draws on [-1, 1). */
 export function signedUniforms(seed: number, stream: number, index0: number, n: number): Float64Array {
-  const [k0, k1] = seedKey(seed);
-  const out = new Float64Array(n);
-  let block = -1, words: Uint32Array = new Uint32Array(4);
-  for (let j = 0; j < n; j++) {
-    const i = index0 + j;
-    const b = Math.floor(i / 4);
-    if (b !== block) { words = philox4x32(b, stream, 0, 0, k0, k1); block = b; }
-    out[j] = bitsToSigned(words[i & 3]);
-  }
-  return out;
+  return wordDraws(seed, stream, index0, n, bitsToSigned);
 }
 
+/** Uniform draws on [0, 1). */
 export function uniforms(seed: number, stream: number, index0: number, n: number): Float64Array {
-  const [k0, k1] = seedKey(seed);
-  const out = new Float64Array(n);
-  let block = -1, words: Uint32Array = new Uint32Array(4);
-  for (let j = 0; j < n; j++) {
-    const i = index0 + j;
-    const b = Math.floor(i / 4);
-    if (b !== block) { words = philox4x32(b, stream, 0, 0, k0, k1); block = b; }
-    out[j] = bitsToUnit(words[i & 3]);
-  }
-  return out;
+  return wordDraws(seed, stream, index0, n, bitsToUnit);
 }
 
 /**

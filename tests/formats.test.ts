@@ -8,17 +8,8 @@ import { parseIdx } from '../datasets/formats/idx.js';
 import { parseMatV5, svhnFromMat } from '../datasets/formats/matv5.js';
 import { loadDatasetFrom } from '../datasets/registry.js';
 import { memoryFiles } from '../datasets/sources.js';
+import { ascii, compressed, concat, element, matHeader, matrix, u32be, u32le } from './helpers/format-fixtures.js';
 
-const concat = (parts: (Uint8Array | number[])[]): Uint8Array => {
-  const arrs = parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p)));
-  const out = new Uint8Array(arrs.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of arrs) (out.set(p, o), (o += p.length));
-  return out;
-};
-const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
-const u32le = (x: number) => [x & 255, (x >>> 8) & 255, (x >>> 16) & 255, x >>> 24];
-const u32be = (x: number) => u32le(x).reverse();
 
 // Pixel value at (image n, channel ch, row r, col c); spans 0..255 so bytes
 // 0x80..0x9F (which a windows-1252 decode would mangle) occur.
@@ -173,25 +164,6 @@ test('IDX: truncated, wrong magic, gzip damage', () => {
 //               name   = miINT8(1)   (small format when ≤ 4 chars)
 //               real   = numeric element (miUINT8 2, miDOUBLE 9, ...)
 // miCOMPRESSED(15): zlib stream of one whole element, not padded.
-const matHeader = () => {
-  const text = ascii('MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Sun Nov 22 2026 (eoslab test)');
-  return concat([text, new Array(116 - text.length).fill(32), new Array(8).fill(0), [0x00, 0x01], ascii('IM')]);
-};
-const element = (type: number, data: Uint8Array) =>
-  data.length <= 4 && data.length > 0
-    ? concat([[type, 0, data.length, 0], data, new Array(4 - data.length).fill(0)])
-    : concat([u32le(type), u32le(data.length), data, new Array((8 - (data.length % 8)) % 8).fill(0)]);
-const matrix = (name: string, classId: number, dims: number[], miType: number, data: Uint8Array) =>
-  element(14, concat([
-    element(6, Uint8Array.from([...u32le(classId), ...u32le(0)])),
-    element(5, Uint8Array.from(dims.flatMap(u32le))),
-    element(1, Uint8Array.from(ascii(name))),
-    element(miType, data),
-  ]));
-const compressed = (el: Uint8Array) => {
-  const z = zlibSync(el);
-  return concat([u32le(15), u32le(z.length), z]);
-};
 // X(r, c, ch, n) in MATLAB column-major order: r fastest, then c, ch, n
 const svhnX = (N: number) => {
   const a = new Uint8Array(N * 3072);

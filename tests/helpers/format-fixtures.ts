@@ -15,9 +15,9 @@ export const concat = (parts: (Uint8Array | number[])[]): Uint8Array => {
   for (const p of arrs) { out.set(p, o); o += p.length; }
   return out;
 };
-const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
-const u32le = (x: number) => [x & 255, (x >>> 8) & 255, (x >>> 16) & 255, x >>> 24];
-const u32be = (x: number) => u32le(x).reverse();
+export const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
+export const u32le = (x: number) => [x & 255, (x >>> 8) & 255, (x >>> 16) & 255, x >>> 24];
+export const u32be = (x: number) => u32le(x).reverse();
 const pixels = (n: number, salt = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + salt * 91) & 255);
 
 export interface Fixture { bytes: Uint8Array; hints: MutationHints }
@@ -77,22 +77,22 @@ export const mnistLabels = (labels: number[]) => idx([labels.length], Uint8Array
 export const gz = (b: Uint8Array) => gzipSync(b);
 
 // ---- MATLAB v5 -------------------------------------------------------------
-const matHeader = () => {
-  const text = ascii('MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Sun Nov 22 2026 (eoslab fuzz)');
+export const matHeader = () => {
+  const text = ascii('MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Sun Nov 22 2026 (eoslab tests)');
   return concat([text, new Array(116 - text.length).fill(32), new Array(8).fill(0), [0x00, 0x01], ascii('IM')]);
 };
-const element = (type: number, data: Uint8Array) =>
+export const element = (type: number, data: Uint8Array) =>
   data.length <= 4 && data.length > 0
     ? concat([[type, 0, data.length, 0], data, new Array(4 - data.length).fill(0)])
     : concat([u32le(type), u32le(data.length), data, new Array((8 - (data.length % 8)) % 8).fill(0)]);
-const matrix = (name: string, classId: number, dims: number[], miType: number, data: Uint8Array) =>
+export const matrix = (name: string, classId: number, dims: number[], miType: number, data: Uint8Array) =>
   element(14, concat([
     element(6, Uint8Array.from([...u32le(classId), ...u32le(0)])),
     element(5, Uint8Array.from(dims.flatMap(u32le))),
     element(1, Uint8Array.from(ascii(name))),
     element(miType, data),
   ]));
-const compressed = (el: Uint8Array) => { const z = zlibSync(el); return concat([u32le(15), u32le(z.length), z]); };
+export const compressed = (el: Uint8Array) => { const z = zlibSync(el); return concat([u32le(15), u32le(z.length), z]); };
 
 /** Offsets of every tag's size word and every dims value, walking the (uncompressed) elements. */
 function matFields(b: Uint8Array, from: number, to: number, out: number[]): void {

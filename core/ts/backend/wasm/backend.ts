@@ -20,8 +20,14 @@ import { coreShared, createCoreMemory, instantiateModule, type CoreFlavour, type
 import { CoreThreads, type SpawnCoreWorker } from './threads.js';
 
 const SCALARS = 4096;
-/** Below this many flops a matmul runs on the calling thread: waking workers costs ~10–50 µs. */
-const PARALLEL_MIN_FLOPS = 4e5;
+/**
+ * Below this much work (flops) a matmul runs on the calling thread. Waking a
+ * sleeping worker costs ~10–50 µs, one that is still polling (threads.ts
+ * SPIN_MS) ~1 µs; 1e5 flops take ~3 µs on one thread.
+ */
+const PARALLEL_MIN_FLOPS = 1e5;
+/** What the matmul epilogue's activation (or its derivative) costs per output, in flops. */
+const EPILOGUE_FLOPS = 30;
 /** Below this many elements pooling, activations and rdelta run on the calling thread. */
 const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
@@ -196,8 +202,10 @@ export class WasmBackend implements Backend {
       this.at(op.bias), op.bias?.bs ?? 0, this.at(op.dact), op.dact?.bs ?? 0, this.at(op.out2), op.out2?.bs ?? 0,
       0, op.accumulate ? 1 : 0, ACTIVATION_IDS[op.act ?? 'identity'], op.applyAct ? 1 : 0, this.scratch, this.scratchStride]);
     new Float32Array(p.buffer, p.byteOffset, MM_WORDS)[17] = op.alpha ?? 1;
-    const flops = 2 * op.M * op.N * op.L * op.K;
-    const n = this.threadPool && flops >= PARALLEL_MIN_FLOPS ? this.threads : 1;
+    // A tanh-like epilogue costs as much as ~30 flops an output: an L = 1 input layer is all epilogue.
+    const epilogue = op.applyAct || op.dact ? EPILOGUE_FLOPS * op.M * op.N * op.K : 0;
+    const work = 2 * op.M * op.N * op.L * op.K + epilogue;
+    const n = this.threadPool && work >= PARALLEL_MIN_FLOPS ? this.threads : 1;
     if (n > 1) this.threadPool!.mm((tid, nt) => this.x.mm(this.mmParams, tid, nt), this.mmParams, n);
     else this.x.mm(this.mmParams, 0, 1);
   }

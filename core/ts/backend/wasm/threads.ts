@@ -29,6 +29,25 @@ const GEN = 0, DONE = 1, OP = 2, ARG = 3, NTHREADS = 4, READY = 5, FAILED = 6;
 const OP_QUIT = 2;
 const CTRL_WORDS = 8;
 
+/**
+ * How long a thread polls a control word before it sleeps on it. A futex wake
+ * costs ~10–50 µs, as much as a whole small matmul: a batched sweep's step
+ * issues parallel ops every few tens of µs, and with the worker sleeping
+ * between them a K = 16 product ran slower on 2 threads than on 1. Polling
+ * for a bounded time (as OpenMP runtimes do) keeps it awake through a step
+ * and still lets it sleep as soon as the engine pauses.
+ */
+const SPIN_MS = 0.2;
+
+/** Polls ctrl[i] until it differs from `was` (true) or `ms` have passed (false). */
+function spinUntilChanged(ctrl: Int32Array, i: number, was: number, ms: number): boolean {
+  const t0 = performance.now();
+  for (;;) {
+    for (let k = 0; k < 256; k++) if (Atomics.load(ctrl, i) !== was) return true;
+    if (performance.now() - t0 > ms) return false;
+  }
+}
+
 /** The parallel kernels of core/wasm: each is export(params, tid, nthreads). */
 export type CoreKernel = 'mm' | 'conv' | 'pool' | 'actOp' | 'rdeltaOp';
 const KERNEL_OPS: Record<CoreKernel, number> = { mm: 1, conv: 3, pool: 4, actOp: 5, rdeltaOp: 6 };
@@ -43,7 +62,7 @@ export async function runCoreWorker(init: CoreWorkerInit): Promise<void> {
   Atomics.notify(ctrl, READY);
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctrl, GEN, seen);
+    if (!spinUntilChanged(ctrl, GEN, seen, SPIN_MS)) Atomics.wait(ctrl, GEN, seen);
     seen = Atomics.load(ctrl, GEN);
     const op = Atomics.load(ctrl, OP);
     if (op === OP_QUIT) return;
@@ -122,6 +141,7 @@ export class CoreThreads {
       const done = Atomics.load(c, DONE);
       if (done >= n - 1) break;
       if (Atomics.load(c, FAILED)) throw new Error(`a Wasm worker failed${this.failure ? `: ${this.failure}` : ''}; restart with --threads 1`);
+      if (spinUntilChanged(c, DONE, done, SPIN_MS)) continue;
       if (this.canBlock) Atomics.wait(c, DONE, done, 1000);
     }
     if (Atomics.load(c, FAILED)) throw new Error(`a Wasm worker trapped in the ${kernel} kernel`);

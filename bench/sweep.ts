@@ -189,9 +189,13 @@ async function benchBackend(backend: Backend, name: 'wasm' | 'webgpu', cpuLike: 
   for (const w of workloads) {
     const p = `sweep_${w.key}`, cfgs = lrs(w).map((lr) => cfgOf(w, lr, w.steps));
     log(`[${elapsed()}] ${name}: ${w.key} (${w.arch} on ${w.dataset}), K = ${K}, ${w.steps} steps: warm-up`);
-    // Pipelines (WebGPU) and scratch for both shapes are made here, not in the timed runs.
-    await runSweepGroup(backend, lrs(w).map((lr) => ({ cfg: cfgOf(w, lr, 1), sink: nullSink() })), w.data);
-    await runExperiment(backend, cfgOf(w, w.lrMax, 1), w.data, nullSink());
+    // Pipelines (WebGPU) and scratch for both shapes are made here, not in the timed runs, and
+    // the Wasm engine's code is hot: V8 starts Wasm functions in its baseline compiler and
+    // optimises the hot ones over the first ~10⁵ calls (the worker threads' too), which made the
+    // first few hundred steps of whichever part ran first up to 2× slower than its steady state.
+    const warmSteps = name === 'wasm' ? w.steps : 1;
+    await runSweepGroup(backend, lrs(w).map((lr) => ({ cfg: cfgOf(w, lr, warmSteps), sink: nullSink() })), w.data);
+    for (let r = 0; r < (name === 'wasm' ? 4 : 1); r++) await runExperiment(backend, cfgOf(w, w.lrMax, warmSteps), w.data, nullSink());
     log(`[${elapsed()}] ${name}: ${w.key} batched`);
     const b = await timed((prepare) => runSweepGroup(backend, cfgs.map((cfg) => ({ cfg, sink: nullSink() })), w.data, { prepare }));
     log(`[${elapsed()}] ${name}: ${w.key} one after another`);

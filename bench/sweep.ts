@@ -44,13 +44,14 @@ const { values: argv } = parseArgs({
     'skip-webgpu': { type: 'boolean', default: false },
     'skip-torch': { type: 'boolean', default: false },
     'skip-fctanh': { type: 'boolean', default: false },
+    'skip-cli': { type: 'boolean', default: false },
     'torch-device': { type: 'string', default: 'cpu' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (argv.help) {
   console.log(`usage: npm run bench:sweep -- [--quick] [--json FILE] [--k K] [--n N] [--small-steps S] [--fctanh-steps S] [--threads T]
-                            [--driver auto|lavapipe|swiftshader|system] [--skip-wasm] [--skip-webgpu] [--skip-torch] [--skip-fctanh]
+                            [--driver auto|lavapipe|swiftshader|system] [--skip-wasm] [--skip-webgpu] [--skip-torch] [--skip-fctanh] [--skip-cli]
                             [--torch-device cpu|cuda]
   K = 16 members (learning rates); fc-tanh on N = 5000 (500 with --quick) synthetic CIFAR-shaped examples,
   ${SMALL_ARCH} on chebyshev-5-20; steps 1000 / 20 (200 / 4 with --quick)`);
@@ -255,6 +256,43 @@ if (!argv['skip-wasm']) {
     lines.push(`  wasm skipped: ${oneLine(e)}`);
   } finally {
     wasm.destroy();
+  }
+  json.save();
+}
+
+// ---- The command line: one `eoslab sweep` against K `eoslab train` processes ---------------
+// What a user without sweeps does (the reference code runs each member as its own process):
+// every process pays Node's start, the Wasm compile and worker start, the data and its run
+// directory; the sweep pays them once. Both write the same run directories (Wasm core).
+if (!argv['skip-wasm'] && !argv['skip-cli']) {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const w = workloads[0];
+  const dir = mkdtempSync(join(tmpdir(), 'eoslab-bench-sweep-'));
+  const common = ['--backend', 'wasm', '--eig-freq', '0', '--abridged-size', '0', '--physical-batch-size', String(w.physicalBatch),
+    '--checkpoint-every', '0', ...(threads ? ['--threads', String(threads)] : [])];
+  const cli = (args: string[]) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['hosts/node/bin/eoslab.mjs', ...args], { encoding: 'utf8', env: { ...process.env, EOSLAB_RESULTS: dir } });
+    if (r.status !== 0) throw new Error(`eoslab ${args.slice(0, 2).join(' ')} exited ${r.status}: ${oneLine(r.stderr || r.stdout || '')}`);
+    return (performance.now() - t0) / 1000;
+  };
+  try {
+    log(`[${elapsed()}] CLI: eoslab sweep train (K = ${K}) against ${K} eoslab train processes`);
+    const lrList = lrs(w).map((x) => String(x));
+    const sweepS = cli(['sweep', 'train', w.dataset, w.arch, 'mse', lrList.join(','), String(w.steps), ...common, '--out', join(dir, 'sweep')]);
+    let trainS = 0;
+    lrList.forEach((lr, k) => { trainS += cli(['train', w.dataset, w.arch, 'mse', lr, String(w.steps), ...common, '--out', join(dir, `train-${k}`)]); });
+    Object.assign(report, { sweep_small_cli_sweep_s_wasm: sweepS, sweep_small_cli_train_processes_s_wasm: trainS, sweep_small_cli_speedup_wasm: trainS / sweepS });
+    lines.push(`  CLI small (wasm): eoslab sweep ${sweepS.toFixed(2)} s, ${K} eoslab train processes ${trainS.toFixed(2)} s: ${(trainS / sweepS).toFixed(2)}× ` +
+      `(process start, Wasm compile and run directories included; not the target's measure)`);
+  } catch (e) {
+    report.sweep_small_cli = { skipped: oneLine(e) };
+    lines.push(`  CLI small skipped: ${oneLine(e)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   json.save();
 }

@@ -18,7 +18,7 @@ test('bench:sweep on a tiny sweep: batched equals one after another, PyTorch tra
   const r = bench(['--skip-webgpu', '--skip-fctanh', '--k', '3', '--small-steps', '3', '--threads', '1', '--json', out]);
   assert.is(r.status, 0, r.stderr);
   const j = JSON.parse(readFileSync(out, 'utf8'));
-  for (const k of ['sweep_small_speedup_wasm', 'sweep_small_batched_grad_ms_wasm', 'sweep_small_ops_per_step_batched_wasm']) assert.type(j[k], 'number', k);
+  for (const k of ['sweep_small_speedup_wasm', 'sweep_small_batched_grad_ms_wasm', 'sweep_small_ops_per_step_batched_wasm', 'sweep_small_cli_speedup_wasm']) assert.type(j[k], 'number', k);
   assert.is(j.sweep_small_batched_equals_sequential_wasm, true);
   assert.is(j.sweep_small_members_finished_wasm, 3);
   // 3 members, each with its own copy-in, copy-out, ‖g‖ and update: the per-member ops the README's proposal removes.

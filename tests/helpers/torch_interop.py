@@ -6,64 +6,17 @@
 # (8-byte header length, JSON header, raw little-endian data) so that only
 # torch and numpy are needed. With spec['module'] = 'resnet20'/'resnet32' the
 # model is the widely used CIFAR ResNet code (akamaster/pytorch_resnet_cifar10,
-# written out below) instead of an nn.Sequential; with spec['physical_batch']
-# the loss is summed over chunks of that many examples, each a forward in
-# train() mode, so BatchNorm normalises each chunk alone as eoslab does.
-import json, struct, sys
+# bench/torch_models.py, shared with bench/torch_peer.py) instead of an
+# nn.Sequential; with spec['physical_batch'] the loss is summed over chunks of
+# that many examples, each a forward in train() mode, so BatchNorm normalises
+# each chunk alone as eoslab does.
+import json, os, struct, sys
 import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-class LambdaLayer(nn.Module):
-    def __init__(self, lambd):
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, x):
-        return self.lambd(x)
-
-class BasicBlock(nn.Module):
-    def __init__(self, in_planes, planes, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            # Option A: every second pixel, channels zero-padded on both sides.
-            self.shortcut = LambdaLayer(lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4), 'constant', 0))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        out += self.shortcut(x)
-        return F.relu(out)
-
-class ResNet(nn.Module):
-    def __init__(self, num_blocks, num_classes=10):
-        super().__init__()
-        self.in_planes = 16
-        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.layer1 = self._make_layer(16, num_blocks[0], stride=1)
-        self.layer2 = self._make_layer(32, num_blocks[1], stride=2)
-        self.layer3 = self._make_layer(64, num_blocks[2], stride=2)
-        self.linear = nn.Linear(64, num_classes)
-
-    def _make_layer(self, planes, num_blocks, stride):
-        layers = []
-        for s in [stride] + [1] * (num_blocks - 1):
-            layers.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer3(self.layer2(self.layer1(out)))
-        out = F.avg_pool2d(out, out.size()[3])
-        return self.linear(out.view(out.size(0), -1))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'bench'))
+from torch_models import build_module  # noqa: E402
 
 def load_safetensors(path):
     raw = open(path, 'rb').read()
@@ -82,7 +35,7 @@ def load_safetensors(path):
 def main():
     spec = json.load(open(sys.argv[1]))
     mod = spec.get('module')
-    model = ResNet({'resnet20': [3] * 3, 'resnet32': [5] * 3}[mod], spec['classes']) if mod else eval(spec['sequential'], {'nn': nn})
+    model = build_module(mod, spec['classes']) if mod else eval(spec['sequential'], {'nn': nn})
     model.train()
     model.load_state_dict(load_safetensors(spec['checkpoint']), strict=True)
     x = torch.from_numpy(np.fromfile(spec['x'], dtype='<f4').reshape([spec['N']] + spec['in_shape']))

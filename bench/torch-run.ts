@@ -1,9 +1,10 @@
 // Drives bench/torch_peer.py for any eoslab model (its nn.Sequential layers
 // go in the spec, so PyTorch builds the same network with θ's slices as its
-// state dict) on a chosen device: full-batch gradient and HVP timings, the
-// small-problem check, or a sequential learning-rate sweep. The interpreter
-// is the one bench/cnn-torch.ts finds ($EOSLAB_PYTHON, python3,
-// /usr/bin/python3: the first that imports torch and numpy).
+// state dict; a ResNet, not one flat Sequential, names its module in
+// bench/torch_models.py instead) on a chosen device: full-batch gradient and
+// HVP timings, the small-problem check, or a sequential learning-rate sweep.
+// The interpreter is the one bench/cnn-torch.ts finds ($EOSLAB_PYTHON,
+// python3, /usr/bin/python3: the first that imports torch and numpy).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ export interface TorchRunJson extends TorchPeerJson {
 
 export interface TorchRunOptions {
   device: TorchDevice;
+  /** A bench/torch_models.py module (resnet20, resnet32) instead of the model's nn.Sequential; θ loads by its names. */
+  module?: string;
   /** Physical batch (rows per forward/backward pass). */
   B: number;
   threads: number;
@@ -54,7 +57,7 @@ export async function runTorch(m: Model, X: Float32Array, Y: Float32Array, N: nu
     const file = (k: string, a: Float32Array) => { const p = join(dir, `${k}.f32`); writeFileSync(p, f32bytes(a)); return p; };
     const zeros = new Float32Array(m.P);
     const spec = {
-      params: m.params.map((p) => ({ name: p.name, shape: p.shape, off: p.off })), P: m.P, torch: m.layers.map((l) => l.torch),
+      params: m.params.map((p) => ({ name: p.name, shape: p.shape, off: p.off })), P: m.P, torch: m.layers.map((l) => l.torch), module: o.module,
       in_shape: m.inShape, classes: m.outShape[0], n: N, physical_batch: o.B, reps: o.reps ?? 0, threads: o.threads,
       budget_s: o.budgetS ?? 120, x: file('x', X), y: file('y', Y), theta: file('theta', o.theta ?? zeros), v: file('v', o.v ?? zeros),
       check: o.check ? join(dir, 'out') : undefined, check64: o.check64 ?? false,

@@ -9,7 +9,12 @@ K sequential GD trainings (spec key `sweep`).
 Any eoslab architecture: with the spec key `torch` (the model's layers as
 eoslab writes them, e.g. "nn.Linear(3072, 200)", the nn.Sequential of its
 run metadata) the model is that nn.Sequential, called with θ's slices as its
-state dict (functional_call). Without it, the hand-written cnn-relu below.
+state dict (functional_call). With the spec key `module` (resnet20,
+resnet32) the model is bench/torch_models.py's CIFAR ResNet, θ's slices
+loaded by their state-dict names (eoslab's names are the module's), in
+train() mode: BatchNorm normalises each physical batch with its own
+statistics, as eoslab's objective does (the running statistics it updates
+are never read). Without either, the hand-written cnn-relu below.
 
 Model (eoslab's `cnn-relu`, the nn.Sequential it exports):
   Conv2d(3,32,3,padding=1) ReLU MaxPool2d(2) Conv2d(32,32,3,padding=1) ReLU
@@ -25,7 +30,7 @@ Full batch over physical batches of B (as eoslab and the reference code):
 
 Usage:
   torch_peer.py [--device cpu|cuda] SPEC.json     (keys: params [{name, shape, off}], P, in_shape,
-      classes, n, physical_batch, reps, threads, budget_s, x, y, theta, v
+      torch or module (optional), classes, n, physical_batch, reps, threads, budget_s, x, y, theta, v
       (raw float32 LE files), check (optional PREFIX), check64 (bool))
 Prints one JSON line: grad_ms, hvp_ms (medians), grad_times_ms, hvp_times_ms,
 loss, threads, torch, mkldnn, n, reps; with `check`, writes PREFIX.grad.f32
@@ -77,14 +82,30 @@ def forward(x, ps):
 FORWARD = forward
 
 
-def sequential_forward(layers, names):
-    """forward(x, ps) for the nn.Sequential eoslab describes, its parameters taken from ps."""
-    net = eval('nn.Sequential(' + ', '.join(layers) + ')', {'nn': torch.nn})
+def functional_forward(net, names):
+    """forward(x, ps) for the module net, its parameters (by state-dict name) taken from ps."""
     try:
         from torch.func import functional_call
     except ImportError:  # torch < 2.0
         from torch.nn.utils.stateless import functional_call
     return lambda x, ps: functional_call(net, dict(zip(names, ps)), (x,))
+
+
+def sequential_forward(layers, names):
+    """forward(x, ps) for the nn.Sequential eoslab describes, its parameters taken from ps."""
+    return functional_forward(eval('nn.Sequential(' + ', '.join(layers) + ')', {'nn': torch.nn}), names)
+
+
+def module_forward(name, classes, names):
+    """forward(x, ps) for a torch_models.py module, refusing a θ whose names are not exactly its parameters."""
+    from torch_models import build_module
+    net = build_module(name, classes).to(DEVICE).train()
+    want = [n for n, _ in net.named_parameters()]
+    if sorted(want) != sorted(names):
+        extra, missing = sorted(set(names) - set(want)), sorted(set(want) - set(names))
+        raise SystemExit(f'torch_peer: θ\'s parameters are not {name}\'s (not in the module: {extra[:3]}; missing: {missing[:3]}): '
+                         f'pass the eoslab model built from arch id {name}')
+    return functional_forward(net, names)
 
 
 def batch_loss(x, y, ps, n):
@@ -183,10 +204,12 @@ def main(argv):
         raise SystemExit(f'torch_peer: --device cuda but torch {torch.__version__} sees no CUDA device (a CPU-only build, or no driver)')
     spec = json.load(open(argv[0])) if argv and argv[0] != '-' else json.load(sys.stdin)
     names = [p['name'] for p in spec['params']]
-    if spec.get('torch'):
+    if spec.get('module'):
+        FORWARD = module_forward(spec['module'], spec['classes'], names)
+    elif spec.get('torch'):
         FORWARD = sequential_forward(spec['torch'], names)
     elif names != LAYERS:
-        raise SystemExit(f'torch_peer: without the spec key torch only cnn-relu is built in (params {LAYERS}), got {names}')
+        raise SystemExit(f'torch_peer: without the spec key torch or module only cnn-relu is built in (params {LAYERS}), got {names}')
     threads = int(spec.get('threads') or 2)
     torch.set_num_threads(threads)
     n, B, P = spec['n'], spec['physical_batch'], spec['P']

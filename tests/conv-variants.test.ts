@@ -6,7 +6,8 @@
 // enough to be split into several chunks, and a batch large enough that the
 // naive kernel's tile grid must fold past 65535 workgroups per dispatch axis
 // (B = 500 of 32-channel 32×32 images needs 256000 of its tiles). Also the
-// autotuner, in-place activations and the one-line aliasing error.
+// autotuner, in-place activations, the one-line aliasing error, and a split
+// dweight of K = 16 models equal to each model alone bit for bit.
 // Two kernel geometries only: each is a pipeline per variant and mode, ~1 s
 // to compile on lavapipe (tests/conv-ops.test.ts covers more geometries on
 // the default variant). Tolerance 1e-5 relative (‖·‖∞): f32 sums of ≤ 1020
@@ -108,6 +109,30 @@ for (const v of CONV_VARIANTS) {
     worstOf[v.id] = worst;
   });
 }
+
+T('dweight is split per model: K = 16 batched models equal each alone bit for bit (the split does not depend on K)', async ({ gpu }) => {
+  // B·Ho·Wo = 66560 terms over one tile: split into 130 chunks alone; K once counted in (2048 workgroups over 16 tiles: 116 chunks).
+  const s = convShape({ Cin: 3, H: 32, W: 32, Cout: 8, kh: 3, pad: 1 }), B = 65, K16 = 16;
+  const nx = B * s.Cin * s.H * s.W, ny = B * s.Cout * s.Ho * s.Wo, nw = s.Cout * s.Cin * 9, P = nw + s.Cout;
+  const one = { mode: 'dweight' as const, shape: s, B, K: 1, bias: {} as never }, many = { ...one, K: K16 };
+  const x = randArray(K16 * nx, 31), dy = randArray(K16 * ny, 32);
+  const xb = upload(gpu, x, 'x'), dyb = upload(gpu, dy, 'dy'), gb = gpu.alloc(K16 * P, 'grad'), x1 = gpu.alloc(nx, 'x1'), dy1 = gpu.alloc(ny, 'dy1'), g1 = gpu.alloc(P, 'g1');
+  for (const v of [CONV_VARIANTS.find((q) => q.id === 'reg16x8-4x8')!, CONV_VARIANTS.find((q) => q.id === 'tiled-8x8-k16')!]) {
+    assert.equal(convSplit(many, v), convSplit(one, v), `${v.id}: the split of one model`);
+    assert.ok(convSplit(one, v).S > 100, `${v.id} splits`);
+    gpu.conv({ mode: 'dweight', shape: s, B, K: K16, x: { buf: xb, off: 0, bs: nx }, y: { buf: dyb, off: 0, bs: ny }, w: { buf: gb, off: 0, bs: P }, bias: { buf: gb, off: nw, bs: P } }, v);
+    const batched = new Uint32Array((await gpu.read(gb)).buffer);
+    for (const z of [0, 7, 15]) {
+      gpu.write(x1, x.subarray(z * nx, (z + 1) * nx));
+      gpu.write(dy1, dy.subarray(z * ny, (z + 1) * ny));
+      gpu.conv({ mode: 'dweight', shape: s, B, K: 1, x: { buf: x1, off: 0, bs: 0 }, y: { buf: dy1, off: 0, bs: 0 }, w: { buf: g1, off: 0, bs: 0 }, bias: { buf: g1, off: nw, bs: 0 } }, v);
+      const alone = new Uint32Array((await gpu.read(g1)).buffer);
+      const differ = alone.filter((q, i) => q !== batched[z * P + i]).length;
+      assert.is(differ, 0, `${v.id} model ${z}: ${differ} of ${P} gradient values differ from the model alone`);
+    }
+  }
+  for (const b of [xb, dyb, gb, x1, dy1, g1]) gpu.release(b);
+});
 
 T('a batch whose tile grid exceeds 65535 workgroups per axis (B = 130, 32 channels, 32×32)', async ({ gpu }) => {
   // One input channel keeps the work small; the output grid is what matters here.

@@ -17,7 +17,7 @@ import {
 import { DeviceErrors } from './device-errors.js';
 import { KERNELS, kernelSource, type ConstValue, type KernelName } from './kernels.js';
 import { MatmulTuner, variantConsts, variantEligible, variantGrid, type MatmulVariant } from './matmul-variants.js';
-import { ConvTuner, convGemm, convKernel, convSplit, convTile, convVariantConsts, type ConvVariant } from './conv-variants.js';
+import { ConvTuner, convGemm, convKernel, convModels, convModelsPerDispatch, convSplit, convTile, convVariantConsts, type ConvVariant } from './conv-variants.js';
 
 const ARENA_BYTES = 256 * 1024;
 const BLOCK = 256; // minUniformBufferOffsetAlignment, the largest the spec allows
@@ -374,7 +374,9 @@ export class WebGPUBackend implements Backend {
     if (op.bias && op.mode === 'dweight') noAlias('conv dweight bias', op.bias.buf, [rd1.buf, rd2.buf]);
     const v = variant ?? this.convTuner.choose(op);
     const { M, N, L } = convGemm(op);
-    const { S, chunk } = convSplit(op, v);
+    const { S, chunk } = convSplit(op, v), per = convModelsPerDispatch(op, S);
+    // dweight (no epilogue) in groups of models: the split is per model, and K of them may not fit at once.
+    if (per < op.K) { for (let k0 = 0; k0 < op.K; k0 += per) this.conv(convModels(op, k0, Math.min(per, op.K - k0)), v); return; }
     const split = S > 1;
     const nOut = op.K * M * N;
     const [sx, sy, pitch] = this.grid(nOut);

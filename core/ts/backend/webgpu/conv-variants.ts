@@ -5,7 +5,7 @@
 // registers without shared memory (CPU drivers), 'tiled' stages gathered
 // tiles in shared memory (real GPUs). Choices share the matmul tuner's map
 // (keys start with 'conv:'), so hosts persist both with one tuneCache.
-import type { Buf, ConvOp } from '../types.js';
+import type { Buf, ConvOp, View } from '../types.js';
 import type { ConstValue, KernelName } from './kernels.js';
 
 export type ConvMode = ConvOp['mode'];
@@ -81,19 +81,34 @@ const SPLIT_SCRATCH = 1 << 23;
 /**
  * How dweight's reduction over B·Ho·Wo is cut: S chunks of `chunk` summed by
  * separate workgroups into partials, then added in order by
- * conv_dweight_sum (deterministic: S is a function of the op's shape and the
- * variant). Enough chunks to give the device ~2048 workgroups, none shorter
- * than 512 terms. The naive kernel never splits.
+ * conv_dweight_sum (deterministic: S is a function of one model's shape and
+ * the variant, never of K, so a model batched sums in the order it does
+ * alone). Enough chunks to give the device ~2048 workgroups per model, none
+ * shorter than 512 terms. The naive kernel never splits.
  */
-export function convSplit(op: Pick<ConvOp, 'mode' | 'shape' | 'B' | 'K' | 'bias'>, v: ConvVariant): { S: number; chunk: number } {
+export function convSplit(op: Pick<ConvOp, 'mode' | 'shape' | 'B' | 'bias'>, v: ConvVariant): { S: number; chunk: number } {
   const { M, N, L } = convGemm(op);
   if (op.mode !== 'dweight' || v.kernel === 'naive') return { S: 1, chunk: L };
   const [tm, tn] = convTile(v);
-  const tiles = Math.ceil(M / tm) * Math.ceil(N / tn) * op.K;
-  let S = Math.min(Math.ceil(L / 512), Math.ceil(2048 / tiles), Math.floor(SPLIT_SCRATCH / (op.K * M * N)), Math.floor(65535 / op.K));
+  const tiles = Math.ceil(M / tm) * Math.ceil(N / tn);
+  let S = Math.min(Math.ceil(L / 512), Math.ceil(2048 / tiles), Math.floor(SPLIT_SCRATCH / (M * N)), 65535);
   S = Math.max(1, S);
   const chunk = Math.ceil(L / S / 64) * 64;
   return { S: Math.ceil(L / chunk), chunk };
+}
+
+/** Models one split dweight dispatch takes: its partials fit SPLIT_SCRATCH and its K·S workgroups the grid's z (65535). */
+export function convModelsPerDispatch(op: Pick<ConvOp, 'mode' | 'shape' | 'B' | 'K' | 'bias'>, S: number): number {
+  if (S === 1) return op.K;
+  const { M, N } = convGemm(op);
+  return Math.max(1, Math.min(op.K, Math.floor(SPLIT_SCRATCH / (S * M * N)), Math.floor(65535 / S)));
+}
+
+/** Models k0 … k0 + k − 1 of `op` (its views moved on by k0 strides), without the unpool step: the caller ran it for all. */
+export function convModels(op: ConvOp, k0: number, k: number): ConvOp {
+  const at = (v: View): View => ({ ...v, off: v.off + k0 * v.bs });
+  return { mode: op.mode, shape: op.shape, B: op.B, K: k, x: at(op.x), w: at(op.w), y: at(op.y), ...(op.bias ? { bias: at(op.bias) } : {}),
+    ...(op.accumulate ? { accumulate: true } : {}) };
 }
 
 /** Size class: the geometry exactly, the batch rounded up to a power of two. */

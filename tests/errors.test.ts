@@ -43,6 +43,9 @@ test('shape mismatch between data and model', () => {
     /shape mismatch: the model takes inputs of 3 values \(\[3\]\) but the data has 4 features/);
   assert.throws(() => new ModelObjective(fake, parseArch('mlp:8:tanh', 4, 3), data, { loss: 'mse' }),
     /the model has 3 outputs but the targets have 2 columns/);
+  // mlp:8:tanh on 4 → 2 has P = 58: a stride below it would overlap the models.
+  assert.throws(() => new ModelObjective(fake, parseArch('mlp:8:tanh', 4, 2), data, { loss: 'mse', K: 3, stride: 57 }),
+    /the models' stride must be an integer of at least P = 58, got 57/);
 });
 
 test('no WebGPU adapter: the error says how to get one', () => {

@@ -28,12 +28,30 @@ export type { LossAcc } from './types.js';
 
 export interface ObjectiveOptions {
   loss: LossName;
-  /** Number of models batched in every op (θ is K·P). */
+  /** Number of models batched in every op (θ is K·stride). */
   K?: number;
+  /**
+   * Values per model in θ, gradients and directions when K > 1 (default P;
+   * at least P). A sweep passes alignedStride(P): see there.
+   */
+  stride?: number;
   /** Examples per pass; the full batch is accumulated over passes. */
   physicalBatch?: number;
   /** First of the 2K scalar slots (loss, accuracy) this objective uses. */
   slotBase?: number;
+}
+
+/**
+ * P rounded up to a multiple of 4. With this stride model z's views start
+ * at z·stride + off, as aligned as off alone: WebGPU picks its vec4 matmul
+ * kernels by the alignment of every model's views, and a model batched at
+ * stride P (58, say) would get another kernel than alone, summing in another
+ * order (the last bit of a sweep member's gradient differed from its run
+ * alone). Activations need no padding: a vec4 kernel reads one only where
+ * its row length is a multiple of 4, and then so is its stride B·size.
+ */
+export function alignedStride(P: number): number {
+  return Math.ceil(P / 4) * 4;
 }
 
 interface Boundary {
@@ -71,6 +89,8 @@ function cotangentsRead(m: Model, gaussNewton: boolean): boolean[] {
 export class ModelObjective extends SlotObjective {
   readonly K: number;
   readonly P: number;
+  /** Values per model in K-model θ, gradients and directions (ObjectiveOptions.stride). */
+  readonly stride: number;
   readonly B: number;
   readonly loss: LossName;
   private readonly bounds: Boundary[] = [];
@@ -93,6 +113,8 @@ export class ModelObjective extends SlotObjective {
     if (model.P === 0) throw new Error('the model has no parameters');
     this.K = opts.K ?? 1;
     this.P = model.P;
+    this.stride = opts.stride ?? this.P;
+    if (!Number.isInteger(this.stride) || this.stride < this.P) throw new Error(`the models' stride must be an integer of at least P = ${this.P}, got ${opts.stride}`);
     this.loss = opts.loss;
     this.B = Math.min(opts.physicalBatch ?? data.N, data.N);
     if (!Number.isInteger(this.B) || this.B <= 0) throw new Error(`physical batch size must be a positive integer, got ${opts.physicalBatch}`);
@@ -178,7 +200,7 @@ export class ModelObjective extends SlotObjective {
   }
 
   private ctx(b: number, running?: BnRunning | null): PassCtx {
-    return { backend: this.backend, K: this.K, b, P: this.P, ...(running ? { running } : {}) };
+    return { backend: this.backend, K: this.K, b, P: this.stride, ...(running ? { running } : {}) };
   }
 
   // ---- the walk ---------------------------------------------------------------
@@ -240,7 +262,7 @@ export class ModelObjective extends SlotObjective {
   }
 
   private checkVec(v: Buf, what: string): void {
-    if (v.length < this.K * this.P) throw new Error(`${what} '${v.label}' holds ${v.length} values, expected K×P = ${this.K}×${this.P}`);
+    if (v.length < this.K * this.stride) throw new Error(`${what} '${v.label}' holds ${v.length} values, expected K×${this.stride === this.P ? 'P' : 'stride'} = ${this.K}×${this.stride}`);
   }
 
   // ---- the objective ------------------------------------------------------------
@@ -252,7 +274,7 @@ export class ModelObjective extends SlotObjective {
     this.passes((r0, b) => { this.forward(theta, r0, b); this.head(r0, b); });
   }
 
-  /** Enqueue full-batch gradient into `grad` (K·P), with loss/accuracy into the slots. */
+  /** Enqueue full-batch gradient into `grad` (K·stride), with loss/accuracy into the slots. */
   encodeGrad(theta: Buf, grad: Buf, running?: BnRunning | null): void {
     this.checkVec(theta, 'θ');
     this.checkVec(grad, 'gradient');

@@ -3,7 +3,7 @@
 // adapter's limits, so a sweep is split instead of failing mid-run.
 import type { Backend } from '../backend/types.js';
 import { boundarySize } from '../nn/model.js';
-import type { ModelObjective } from '../objective/model-objective.js';
+import { alignedStride, type ModelObjective } from '../objective/model-objective.js';
 import type { RunConfig } from './config.js';
 import { buildProblem, type RunData } from './problem.js';
 
@@ -40,7 +40,8 @@ const STATE_VECTORS: Record<string, number> = { polyak: 1, nesterov: 1, adam: 2,
 export function groupMemory(backend: Backend, cfg: RunConfig, data: RunData, neigs: number): GroupMemory {
   const problem = buildProblem(backend, cfg, data);
   try {
-    const P = problem.P, model = problem.model!, f = 4;
+    // θ_K and ∇_K hold a member per alignedStride(P) values (sweep.ts).
+    const P = problem.P, S = alignedStride(P), model = problem.model!, f = 4;
     const scratch = (o: unknown) => (o as ModelObjective).scratchBytes();
     const batched = scratch(problem.full) + (problem.test === problem.full ? 0 : scratch(problem.test)) + (problem.mini ? scratch(problem.mini.obj) : 0);
     const k1 = problem.tunable.reduce((s, o) => s + o.scratchBytes(), 0);
@@ -50,10 +51,10 @@ export function groupMemory(backend: Backend, cfg: RunConfig, data: RunData, nei
     let widest = 0;
     for (let i = 0; i <= model.layers.length; i++) widest = Math.max(widest, boundarySize(model, i));
     return {
-      perMember: batched + 2 * P * f + P * f * (2 + (STATE_VECTORS[cfg.opt.name] ?? 0) + 2 * neigs),
+      perMember: batched + 2 * S * f + P * f * (2 + (STATE_VECTORS[cfg.opt.name] ?? 0) + 2 * neigs),
       // Lanczos keeps its Krylov basis (≤ ~40 + k vectors); LOBPCG 3k blocks and products.
       fixed: dataBytes + k1 + (40 + 4 * neigs) * P * f,
-      largestPerMember: Math.max(P * f, B * widest * f),
+      largestPerMember: Math.max(S * f, B * widest * f),
     };
   } finally {
     problem.dispose();

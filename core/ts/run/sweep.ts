@@ -1,7 +1,8 @@
 // A sweep group: K members that share dataset (and its seed), architecture,
 // loss, optimizer kind and batch size train in lockstep, their losses and
-// gradients computed as K batched models in every dispatch (θ is K·P, member
-// j at offset j·P). What differs per member — η and its drops, β/β1/β2/ε,
+// gradients computed as K batched models in every dispatch (θ is K·S, member
+// j at offset j·S, S = alignedStride(P): each member's views as aligned as
+// alone, so WebGPU runs the same kernels on them). What differs per member — η and its drops, β/β1/β2/ε,
 // init seed, stop rules, eigen settings — lives in its SweepMember, which
 // is a single run's RunContext over the group's shared K = 1 objectives: it
 // updates its own θ with its own optimizer (one dispatch per member, the
@@ -29,7 +30,7 @@
 // solver, retry and seed rule. A lockstep (batched) solver would be faster;
 // it is left for later.
 import type { Backend, Buf } from '../backend/types.js';
-import { ModelObjective } from '../objective/model-objective.js';
+import { alignedStride, ModelObjective } from '../objective/model-objective.js';
 import type { Objective } from '../objective/types.js';
 import { initParams, namedInitScheme } from '../nn/init.js';
 import { parseArchId } from '../nn/arch.js';
@@ -91,14 +92,14 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
     throw new Error('minibatch members of one group must start at the same step: split the group by resume step');
   }
   const problem = buildProblem(backend, base, data);
-  const K = specs.length, P = problem.P;
+  const K = specs.length, P = problem.P, S = alignedStride(P);
   for (const s of specs) if (s.cfg.eigFreq > 0 && s.cfg.neigs > P) throw new Error(`--neigs ${s.cfg.neigs} exceeds the model's ${P} parameters`);
   const model = problem.model!;
   let objs: ModelObjective[] = [];
   /** The group's batched objectives for k models (the previous ones disposed). */
   const objectives = (k: number): GroupObjectives => {
     objs.forEach((o) => o.dispose());
-    const batched = (o: Objective) => new ModelObjective(backend, model, (o as ModelObjective).data, { loss: base.loss, K: k, physicalBatch: base.physicalBatchSize });
+    const batched = (o: Objective) => new ModelObjective(backend, model, (o as ModelObjective).data, { loss: base.loss, K: k, stride: S, physicalBatch: base.physicalBatchSize });
     const fullK = batched(problem.full);
     const testK = problem.test === problem.full ? fullK : batched(problem.test);
     const miniK = problem.mini ? batched(problem.mini.obj) : null;
@@ -106,7 +107,7 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
     return { fullK, testK, miniK, mini: problem.mini, hasAccuracy: problem.hasAccuracy, all: objs };
   };
   const first = objectives(K);
-  const thetaK = backend.alloc(K * P, 'θ[K]'), gradK = backend.alloc(K * P, 'gradient[K]');
+  const thetaK = backend.alloc(K * S, 'θ[K]'), gradK = backend.alloc(K * S, 'gradient[K]');
   const members: SweepMember[] = [];
   try {
     const archInit = parseArchId(base.arch, data.c).init;
@@ -142,6 +143,8 @@ class GroupLoop {
   /** Models in the batched objectives now (slots 0..K-1 of θ and the gradient). */
   K: number;
   readonly P: number;
+  /** Values per member slot in θ and the gradient (alignedStride(P)). */
+  readonly S: number;
   readonly start: number;
   /** Each member's slot: its slice of θ and the gradient, its loss and ‖g‖² slots. */
   readonly slot = new Map<SweepMember, number>();
@@ -150,14 +153,15 @@ class GroupLoop {
               readonly objectives: (k: number) => GroupObjectives, public thetaK: Buf, public gradK: Buf, readonly now: () => number) {
     this.K = members.length;
     this.P = members[0].P;
+    this.S = alignedStride(this.P);
     this.start = now();
     members.forEach((m) => this.slot.set(m, m.index));
   }
 
   /** Moves the active members' θ slices to the front (via the gradient buffer, then the two swap) and rebuilds the objectives for them. */
   async repack(active: SweepMember[]): Promise<void> {
-    const { backend, P } = this;
-    active.forEach((m, s) => copySlice(backend, this.gradK, s * P, this.thetaK, this.slot.get(m)! * P, P));
+    const { backend, P, S } = this;
+    active.forEach((m, s) => copySlice(backend, this.gradK, s * S, this.thetaK, this.slot.get(m)! * S, P));
     active.forEach((m, s) => this.slot.set(m, s));
     [this.thetaK, this.gradK] = [this.gradK, this.thetaK];
     this.K = active.length;
@@ -166,10 +170,10 @@ class GroupLoop {
   }
 
   async run(): Promise<void> {
-    const { backend, P } = this;
+    const { backend, P, S } = this;
     // Every slice holds a finite θ before the first dispatch; from here on the members' θ_t live in their slices.
-    backend.vector({ n: this.K * P, y: this.thetaK, beta: 0, gamma: 0 });
-    for (const m of this.members) copySlice(backend, this.thetaK, m.index * P, m.theta, 0, P);
+    backend.vector({ n: this.K * S, y: this.thetaK, beta: 0, gamma: 0 });
+    for (const m of this.members) copySlice(backend, this.thetaK, m.index * S, m.theta, 0, P);
     let active = this.members.slice();
     while (active.length > 0) {
       if (2 * active.length <= this.K) await this.repack(active);
@@ -183,11 +187,11 @@ class GroupLoop {
       for (const [a, m] of active.entries()) {
         const s = this.slot.get(m)!;
         const losses = { trainLoss: tr.loss[s], trainAcc: tr.acc[s], testLoss: due[a] ? te.loss[s] : null, testAcc: due[a] ? te.acc[s] : null };
-        const slices = { thetaK: this.thetaK, gradK: this.gradK, off: s * P };
+        const slices = { thetaK: this.thetaK, gradK: this.gradK, off: s * S };
         const r = await m.row(losses, norms.get(m)!, this.o.hasAccuracy, (this.now() - this.start) / 1000, slices);
         if (!r) { next.push(m); continue; }
         await this.specs[m.index].done?.(r);
-        backend.vector({ n: P, y: this.thetaK, yOff: s * P, beta: 0, gamma: 0 });
+        backend.vector({ n: P, y: this.thetaK, yOff: s * S, beta: 0, gamma: 0 });
       }
       active = next;
       if (active.length) await this.update(active, norms);
@@ -199,8 +203,8 @@ class GroupLoop {
    * gradient: per model the single run's reduction over its own buffer.
    */
   async gradNorms(active: SweepMember[]): Promise<Map<SweepMember, number>> {
-    const { backend, K, P } = this;
-    const g = { buf: this.gradK, off: 0, bs: P };
+    const { backend, K, P, S } = this;
+    const g = { buf: this.gradK, off: 0, bs: S };
     backend.reduce({ n: P, K, x: g, y: g, slot: 2 * K });
     const g2 = await backend.readScalars(2 * K, K);
     return new Map(active.map((m) => [m, Math.sqrt(g2[this.slot.get(m)!])]));
@@ -208,13 +212,13 @@ class GroupLoop {
 
   /** One optimizer update per active member on its slice, from θ_t: the full-batch gradient, or the shared minibatch t. */
   async update(active: SweepMember[], norms: Map<SweepMember, number>): Promise<void> {
-    const { P } = this;
+    const { S } = this;
     if (this.o.miniK) {
       // Minibatch groups move in lockstep: every member is at the same step.
       this.o.mini!.fill(active[0].t);
       this.o.miniK.encodeGrad(this.thetaK, this.gradK);
       if (active[0].cfg.opt.name === 'ngd') norms = await this.gradNorms(active);
     }
-    for (const m of active) m.update(this.thetaK, this.gradK, this.slot.get(m)! * P, norms.get(m)!);
+    for (const m of active) m.update(this.thetaK, this.gradK, this.slot.get(m)! * S, norms.get(m)!);
   }
 }

@@ -20,7 +20,7 @@ import { runModel, type RunData } from '../core/ts/run/problem.js';
 import type { RunSink } from '../core/ts/run/records.js';
 import { parseArchId } from '../core/ts/nn/arch.js';
 import { initParams } from '../core/ts/nn/init.js';
-import { ModelObjective } from '../core/ts/objective/model-objective.js';
+import { alignedStride, ModelObjective } from '../core/ts/objective/model-objective.js';
 import { uploadData } from '../core/ts/objective/data.js';
 import { loadDataset } from '../datasets/registry.js';
 import type { DriverPreference } from '../hosts/node/vulkan-env.js';
@@ -127,12 +127,14 @@ async function timed(fn: (prepare: (objs: ModelObjective[]) => Promise<void>) =>
 async function gradMs(backend: Backend, w: Workload, k: number, reps: number): Promise<number> {
   const model = runModel({ arch: w.arch }, w.data);
   const d = uploadData(backend, w.data.train.X, w.data.train.Y, w.data.train.N, w.data.d, w.data.c);
-  const obj = new ModelObjective(backend, model, d, { loss: 'mse', K: k, physicalBatch: w.physicalBatch });
-  const th = backend.alloc(k * model.P, 'θ[K]'), g = backend.alloc(k * model.P, 'gradient[K]');
+  // Members at the sweep's stride (P rounded up to 4), so WebGPU runs the same vec4 kernels as the sweep.
+  const S = alignedStride(model.P);
+  const obj = new ModelObjective(backend, model, d, { loss: 'mse', K: k, physicalBatch: w.physicalBatch, stride: S });
+  const th = backend.alloc(k * S, 'θ[K]'), g = backend.alloc(k * S, 'gradient[K]');
   try {
     await obj.tune();
     const theta0 = initParams(model, { seed: 0 });
-    for (let j = 0; j < k; j++) backend.write(th, theta0, j * model.P);
+    for (let j = 0; j < k; j++) backend.write(th, theta0, j * S);
     obj.encodeGrad(th, g);
     await obj.readLossAcc();
     const t0 = performance.now();

@@ -149,6 +149,32 @@ async function poolEpilogue(be: Backend): Promise<void> {
     assert.ok(hex(await be.read(db1)) === hex(await be.read(db2)), `conv ${ci}: bias gradient from routes differs`);
     for (const buf of [x, w, b, y, pd, rt, y2, pd2, r, g, t1, t2, d1, d2, dw1, dw2, db1, db2]) be.release(buf);
   }
+  // NaN and ±∞ in the conv output: the f32x4 epilogue routes NaN-free groups of
+  // windows from the pre-activations alone and hands a group holding a NaN to
+  // the lane-at-a-time route; pooled values and routes must still be the
+  // unfused ops' (compared with Object.is: a NaN's payload is not specified).
+  // Wasm only: WGSL leaves max and comparisons with a NaN implementation-defined.
+  if (be.kind !== 'wasm') return;
+  const s = convShape({ Cin: 2, H: 8, W: 16, Cout: 4, kh: 3, pad: 1 }), B = 2;
+  const ps = poolShape({ C: s.Cout, H: s.Ho, W: s.Wo, kh: 2 });
+  const nx = B * s.Cin * s.H * s.W, nw = s.Cout * s.Cin * s.kh * s.kw, ny = B * s.Cout * s.Ho * s.Wo, np = B * s.Cout * ps.Ho * ps.Wo;
+  const x = put(be, Float32Array.from(kinky(K * nx, 120), (e, i) => (i % 97 === 0 ? NaN : i % 89 === 0 ? Infinity : i % 83 === 0 ? -Infinity : e)), 'x');
+  const w = put(be, kinky(K * nw, 121), 'w'), b = put(be, randArray(K * s.Cout, 122, 0.1), 'b');
+  const conv = { mode: 'forward' as const, shape: s, B, K, x: v(x, 0, nx), w: v(w, 0, nw), bias: v(b, 0, s.Cout), act: 'relu' as const };
+  const y = be.alloc(K * ny, 'y'), pd = be.alloc(K * np, 'pooled'), rt = be.alloc(K * np, 'routes'), pd2 = be.alloc(K * np, 'pooled2');
+  be.conv({ ...conv, y: v(y, 0, ny), pool: { dst: v(pd, 0, np), route: v(rt, 0, np) } });
+  be.conv({ ...conv, y: v(y, 0, ny) });
+  be.pool({ kind: 'max', mode: 'forward', shape: ps, B, K, x: v(y, 0, ny), dst: v(pd2, 0, np) });
+  const same = (a: Float32Array, c: Float32Array) => a.length === c.length && a.every((e, i) => Object.is(e, c[i]));
+  const [p1, p2] = [await be.read(pd), await be.read(pd2)];
+  assert.ok(p2.some(Number.isNaN) && p2.some((e) => e > 0 && Number.isFinite(e)), 'NaN case: the pooled output holds NaNs and positive numbers');
+  assert.ok(same(p1, p2), 'NaN case: pooled epilogue differs from conv+relu then max pool');
+  const g = put(be, kinky(K * np, 123), 'g'), d1 = be.alloc(K * ny, 'd1'), d2 = be.alloc(K * ny, 'd2');
+  const pool = { kind: 'max' as const, shape: ps, B, K, x: v(y, 0, ny), src: v(g, 0, np) };
+  be.pool({ ...pool, mode: 'backward', dst: v(d1, 0, ny), route: v(rt, 0, np) });
+  be.pool({ ...pool, mode: 'backward', dst: v(d2, 0, ny), reluMask: true });
+  assert.ok(same(await be.read(d1), await be.read(d2)), 'NaN case: backward by routes differs from reluMask');
+  for (const buf of [x, w, b, y, pd, rt, pd2, g, d1, d2]) be.release(buf);
 }
 
 /** Loss, gradient, HVP and Gauss-Newton product of `m` under its own plan, the ReLU-only fused and the unfused one. */

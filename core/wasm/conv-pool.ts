@@ -7,7 +7,8 @@
 // never leaves the cache: the forward pools each example's conv output from
 // a per-thread scratch, and the weight gradient rebuilds each example's
 // cotangent there (unpoolExample). The values are the unfused walk's, bit for
-// bit: the same comparisons pick the route, and the cotangent at the route is
+// bit: the route is the same first maximum (poolRoutes finds it from the
+// pre-activations where no NaN is in the way), and the cotangent at it is
 // m·(0 + g) as the pool's backward then the ReLU's dmul compute it; every
 // other input gets +0.
 //
@@ -20,7 +21,11 @@
 
 /** relu(v + b) as the conv epilogue computes it (addBias, then actRange's f32.max). */
 @inline function act1(v: f32, b: f32, hasBias: bool): f32 { return Mathf.max(hasBias ? v + b : v, 0); }
-@inline function act4(v: v128, b: v128, hasBias: bool): v128 { return f32x4.max(hasBias ? f32x4.add(v, b) : v, f32x4.splat(0)); }
+/** m ? a : b lane-wise for masks of whole lanes (blendvps on the relaxed build, and/andnot/or otherwise: the same lanes). */
+@inline function sel(a: v128, b: v128, m: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, m);
+  return v128.bitselect(a, b, m);
+}
 
 /** Route code of the 2×2 window at x0 (top row) and x1 (bottom row) of relu(y + b); the pooled value into *out. */
 @inline function route1(x0: usize, x1: usize, out: usize, b: f32, hasBias: bool): f32 {
@@ -53,19 +58,34 @@ export function poolRoutes(y: usize, bias: usize, dst: usize, route: usize, c0: 
       if (ASC_FEATURE_SIMD) {
         const zero = f32x4.splat(0), b4 = f32x4.splat(bs);
         for (; ow + 4 <= Wo; ow += 4) {
-          // pool.ts's window4/route4 lane-wise: first maximum by `>` from −∞, the value at the route.
           const o = <usize>ow << 3;
-          const a0 = act4(v128.load(x0 + o), b4, hasBias), a1 = act4(v128.load(x0 + o, 16), b4, hasBias);
-          const b0 = act4(v128.load(x1 + o), b4, hasBias), b1 = act4(v128.load(x1 + o, 16), b4, hasBias);
-          let e = evens(a0, a1), best = f32x4.splat(-Infinity);
-          let m = f32x4.gt(e, best);
-          best = v128.bitselect(e, best, m);
-          let out = e, arg = i32x4.splat(0);
-          e = odds(a0, a1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m); out = v128.bitselect(e, out, m); arg = v128.bitselect(i32x4.splat(1), arg, m);
-          e = evens(b0, b1); m = f32x4.gt(e, best); best = v128.bitselect(e, best, m); out = v128.bitselect(e, out, m); arg = v128.bitselect(i32x4.splat(2), arg, m);
-          e = odds(b0, b1); m = f32x4.gt(e, best); out = v128.bitselect(e, out, m); arg = v128.bitselect(i32x4.splat(3), arg, m);
-          v128.store(d + (<usize>ow << 2), out);
-          const code = i32x4.add(arg, v128.and(f32x4.gt(out, zero), i32x4.splat(4)));
+          let a0 = v128.load(x0 + o), a1 = v128.load(x0 + o, 16), b0 = v128.load(x1 + o), b1 = v128.load(x1 + o, 16);
+          if (hasBias) { a0 = f32x4.add(a0, b4); a1 = f32x4.add(a1, b4); b0 = f32x4.add(b0, b4); b1 = f32x4.add(b1, b4); }
+          // Without NaNs the route over relu(t) is decided by t alone: a window
+          // with a positive maximum routes to its first maximum (relu(t) = t
+          // there), any other routes to its first input with value +0 and
+          // m = 0. That takes three maxps and three compares where ReLU-ing
+          // sixteen inputs (wasm's NaN-propagating f32x4.max is a long
+          // sequence on x86) and a running first-maximum cost several times
+          // more. A NaN in the group falls back to the lane-at-a-time route.
+          const nan = v128.or(v128.or(f32x4.ne(a0, a0), f32x4.ne(a1, a1)), v128.or(f32x4.ne(b0, b0), f32x4.ne(b1, b1)));
+          if (v128.any_true(nan)) {
+            for (let k = 0; k < 4; k++) {
+              const q = o + (<usize>k << 3);
+              store<f32>(r + (<usize>(ow + k) << 2), route1(x0 + q, x1 + q, d + (<usize>(ow + k) << 2), bs, hasBias));
+            }
+            continue;
+          }
+          const e0 = evens(a0, a1), e1 = odds(a0, a1), e2 = evens(b0, b1), e3 = odds(b0, b1);
+          // pmax is the maximum here (no NaNs; which of ±0 it keeps does not matter: only best > 0 is used).
+          const best = f32x4.pmax(f32x4.pmax(e0, e1), f32x4.pmax(e2, e3));
+          const pos = f32x4.gt(best, zero);
+          // The first j with e_j = best (equal positive floats have equal bits).
+          let arg = sel(i32x4.splat(2), i32x4.splat(3), f32x4.eq(e2, best));
+          arg = sel(i32x4.splat(1), arg, f32x4.eq(e1, best));
+          arg = v128.andnot(arg, f32x4.eq(e0, best));
+          v128.store(d + (<usize>ow << 2), v128.and(best, pos));
+          const code = v128.and(v128.or(arg, i32x4.splat(4)), pos);
           v128.store(r + (<usize>ow << 2), f32x4.convert_i32x4_s(code));
         }
       }

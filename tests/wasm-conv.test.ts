@@ -9,7 +9,8 @@
 // than one N block (> 1024) and more output channels than one M block (> 128);
 // K = 2 models with offsets, per-model strides and shared data (bs = 0),
 // accumulation; dweight in both orientations (dW, and dWᵀ where L < Cout
-// pads the micro-tiles less). Then: 1, 2 and 3 threads give the same bits
+// pads the micro-tiles less) and as dot products along positions (3-wide
+// kernels at stride 1 with Wo % 4 = 0, conv-dot.ts). Then: 1, 2 and 3 threads give the same bits
 // (every job split: examples, positions within an example, dW rows and columns).
 // Tolerance 1e-5 relative (‖a−b‖∞/‖b‖∞), as tests/conv-ops.test.ts: f32 sums
 // of O(1) products, the longest here a few thousand terms summed in blocks.
@@ -45,6 +46,10 @@ const CONVS: { name: string; s: ConvShape; B: number }[] = [
   { name: 'L = 297 > KC, 33→20 channels, 12×12', s: convShape({ Cin: 33, H: 12, W: 12, Cout: 20, kh: 3, pad: 1 }), B: 2 },
   { name: '1600 positions > NC, 41×39 pad same', s: convShape({ Cin: 2, H: 41, W: 39, Cout: 5, kh: 3, pad: 'same' }), B: 2 },
   { name: '130 channels out > MC, 133 in', s: convShape({ Cin: 133, H: 5, W: 4, Cout: 130, kh: 3, pad: 1 }), B: 1 },
+  // dweight as dot products along positions (3-wide kernel, stride 1, Wo % 4 = 0): Cout not a multiple of 3, pad 0 and 1.
+  { name: '3×3 pad 1, 4→7 channels, 6×8 (dW by dot products)', s: convShape({ Cin: 4, H: 6, W: 8, Cout: 7, kh: 3, pad: 1 }), B: 3 },
+  { name: '3×3 pad 0, 5→8 channels, 7×10 (dW by dot products)', s: convShape({ Cin: 5, H: 7, W: 10, Cout: 8, kh: 3 }), B: 2 },
+  { name: '5×3 kernel pad same, 3→4, 6×12 (dW by dot products)', s: convShape({ Cin: 3, H: 6, W: 12, Cout: 4, kh: 5, kw: 3, pad: 'same' }), B: 2 },
 ];
 
 const slice = (a: Float32Array, off: number, bs: number, n: number, z: number) => a.subarray(off + z * bs, off + z * bs + n);
@@ -258,6 +263,8 @@ async function runAll(threads: number, flavour: CoreFlavour = 'threads'): Promis
       // dWᵀ (L = 27 < Cout = 32) split by columns, and (L = 9 ≥ Cout = 8) by rows.
       ['dWᵀ columns', convShape({ Cin: 3, H: 14, W: 14, Cout: 32, kh: 3, pad: 1 }), 4, 1],
       ['dWᵀ rows', convShape({ Cin: 1, H: 30, W: 30, Cout: 8, kh: 3, pad: 1 }), 8, 1],
+      // dW by dot products (conv-dot.ts): runs of (c, i)-major tiles, spanning two models.
+      ['dW dot products', convShape({ Cin: 3, H: 10, W: 12, Cout: 11, kh: 3, pad: 1 }), 3, 2],
     ];
     for (const [name, s, B, K] of cases) {
       const nx = B * s.Cin * s.H * s.W, nw = s.Cout * s.Cin * s.kh * s.kw, ny = B * s.Cout * s.Ho * s.Wo;

@@ -27,6 +27,8 @@ export let gSrc: usize = 0, gOffB: usize = 0, gRowStride: i32 = 0, gColStride: i
 export let gA: usize = 0, gARs: i32 = 0, gOffA: usize = 0;
 // Scratch: packed panels (matmul's layout), the padded image, tables.
 export let gAp: usize = 0, gBp: usize = 0, gTile: usize = 0;
+// The A operand (gA) whose packed blocks gAp holds, 0 for none (gemmGather; conv() resets it per call).
+export let gApFor: usize = 0;
 export let gPad: usize = 0, gBiasAcc: usize = 0, gTmp: usize = 0, gDwT: usize = 0;
 // One example's full-size conv output or cotangent, for the max-pool fusion.
 export let gYs: usize = 0;
@@ -45,19 +47,23 @@ export let gYs: usize = 0;
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
-/** xpad[c, r, q] = x[c, r − padH, q − padW], zero outside: Cin × (H+2padH) × (W+2padW). */
-export function padImage(x: usize, dst: usize): void {
+/**
+ * xpad[c, r, q] = x[c, r − padH, q − padW], zero outside: Cin × (H+2padH) ×
+ * (W+2padW), planes c0..c1. The zero frame is the same for every example of
+ * an op: `frame` writes it (the thread's first image into this scratch), else
+ * only the rows inside it are copied.
+ */
+export function padPlanes(x: usize, dst: usize, c0: i32, c1: i32, frame: bool): void {
   const Hp = gH + 2 * gPh, Wp = gW + 2 * gPw;
-  for (let c = 0; c < gCin; c++) {
+  for (let c = c0; c < c1; c++) {
     const plane = dst + (<usize>(c * Hp) * <usize>Wp << 2);
-    zeroF32(plane, gPh * Wp);
+    if (frame) zeroF32(plane, gPh * Wp);
     for (let r = 0; r < gH; r++) {
       const d = plane + (<usize>((r + gPh) * Wp) << 2);
-      zeroF32(d, gPw);
+      if (frame) { zeroF32(d, gPw); zeroF32(d + (<usize>(gPw + gW) << 2), gPw); }
       copyF32(d + (<usize>gPw << 2), x + (<usize>((c * gH + r) * gW) << 2), gW);
-      zeroF32(d + (<usize>(gPw + gW) << 2), gPw);
     }
-    zeroF32(plane + (<usize>((gPh + gH) * Wp) << 2), gPh * Wp);
+    if (frame) zeroF32(plane + (<usize>((gPh + gH) * Wp) << 2), gPh * Wp);
   }
 }
 
@@ -70,19 +76,27 @@ export function padImage(x: usize, dst: usize): void {
  */
 export function gemmGather(M: i32, n0: i32, n1: i32, L: i32, kcStep: i32): void {
   if (M <= MC) {
+    // A is the same weights for every example of a model: where all of its
+    // packed blocks fit the A scratch they are packed once per model and call
+    // (block pc at pc·Mp floats) instead of once per example.
+    const Mp = (M + MR - 1) / MR * MR;
+    const keep = Mp * L <= MC * KC;
     for (let pc = 0; pc < L; pc += kcStep) {
       const kc = min(kcStep, L - pc);
-      packAGather(0, M, pc, kc);
+      const ap = keep ? gAp + (<usize>(pc * Mp) << 2) : gAp;
+      if (!keep || gApFor != gA) packAGather(0, M, pc, kc, ap);
       for (let jr = n0; jr < n1; jr += NR) {
         const nr = min(NR, n1 - jr);
         packBGather(pc, kc, jr, nr);
         for (let ir = 0; ir < M; ir += MR) {
-          micro(kc, gAp + (<usize>(ir * kc) << 2), gBp, ir, jr, min(MR, M - ir), nr, pc == 0);
+          micro(kc, ap + (<usize>(ir * kc) << 2), gBp, ir, jr, min(MR, M - ir), nr, pc == 0);
         }
       }
     }
+    gApFor = keep ? gA : 0;
     return;
   }
+  gApFor = 0;
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = min(NC, n1 - jc);
     for (let pc = 0; pc < L; pc += kcStep) {
@@ -90,7 +104,7 @@ export function gemmGather(M: i32, n0: i32, n1: i32, L: i32, kcStep: i32): void 
       packBGather(pc, kc, jc, nc);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
-        packAGather(ic, mc, pc, kc);
+        packAGather(ic, mc, pc, kc, gAp);
         for (let jr = 0; jr < nc; jr += NR) {
           const bp = gBp + (<usize>(jr * kc) << 2);
           const nr = min(NR, nc - jr);
@@ -146,11 +160,11 @@ export function packBGather(pc: i32, kc: i32, jc: i32, nc: i32): void {
   }
 }
 
-/** Ap[ir/MR][k][i] = A[(ic + ir + i)·aRs + offA[pc + k]]; rows past mc repeat the last row. */
-export function packAGather(ic: i32, mc: i32, pc: i32, kc: i32): void {
+/** ap[ir/MR][k][i] = A[(ic + ir + i)·aRs + offA[pc + k]]; rows past mc repeat the last row. */
+export function packAGather(ic: i32, mc: i32, pc: i32, kc: i32, ap: usize): void {
   const offs = gOffA + (<usize>pc << 2);
   for (let ir = 0; ir < mc; ir += MR) {
-    const dst = gAp + (<usize>(ir * kc) << 2);
+    const dst = ap + (<usize>(ir * kc) << 2);
     const mr = min(MR, mc - ir);
     const r0 = gA + (<usize>((ic + ir) * gARs) << 2);
     const r1 = gA + (<usize>((ic + ir + min(1, mr - 1)) * gARs) << 2);

@@ -10,7 +10,7 @@ import { unpoolExample } from './conv-pool';
  * Example b's dy: in memory, or (max-pool fusion) rebuilt in the scratch gYs
  * from the pooled cotangent and the routes, planes c0..c1 (the job's rows).
  */
-function dyOf(params: usize, yz: usize, z: i32, b: i32, yPer: i32, c0: i32, c1: i32): usize {
+export function dyOf(params: usize, yz: usize, z: i32, b: i32, yPer: i32, c0: i32, c1: i32): usize {
   if (pi(params, C_POOL) != 2) return yz + (<usize>b * <usize>yPer << 2);
   const o = <usize>(b * gCout * (gHo >> 1) * (gWo >> 1)) << 2;
   unpoolExample(<usize>pi(params, C_PP) + (<usize>(z * pi(params, C_PPBS)) << 2) + o,
@@ -19,7 +19,7 @@ function dyOf(params: usize, yz: usize, z: i32, b: i32, yPer: i32, c0: i32, c1: 
 }
 import {
   C_ACCUM, C_BIAS, C_BIASBS, C_POOL, C_PP, C_PPBS, C_RT, C_RTBS, gYs, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gAp, gBiasAcc, gBp, gCin, gColStride, gCout, gDwT,
-  gH, gHo, gKh, gKw, gOffB, gPad, gPh, gPw, gRowStride, gS, gSrc, gTile, gTmp, gW, gWg, gWo, padImage, pi, zeroF32,
+  gH, gHo, gKh, gKw, gOffB, gPad, gPh, gPw, gRowStride, gS, gSrc, gTile, gTmp, gW, gWg, gWo, padPlanes, pi, zeroF32,
 } from './conv-common';
 
 /**
@@ -63,6 +63,7 @@ export function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthread
   if (S > tiles) S = tiles;
   const jobs = K * S;
   const j0 = (jobs * <i32>tid) / T, j1 = (jobs * (<i32>tid + 1)) / T;
+  let framed = false;
   // Position blocks of equal length (≤ KC) within an example: they depend on P only.
   const nblk = (P + KC - 1) / KC, kpStep = (P + nblk - 1) / nblk;
   for (let job = j0; job < j1; job++) {
@@ -81,7 +82,7 @@ export function dweight(params: usize, B: i32, K: i32, L: i32, tid: u32, nthread
       let first = true;
       for (let b = 0; b < B; b++) {
         const xb = xz + (<usize>b * <usize>xPer << 2), yb = dyOf(params, yz, z, b, yPer, m0, m1);
-        if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
+        if (padded) { padPlanes(xb, gPad, 0, gCin, !framed); framed = true; gSrc = gPad; } else gSrc = xb;
         for (let p0 = 0; p0 < P; p0 += kpStep) {
           const kc = min(kpStep, P - p0);
           if (m1 - m0 <= MC) {
@@ -140,6 +141,7 @@ function dweightT(params: usize, B: i32, K: i32, L: i32, tid: u32, nthreads: u32
   if (S > tiles) S = tiles;
   const jobs = K * S;
   const j0 = (jobs * <i32>tid) / T, j1 = (jobs * (<i32>tid + 1)) / T;
+  let framed = false;
   const nblk = (P + KC - 1) / KC, kpStep = (P + nblk - 1) / nblk;
   for (let job = j0; job < j1; job++) {
     const z = job / S, s = job % S;
@@ -154,7 +156,7 @@ function dweightT(params: usize, B: i32, K: i32, L: i32, tid: u32, nthreads: u32
     let first = true;
     for (let b = 0; b < B; b++) {
       const xb = xz + (<usize>b * <usize>xPer << 2), yb = dyOf(params, yz, z, b, yPer, n0, n1);
-      if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
+      if (padded) { padPlanes(xb, gPad, 0, gCin, !framed); framed = true; gSrc = gPad; } else gSrc = xb;
       for (let p0 = 0; p0 < P; p0 += kpStep) {
         const kc = min(kpStep, P - p0);
         for (let jc = n0; jc < n1; jc += NC) {

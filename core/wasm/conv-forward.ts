@@ -4,7 +4,7 @@
 import { KC, NR, setMicroOut } from './matmul';
 import {
   C_ACCUM, C_ACT, C_BIAS, C_POOL, C_PP, C_PPBS, C_RT, C_RTBS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
-  gOffA, gOffB, gPad, gYs, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, padImage, pi,
+  gOffA, gOffB, gPad, gYs, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, padPlanes, pi,
 } from './conv-common';
 import { dilate } from './conv-dinput';
 import { actRange } from './pool';
@@ -65,7 +65,7 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
     const yb = pooled ? gYs : Y + (<usize>(z * ybs) << 2) + (<usize>b * <usize>yPer << 2);
     gA = Wt + (<usize>(z * wbs) << 2);
     if (fwd) {
-      if (padded) { padImage(xb, gPad); gSrc = gPad; } else gSrc = xb;
+      if (padded) { padPlanes(xb, gPad, 0, gCin, job == j0); gSrc = gPad; } else gSrc = xb;
       setMicroOut(yb, N, accum && !pooled, gTile);
     } else {
       dilate(yb, gPad, Hs, Ws);

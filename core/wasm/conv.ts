@@ -24,22 +24,33 @@
 // Threads: every thread calls conv(params, tid, nthreads). forward/dinput cut
 // the work into jobs of one example (K·B of them; examples are sliced along
 // their positions only when there are fewer than threads); dweight cuts the
-// output dW into row or column slices. No output element is summed by two
+// output dW into row or column slices (conv-dot.ts: runs of its tiles). No output element is summed by two
 // jobs, and each is summed in an order fixed by the shape alone: the result is
 // the same bit for bit whatever the thread count.
 //
 // The pieces: conv-common.ts (params layout, globals, padding, the gather
 // GEMM), conv-forward.ts (forward and dinput's GEMM form), conv-dinput.ts
 // (the form choice, the Z form, the dilation of dy), conv-dweight.ts (dW and
-// the bias gradient). This file sizes the scratch and dispatches by mode.
+// the bias gradient), conv-dot.ts (dW and the bias gradient of 3-wide
+// stride-1 kernels as f32x4 dot products along positions, with no packing),
+// conv-pool.ts (the max-pool fusion). This file sizes the scratch and
+// dispatches by mode.
 import { KC, MC, NC } from './matmul';
 import {
   C_B, C_CIN, C_COUT, C_CS, C_CSSTRIDE, C_H, C_HO, C_K, C_KH, C_KW, C_MODE, C_PH, C_POOL, C_PW, C_S, C_SCRATCH, C_SSTRIDE, C_W, C_WO,
-  a16, gAp, gBiasAcc, gBp, gCin, gCout, gDwT, gH, gHo, gKh, gKw, gOffA, gOffB, gPad, gPh, gPw, gS, gTile, gTmp, gW, gWo, gYs, pi,
+  a16, gAp, gApFor, gBiasAcc, gBp, gCin, gCout, gDwT, gH, gHo, gKh, gKw, gOffA, gOffB, gPad, gPh, gPw, gS, gTile, gTmp, gW, gWo, gYs, pi,
 } from './conv-common';
 import { fwdOrDinput } from './conv-forward';
 import { dinputByZ, dinputZ } from './conv-dinput';
 import { dweight, dweightTransposed } from './conv-dweight';
+import { dotScratchBytes, dweightByDot, dweightDot } from './conv-dot';
+
+/** Bytes of dweight's own scratch: dotScratchBytes, or dWᵀ where dweight runs transposed, else none. */
+function dwScratchBytes(mode: i32, L: i32, Cin: i32, Cout: i32, kh: i32, kw: i32, s: i32, Wo: i32): usize {
+  if (mode != 2) return 0;
+  if (dweightByDot(Cin, Cout, kh, kw, s, Wo)) return dotScratchBytes(Cin, Cout, kh);
+  return dweightTransposed(L, Cout) ? <usize>L * <usize>Cout << 2 : 0;
+}
 
 /** Floats of the per-example source image a thread copies: the padded input, dinput's D_b or Z_b. */
 function srcFloats(mode: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, ph: i32, pw: i32, s: i32, Ho: i32, Wo: i32): usize {
@@ -63,7 +74,7 @@ export function convScratchBytes(params: usize): u32 {
   const s = pi(params, C_S), Ho = pi(params, C_HO), Wo = pi(params, C_WO);
   const L = <usize>reductionLength(mode, Cin, Cout, kh, kw, s, Ho, Wo);
   const src = srcFloats(mode, Cin, pi(params, C_H), pi(params, C_W), Cout, kh, kw, pi(params, C_PH), pi(params, C_PW), s, Ho, Wo);
-  const dwT = mode == 2 && dweightTransposed(<i32>L, Cout) ? L * <usize>Cout << 2 : 0;
+  const dwT = dwScratchBytes(mode, <i32>L, Cin, Cout, kh, kw, s, Wo);
   const ys = pi(params, C_POOL) != 0 ? <usize>Cout * <usize>Ho * <usize>Wo << 2 : 0;
   return <u32>(a16(src << 2) + 2 * a16(L << 2) + a16(<usize>Cout << 2) + 64 + a16(dwT) + ys);
 }
@@ -77,6 +88,7 @@ export function conv(params: usize, tid: u32, nthreads: u32): void {
   if (B <= 0 || K <= 0) return;
   const scratch = <usize>pi(params, C_SCRATCH) + <usize>tid * <usize>pi(params, C_SSTRIDE);
   gAp = scratch;
+  gApFor = 0;
   gBp = gAp + <usize>(MC * KC * 4);
   gTile = gBp + <usize>(KC * NC * 4);
   const cs = <usize>pi(params, C_CS) + <usize>tid * <usize>pi(params, C_CSSTRIDE);
@@ -87,8 +99,9 @@ export function conv(params: usize, tid: u32, nthreads: u32): void {
   gBiasAcc = gOffA + a16(<usize>L << 2);
   gTmp = gBiasAcc + a16(<usize>gCout << 2);
   gDwT = gTmp + 64;
-  gYs = gDwT + (mode == 2 && dweightTransposed(L, gCout) ? a16(<usize>L * <usize>gCout << 2) : 0);
-  if (mode == 2) dweight(params, B, K, L, tid, nthreads);
+  gYs = gDwT + a16(dwScratchBytes(mode, L, gCin, gCout, gKh, gKw, gS, gWo));
+  if (mode == 2 && dweightByDot(gCin, gCout, gKh, gKw, gS, gWo)) dweightDot(params, B, K, tid, nthreads);
+  else if (mode == 2) dweight(params, B, K, L, tid, nthreads);
   else if (mode == 1 && dinputByZ(gCin, gKh, gKw, gS, gHo, gWo)) dinputZ(params, B, K, tid, nthreads);
   else fwdOrDinput(params, mode, B, K, L, tid, nthreads);
 }

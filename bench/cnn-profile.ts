@@ -20,6 +20,10 @@
 //   git archive <commit> core/wasm asconfig.json | tar -x -C /tmp/base &&
 //   (cd /tmp/base && <repo>/node_modules/.bin/asc --config asconfig.json --target relaxed)
 //   → --baseline /tmp/base/build/eoslab-relaxed.wasm
+// `--baseline-plan fused` runs that build's fused walk instead (a kernel
+// change A/B'd on the walk the bench times), and `--plans fused` limits this
+// build's contenders (comma-separated; default unfused,relu,fused). The
+// first check line then says whether the two builds agree bit for bit.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -43,6 +47,8 @@ const { values: argv } = parseArgs({
     'grad-ms': { type: 'string', default: '1450' },
     'hvp-ms': { type: 'string', default: '3308' },
     baseline: { type: 'string' },
+    'baseline-plan': { type: 'string', default: 'unfused' },
+    plans: { type: 'string', default: 'unfused,relu,fused' },
   },
 });
 const B = Number(argv['physical-batch']), N = B * Number(argv.batches), reps = Number(argv.reps);
@@ -66,15 +72,17 @@ function runner(backend: Backend, m: Model): Runner {
   backend.write(r.vb, v);
   return r;
 }
-const PLANS = ['unfused', 'relu', 'fused'];
-const runners = new Map<string, Runner>([['fused', fused], ['relu', reluOnly], ['unfused', unfused]].map(([k, m]) => [k as string, runner(be, m as Model)]));
+const models = new Map<string, Model>([['fused', fused], ['relu', reluOnly], ['unfused', unfused]]);
+const PLANS = argv.plans.split(',');
+for (const p of [...PLANS, argv['baseline-plan']]) if (!models.has(p)) throw new Error(`cnn-profile: unknown plan '${p}': use unfused, relu or fused`);
+const runners = new Map<string, Runner>(PLANS.map((k) => [k, runner(be, models.get(k)!)]));
 let baseBe: WasmBackend | null = null;
 if (argv.baseline) {
   baseBe = await WasmBackend.create({ module: new WebAssembly.Module(readFileSync(argv.baseline)), flavour: 'relaxed',
     threads: Number(argv.threads), spawn: spawnNodeWorker, description: cpus()[0]?.model.trim() });
-  runners.set('baseline', runner(baseBe, unfused));
+  runners.set('baseline', runner(baseBe, models.get(argv['baseline-plan'])!));
   PLANS.unshift('baseline');
-  console.log(`baseline: the unfused walk on ${argv.baseline}`);
+  console.log(`baseline: the ${argv['baseline-plan']} walk on ${argv.baseline}`);
 }
 
 /** Per-op times of one call of `fn`, keyed by op and shape (ms summed over calls). */
@@ -129,12 +137,13 @@ for (const r of runners.values()) await r.obj.tune();
 for (const hvp of [false, true]) {
   const got: Float32Array[] = [];
   for (const which of PLANS) { const r = runners.get(which)!; await run(which, hvp); got.push(await r.be.read(hvp ? r.hv : r.g)); }
-  const u = PLANS.indexOf('unfused');
+  // Against the unfused walk where it runs, else the first plan.
+  const u = Math.max(0, PLANS.indexOf('unfused'));
   PLANS.forEach((p, k) => {
     if (k === u) return;
     const diff = got[u].reduce((n, x, i) => n + (Object.is(x, got[k][i]) ? 0 : 1), 0);
     const rel = got[u].reduce((m, x, i) => Math.max(m, Math.abs(x - got[k][i])), 0) / got[u].reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-    console.log(`${hvp ? 'HVP' : 'gradient'}: ${p} vs unfused ${diff === 0 ? 'bit-identical' : `differ in ${diff} of ${got[0].length} entries, ‖Δ‖∞/‖g‖∞ = ${rel.toExponential(1)}`}`);
+    console.log(`${hvp ? 'HVP' : 'gradient'}: ${p} vs ${PLANS[u]} ${diff === 0 ? 'bit-identical' : `differ in ${diff} of ${got[0].length} entries, ‖Δ‖∞/‖g‖∞ = ${rel.toExponential(1)}`}`);
   });
 }
 for (const which of PLANS) {
@@ -148,8 +157,8 @@ for (const which of PLANS) {
 
 if (argv.ab) {
   for (const hvp of argv.hvp ? [false, true] : [false]) {
-    // Ratios to the baseline build's unfused walk when there is one, else to this build's.
-    const ref = argv.baseline ? 'baseline' : 'unfused';
+    // Ratios to the baseline build's walk when there is one, else to this build's unfused one (else the first plan).
+    const ref = argv.baseline ? 'baseline' : PLANS.includes('unfused') ? 'unfused' : PLANS[0];
     const times = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     const cpus = new Map<string, number[]>(PLANS.map((p) => [p, []])), cpuRatios = new Map<string, number[]>(PLANS.map((p) => [p, []]));
     const ratios = new Map<string, number[]>(PLANS.map((p) => [p, []]));

@@ -4,6 +4,7 @@
 // the implicit GEMM with gathering packers (gemmGather, packBGather,
 // packAGather) that forward and both dinput forms run.
 import { KC, MC, MR, NC, NR, micro } from './matmul';
+import { microDirect } from './conv-micro';
 
 // The params block (i32 words), written by core/ts/backend/wasm/backend.ts.
 export const C_MODE = 0, C_B = 1, C_K = 2, C_CIN = 3, C_H = 4, C_W = 5, C_COUT = 6, C_KH = 7, C_KW = 8, C_S = 9,
@@ -87,6 +88,13 @@ export function gemmGather(M: i32, n0: i32, n1: i32, L: i32, kcStep: i32): void 
       if (!keep || gApFor != gA) packAGather(0, M, pc, kc, ap);
       for (let jr = n0; jr < n1; jr += NR) {
         const nr = min(NR, n1 - jr);
+        const r0 = jr / gWg, c0 = jr - r0 * gWg;
+        if (ASC_FEATURE_SIMD && nr == NR && gColStride == 1 && c0 + NR <= gWg) {
+          // Eight positions in one source row: B is read where it lies (conv-micro.ts).
+          const src = gSrc + (<usize>(r0 * gRowStride + c0) << 2), offs = gOffB + (<usize>pc << 2);
+          for (let ir = 0; ir < M; ir += MR) microDirect(kc, ap + (<usize>(ir * kc) << 2), src, offs, ir, jr, min(MR, M - ir), pc == 0);
+          continue;
+        }
         packBGather(pc, kc, jr, nr);
         for (let ir = 0; ir < M; ir += MR) {
           micro(kc, ap + (<usize>(ir * kc) << 2), gBp, ir, jr, min(MR, M - ir), nr, pc == 0);

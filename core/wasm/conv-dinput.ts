@@ -2,7 +2,8 @@
 // Z form (Z_b = Wᵀ · dy_b by the gather GEMM, then col2im), and the dilation
 // of dy into D_b that the GEMM form (run by fwdOrDinput in conv-forward.ts)
 // gathers from. See conv.ts for the scheme.
-import { KC, setMicroOut } from './matmul';
+import { KC } from './matmul';
+import { setOut } from './conv-micro';
 import {
   C_ACCUM, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, copyF32, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
   gOffA, gOffB, gPad, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, pi, zeroF32,
@@ -42,7 +43,7 @@ export function dinputZ(params: usize, B: i32, K: i32, tid: u32, nthreads: u32):
     const z = u / B, b = u % B;
     gA = Wt + (<usize>(z * wbs) << 2);
     gSrc = Y + (<usize>(z * ybs) << 2) + (<usize>b * <usize>yPer << 2);
-    setMicroOut(Z, P, false, gTile);
+    setOut(Z, P, false, gTile);
     gemmGather(M, 0, P, gCout, kcStep);
     col2im(Z, acc, X + (<usize>(z * xbs) << 2) + (<usize>b * <usize>xPer << 2), accum);
   }

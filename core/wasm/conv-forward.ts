@@ -1,7 +1,8 @@
 // Conv2d forward (and dinput's GEMM form over (co, i, j) from D_b, which
 // shares its loop): the reduction offsets, the job split over (model,
 // example[, positions]) and the bias epilogue. See conv.ts for the scheme.
-import { KC, NR, setMicroOut } from './matmul';
+import { KC, NR } from './matmul';
+import { setOut } from './conv-micro';
 import {
   C_ACCUM, C_ACT, C_BIAS, C_POOL, C_PP, C_PPBS, C_RT, C_RTBS, C_BIASBS, C_WBS, C_WT, C_X, C_XBS, C_Y, C_YBS, gA, gARs, gCin, gColStride, gCout, gH, gHo, gKh, gKw,
   gOffA, gOffB, gPad, gYs, gPh, gPw, gRowStride, gS, gSrc, gTile, gW, gWg, gWo, gemmGather, padPlanes, pi,
@@ -66,11 +67,11 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
     gA = Wt + (<usize>(z * wbs) << 2);
     if (fwd) {
       if (padded) { padPlanes(xb, gPad, 0, gCin, job == j0); gSrc = gPad; } else gSrc = xb;
-      setMicroOut(yb, N, accum && !pooled, gTile);
+      setOut(yb, N, accum && !pooled, gTile);
     } else {
       dilate(yb, gPad, Hs, Ws);
       gSrc = gPad;
-      setMicroOut(xb, N, accum, gTile);
+      setOut(xb, N, accum, gTile);
     }
     gemmGather(M, n0, n1, L, kcStep);
     if (pooled) {

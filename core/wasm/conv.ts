@@ -19,7 +19,8 @@
 // Every gather reads `src[offB[l] + base(p)]`: offB holds each reduction
 // index's offset in the (padded) source image, base(p) = row(p)·rowStride +
 // col(p)·colStride. Where eight positions lie in one row at stride 1 the
-// panel is two v128 loads per k.
+// panel is two v128 loads per k, and the forward/dinput GEMM does not pack it
+// at all (conv-micro.ts).
 //
 // Threads: every thread calls conv(params, tid, nthreads). forward/dinput cut
 // the work into jobs of one example (K·B of them; examples are sliced along
@@ -33,7 +34,8 @@
 // (the form choice, the Z form, the dilation of dy), conv-dweight.ts (dW and
 // the bias gradient), conv-dot.ts (dW and the bias gradient of 3-wide
 // stride-1 kernels as f32x4 dot products along positions, with no packing),
-// conv-pool.ts (the max-pool fusion). This file sizes the scratch and
+// conv-micro.ts (the micro-kernel reading B panels where they lie in the
+// image), conv-pool.ts (the max-pool fusion). This file sizes the scratch and
 // dispatches by mode.
 import { KC, MC, NC } from './matmul';
 import {

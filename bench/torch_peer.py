@@ -105,7 +105,14 @@ def module_forward(name, classes, names):
         extra, missing = sorted(set(names) - set(want)), sorted(set(want) - set(names))
         raise SystemExit(f'torch_peer: θ\'s parameters are not {name}\'s (not in the module: {extra[:3]}; missing: {missing[:3]}): '
                          f'pass the eoslab model built from arch id {name}')
-    return functional_forward(net, names)
+    fwd = {torch.float32: functional_forward(net, names)}
+
+    def forward(x, ps):
+        # BatchNorm's running-statistics buffers must match x's dtype (check64 runs in float64).
+        if x.dtype not in fwd:
+            fwd[x.dtype] = functional_forward(build_module(name, classes).to(device=DEVICE, dtype=x.dtype).train(), names)
+        return fwd[x.dtype](x, ps)
+    return forward
 
 
 def batch_loss(x, y, ps, n):

@@ -246,21 +246,22 @@ if (argv['skip-webgpu']) {
 async function webgpuNet(be: Backend, net: Net): Promise<void> {
   const { arch, key: k } = net, nb = Math.ceil(N / B);
   log(`${arch}: WebGPU (${be.description.split(' / ')[0]})`);
-  const one = setUp(be, net, Math.min(B, N));
-  let many: ReturnType<typeof setUp> | null = null;
+  const first = setUp(be, net, Math.min(B, N));
+  let one: typeof first | null = first, many: typeof first | null = null;
   try {
-    const tuneMs = await msOf(() => one.obj.tune());
-    const warm = [await msOf(one.grad), await msOf(one.hvp)];
-    const g1 = await msOf(one.grad), h1 = await msOf(one.hvp);
+    const tuneMs = await msOf(() => first.obj.tune());
+    const warm = [await msOf(first.grad), await msOf(first.hvp)];
+    const g1 = await msOf(first.grad), h1 = await msOf(first.hvp);
     const chunks = 2 * nb * (g1 + h1) <= webgpuBudgetMs ? nb : Math.max(1, Math.min(nb, Math.floor(webgpuBudgetMs / (2 * (g1 + h1)))));
     const n = Math.min(N, chunks * B), scale = N / n;
-    let s = one, gt: number[] = [], ht: number[] = [];
+    let s = first, gt: number[] = [], ht: number[] = [];
     if (chunks === 1) {
       gt = [g1];
       ht = [h1];
     } else {
       // Scratch is O(B): the bigger objective needs one batch's worth again, so the first goes first.
-      one.dispose();
+      first.dispose();
+      one = null;
       s = many = setUp(be, net, n);
     }
     log(`  one physical batch of ${Math.min(B, N)}: gradient ${fmt(warm[0], 0)} then ${fmt(g1, 0)} ms, HVP ${fmt(warm[1], 0)} then ${fmt(h1, 0)} ms` +
@@ -289,7 +290,8 @@ async function webgpuNet(be: Backend, net: Net): Promise<void> {
     report[`${k}_webgpu`] = { skipped: oneLine(e) };
     console.log(`${arch}: WebGPU failed: ${oneLine(e)}`);
   } finally {
-    (many ?? one).dispose();
+    one?.dispose();
+    many?.dispose();
   }
   json.save();
 }

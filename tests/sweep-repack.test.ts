@@ -11,7 +11,7 @@ import { runExperiment } from '../core/ts/run/experiment.js';
 import { runSweepGroup } from '../core/ts/run/sweep.js';
 import type { Checkpoint, MetricsRow, RunSink } from '../core/ts/run/records.js';
 import { loadDataset } from '../datasets/registry.js';
-import { createNodeWasm } from '../hosts/node/wasm.js';
+import { BACKENDS, testBackend } from './helpers/backends.js';
 
 const cfg = (o: Partial<RunConfig>): RunConfig => ({
   ...DEFAULT_RUN, kind: 'train', dataset: 'gmm-64-4-2', arch: 'mlp:8:tanh', loss: 'mse', lr: 0.1, maxSteps: 8,
@@ -42,9 +42,10 @@ function matmulKs(be: Backend): { backend: Backend; ks: Set<number> } {
   return { backend, ks };
 }
 
-for (const opt of [{ name: 'gd' as const }, { name: 'adam' as const }]) {
-  test(`${opt.name}: members stopping at steps 2, 3, 5 and 8 shrink the group 4 → 2 → 1, each member still equals its run alone bit for bit`, async () => {
-    const be = await createNodeWasm({ threads: 1 });
+// Both backends: on WebGPU the repacked slices keep the sweep's aligned stride, so every K runs the kernels a member alone runs.
+for (const kind of BACKENDS) for (const opt of [{ name: 'gd' as const }, { name: 'adam' as const }]) {
+  test(`${opt.name} [${kind}]: members stopping at steps 2, 3, 5 and 8 shrink the group 4 → 2 → 1, each member still equals its run alone bit for bit`, async () => {
+    const be = await testBackend(kind, { threads: 1 });
     try {
       const data = loadDataset('gmm-64-4-2');
       const cfgs = [2, 3, 5, 8].map((maxSteps, j) => cfg({ maxSteps, lr: opt.name === 'adam' ? 0.01 * (j + 1) : 0.1 * (j + 1), seed: j, opt }));

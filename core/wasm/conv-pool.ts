@@ -21,11 +21,6 @@
 
 /** relu(v + b) as the conv epilogue computes it (addBias, then actRange's f32.max). */
 @inline function act1(v: f32, b: f32, hasBias: bool): f32 { return Mathf.max(hasBias ? v + b : v, 0); }
-/** m ? a : b lane-wise for masks of whole lanes (blendvps on the relaxed build, and/andnot/or otherwise: the same lanes). */
-@inline function sel(a: v128, b: v128, m: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, m);
-  return v128.bitselect(a, b, m);
-}
 
 /** Route code of the 2×2 window at x0 (top row) and x1 (bottom row) of relu(y + b); the pooled value into *out. */
 @inline function route1(x0: usize, x1: usize, out: usize, b: f32, hasBias: bool): f32 {
@@ -56,7 +51,7 @@ export function poolRoutes(y: usize, bias: usize, dst: usize, route: usize, c0: 
       const d = at(dst, (c * Ho + oh) * Wo), r = at(route, (c * Ho + oh) * Wo);
       let ow = 0;
       if (ASC_FEATURE_SIMD) {
-        const zero = f32x4.splat(0), b4 = f32x4.splat(bs);
+        const zero = f32x4.splat(0), b4 = f32x4.splat(bs), seven = i32x4.splat(7);
         for (; ow + 4 <= Wo; ow += 4) {
           const o = <usize>ow << 3;
           let a0 = v128.load(x0 + o), a1 = v128.load(x0 + o, 16), b0 = v128.load(x1 + o), b1 = v128.load(x1 + o, 16);
@@ -80,12 +75,12 @@ export function poolRoutes(y: usize, bias: usize, dst: usize, route: usize, c0: 
           // pmax is the maximum here (no NaNs; which of ±0 it keeps does not matter: only best > 0 is used).
           const best = f32x4.pmax(f32x4.pmax(e0, e1), f32x4.pmax(e2, e3));
           const pos = f32x4.gt(best, zero);
-          // The first j with e_j = best (equal positive floats have equal bits).
-          let arg = sel(i32x4.splat(2), i32x4.splat(3), f32x4.eq(e2, best));
-          arg = sel(i32x4.splat(1), arg, f32x4.eq(e1, best));
-          arg = v128.andnot(arg, f32x4.eq(e0, best));
+          // The first j with e_j = best (equal positive floats have equal bits):
+          // j = 3 − [e0, e1 or e2 is it] − [e0 or e1 is it] − [e0 is it], the
+          // compares' all-ones lanes being −1; code = pos ? j + 4 : 0.
+          const o1 = f32x4.eq(e0, best), o2 = v128.or(o1, f32x4.eq(e1, best)), o3 = v128.or(o2, f32x4.eq(e2, best));
           v128.store(d + (<usize>ow << 2), v128.and(best, pos));
-          const code = v128.and(v128.or(arg, i32x4.splat(4)), pos);
+          const code = v128.and(i32x4.add(i32x4.add(i32x4.add(seven, o3), o2), o1), pos);
           v128.store(r + (<usize>ow << 2), f32x4.convert_i32x4_s(code));
         }
       }
@@ -151,9 +146,28 @@ export function unpoolExample(g: usize, route: usize, dy: usize, c0: i32, c1: i3
 export function poolPlaneByRoute(backward: bool, route: usize, src: usize, dst: usize, H: i32, W: i32): void {
   if (backward) { unpoolExample(src, route, dst, 0, 1, H, W); return; }
   const Ho = H >> 1, Wo = W >> 1;
-  for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
-    const code = <i32>load<f32>(at(route, oh * Wo + ow)), j = code & 3;
-    const v = load<f32>(at(src, (2 * oh + (j >> 1)) * W + 2 * ow + (j & 1)));
-    store<f32>(at(dst, oh * Wo + ow), <f32>(code >> 2) * v);
+  for (let oh = 0; oh < Ho; oh++) {
+    const x0 = at(src, 2 * oh * W), x1 = x0 + (<usize>W << 2);
+    const rp = at(route, oh * Wo), d = at(dst, oh * Wo);
+    let ow = 0;
+    if (ASC_FEATURE_SIMD) {
+      // Four windows at a time: the input at each route picked from the window's four, times m (the same product per lane).
+      const three = i32x4.splat(3);
+      for (; ow + 4 <= Wo; ow += 4) {
+        const code = i32x4.trunc_sat_f32x4_s(v128.load(rp + (<usize>ow << 2)));
+        const j = v128.and(code, three), m = f32x4.convert_i32x4_s(i32x4.shr_s(code, 2));
+        const o = <usize>ow << 3;
+        const a0 = v128.load(x0 + o), a1 = v128.load(x0 + o, 16), b0 = v128.load(x1 + o), b1 = v128.load(x1 + o, 16);
+        let v = v128.bitselect(odds(a0, a1), evens(a0, a1), i32x4.eq(j, i32x4.splat(1)));
+        v = v128.bitselect(evens(b0, b1), v, i32x4.eq(j, i32x4.splat(2)));
+        v = v128.bitselect(odds(b0, b1), v, i32x4.eq(j, three));
+        v128.store(d + (<usize>ow << 2), f32x4.mul(m, v));
+      }
+    }
+    for (; ow < Wo; ow++) {
+      const code = <i32>load<f32>(rp + (<usize>ow << 2)), j = code & 3;
+      const v = load<f32>((j >> 1 ? x1 : x0) + (<usize>(2 * ow + (j & 1)) << 2));
+      store<f32>(d + (<usize>ow << 2), <f32>(code >> 2) * v);
+    }
   }
 }

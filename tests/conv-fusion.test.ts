@@ -115,6 +115,7 @@ async function poolEpilogue(be: Backend): Promise<void> {
     { s: convShape({ Cin: 3, H: 8, W: 16, Cout: 5, kh: 3, pad: 1 }), B: 3 },   // pooled rows of 8: the f32x4 path
     { s: convShape({ Cin: 2, H: 11, W: 13, Cout: 6, kh: 3, pad: 1 }), B: 2 },  // odd sizes: a row and a column in no window
     { s: convShape({ Cin: 2, H: 21, W: 21, Cout: 3, kh: 3, pad: 'same' }), B: 1 }, // one example: not sliced across threads
+    { s: convShape({ Cin: 2, H: 7, W: 8, Cout: 4, kh: 3, pad: 1 }), B: 2 },    // dW by dot products (conv-dot.ts) with an odd row in no window
   ];
   for (const [ci, { s, B }] of shapes.entries()) {
     const ps = poolShape({ C: s.Cout, H: s.Ho, W: s.Wo, kh: 2 });

@@ -98,11 +98,30 @@ export function poolRoutes(y: usize, bias: usize, dst: usize, route: usize, c0: 
  * g [C, Ho, Wo] and the route codes (the max pool's backward, then the ReLU's).
  */
 export function unpoolExample(g: usize, route: usize, dy: usize, c0: i32, c1: i32, H: i32, W: i32): void {
+  unpoolInto(g, route, dy, 1, <usize>(H * W) << 2, 16, c0, c1, H, W);
+}
+
+/**
+ * unpoolExample into conv-dot.ts's layout: channels in triples, each
+ * triple's rows interleaved by f32x4, [C/3][H·W/4][3][4] (W a multiple of 4).
+ */
+export function unpoolTriples(g: usize, route: usize, dy: usize, c0: i32, c1: i32, H: i32, W: i32): void {
+  unpoolInto(g, route, dy, 3, <usize>(H * W) * 12, 48, c0, c1, H, W);
+}
+
+/**
+ * The unpooling with plane c at dy + (c / per)·groupBytes + (c % per)·16 and
+ * position p of a plane at (p >> 2)·cs + (p & 3)·4 bytes from it: four
+ * consecutive positions from a multiple of 4 are one f32x4 (cs = 16: planes
+ * as they lie; per = 3, cs = 48: triples interleaved).
+ */
+function unpoolInto(g: usize, route: usize, dy: usize, per: i32, groupBytes: usize, cs: usize, c0: i32, c1: i32, H: i32, W: i32): void {
   const Ho = H >> 1, Wo = W >> 1;
   for (let c = c0; c < c1; c++) {
-    const plane = at(dy, c * H * W);
+    const q = c / per;
+    const plane = dy + <usize>q * groupBytes + (<usize>(c - q * per) << 4);
     for (let oh = 0; oh < Ho; oh++) {
-      const d0 = at(plane, 2 * oh * W), d1 = d0 + (<usize>W << 2);
+      const p0 = 2 * oh * W, p1 = p0 + W;
       const gp = at(g, (c * Ho + oh) * Wo), rp = at(route, (c * Ho + oh) * Wo);
       let ow = 0;
       if (ASC_FEATURE_SIMD) {
@@ -111,31 +130,32 @@ export function unpoolExample(g: usize, route: usize, dy: usize, c0: i32, c1: i3
           const code = i32x4.trunc_sat_f32x4_s(v128.load(rp + (<usize>ow << 2)));
           const j = v128.and(code, three), m = f32x4.convert_i32x4_s(i32x4.shr_s(code, 2));
           const v = f32x4.mul(m, f32x4.add(zero, v128.load(gp + (<usize>ow << 2))));
-          const o = <usize>ow << 3;
           // Lanes not routed hold +0 (and-ing v's bits away).
-          pairs(d0 + o, v128.and(v, i32x4.eq(j, i32x4.splat(0))), v128.and(v, i32x4.eq(j, i32x4.splat(1))));
-          pairs(d1 + o, v128.and(v, i32x4.eq(j, i32x4.splat(2))), v128.and(v, i32x4.eq(j, i32x4.splat(3))));
+          pairs(pos(plane, p0 + 2 * ow, cs), cs, v128.and(v, i32x4.eq(j, i32x4.splat(0))), v128.and(v, i32x4.eq(j, i32x4.splat(1))));
+          pairs(pos(plane, p1 + 2 * ow, cs), cs, v128.and(v, i32x4.eq(j, i32x4.splat(2))), v128.and(v, i32x4.eq(j, i32x4.splat(3))));
         }
       }
       for (; ow < Wo; ow++) {
         const code = <i32>load<f32>(rp + (<usize>ow << 2)), j = code & 3;
         const v = <f32>(code >> 2) * (<f32>0 + load<f32>(gp + (<usize>ow << 2)));
-        const o = <usize>ow << 3;
-        store<f32>(d0 + o, j == 0 ? v : 0); store<f32>(d0 + o, j == 1 ? v : 0, 4);
-        store<f32>(d1 + o, j == 2 ? v : 0); store<f32>(d1 + o, j == 3 ? v : 0, 4);
+        const a = p0 + 2 * ow, b = p1 + 2 * ow;
+        store<f32>(pos(plane, a, cs), j == 0 ? v : 0); store<f32>(pos(plane, a + 1, cs), j == 1 ? v : 0);
+        store<f32>(pos(plane, b, cs), j == 2 ? v : 0); store<f32>(pos(plane, b + 1, cs), j == 3 ? v : 0);
       }
       // An odd last column is in no window.
-      if (W & 1) { store<f32>(at(d0, W - 1), 0); store<f32>(at(d1, W - 1), 0); }
+      if (W & 1) { store<f32>(pos(plane, p1 - 1, cs), 0); store<f32>(pos(plane, p1 + W - 1, cs), 0); }
     }
     // An odd last row is in no window.
-    for (let ih = 2 * Ho; ih < H; ih++) for (let iw = 0; iw < W; iw++) store<f32>(at(plane, ih * W + iw), 0);
+    for (let p = 2 * Ho * W; p < H * W; p++) store<f32>(pos(plane, p, cs), 0);
   }
 }
 
-/** Interleaves a (even columns) and b (odd columns) into eight consecutive floats at p. */
-@inline function pairs(p: usize, a: v128, b: v128): void {
+@inline function pos(plane: usize, p: i32, cs: usize): usize { return plane + <usize>(p >> 2) * cs + (<usize>(p & 3) << 2); }
+
+/** Interleaves a (even columns) and b (odd columns) into eight consecutive positions: four at p, four at p + cs. */
+@inline function pairs(p: usize, cs: usize, a: v128, b: v128): void {
   v128.store(p, f32x4.shuffle(a, b, 0, 4, 1, 5));
-  v128.store(p, f32x4.shuffle(a, b, 2, 6, 3, 7), 16);
+  v128.store(p + cs, f32x4.shuffle(a, b, 2, 6, 3, 7));
 }
 
 /**

@@ -48,9 +48,9 @@ import { dweight, dweightTransposed } from './conv-dweight';
 import { dotScratchBytes, dweightByDot, dweightDot } from './conv-dot';
 
 /** Bytes of dweight's own scratch: dotScratchBytes, or dWᵀ where dweight runs transposed, else none. */
-function dwScratchBytes(mode: i32, L: i32, Cin: i32, Cout: i32, kh: i32, kw: i32, s: i32, Wo: i32): usize {
+function dwScratchBytes(mode: i32, L: i32, Cin: i32, Cout: i32, kh: i32, kw: i32, s: i32, Ho: i32, Wo: i32): usize {
   if (mode != 2) return 0;
-  if (dweightByDot(Cin, Cout, kh, kw, s, Wo)) return dotScratchBytes(Cin, Cout, kh);
+  if (dweightByDot(Cin, Cout, kh, kw, s, Ho, Wo)) return dotScratchBytes(Cin, Cout, kh, Ho * Wo);
   return dweightTransposed(L, Cout) ? <usize>L * <usize>Cout << 2 : 0;
 }
 
@@ -76,7 +76,7 @@ export function convScratchBytes(params: usize): u32 {
   const s = pi(params, C_S), Ho = pi(params, C_HO), Wo = pi(params, C_WO);
   const L = <usize>reductionLength(mode, Cin, Cout, kh, kw, s, Ho, Wo);
   const src = srcFloats(mode, Cin, pi(params, C_H), pi(params, C_W), Cout, kh, kw, pi(params, C_PH), pi(params, C_PW), s, Ho, Wo);
-  const dwT = dwScratchBytes(mode, <i32>L, Cin, Cout, kh, kw, s, Wo);
+  const dwT = dwScratchBytes(mode, <i32>L, Cin, Cout, kh, kw, s, Ho, Wo);
   const ys = pi(params, C_POOL) != 0 ? <usize>Cout * <usize>Ho * <usize>Wo << 2 : 0;
   return <u32>(a16(src << 2) + 2 * a16(L << 2) + a16(<usize>Cout << 2) + 64 + a16(dwT) + ys);
 }
@@ -101,8 +101,8 @@ export function conv(params: usize, tid: u32, nthreads: u32): void {
   gBiasAcc = gOffA + a16(<usize>L << 2);
   gTmp = gBiasAcc + a16(<usize>gCout << 2);
   gDwT = gTmp + 64;
-  gYs = gDwT + a16(dwScratchBytes(mode, L, gCin, gCout, gKh, gKw, gS, gWo));
-  if (mode == 2 && dweightByDot(gCin, gCout, gKh, gKw, gS, gWo)) dweightDot(params, B, K, tid, nthreads);
+  gYs = gDwT + a16(dwScratchBytes(mode, L, gCin, gCout, gKh, gKw, gS, gHo, gWo));
+  if (mode == 2 && dweightByDot(gCin, gCout, gKh, gKw, gS, gHo, gWo)) dweightDot(params, B, K, tid, nthreads);
   else if (mode == 2) dweight(params, B, K, L, tid, nthreads);
   else if (mode == 1 && dinputByZ(gCin, gKh, gKw, gS, gHo, gWo)) dinputZ(params, B, K, tid, nthreads);
   else fwdOrDinput(params, mode, B, K, L, tid, nthreads);

@@ -10,7 +10,7 @@ import { unpoolExample } from './conv-pool';
  * Example b's dy: in memory, or (max-pool fusion) rebuilt in the scratch gYs
  * from the pooled cotangent and the routes, planes c0..c1 (the job's rows).
  */
-export function dyOf(params: usize, yz: usize, z: i32, b: i32, yPer: i32, c0: i32, c1: i32): usize {
+function dyOf(params: usize, yz: usize, z: i32, b: i32, yPer: i32, c0: i32, c1: i32): usize {
   if (pi(params, C_POOL) != 2) return yz + (<usize>b * <usize>yPer << 2);
   const o = <usize>(b * gCout * (gHo >> 1) * (gWo >> 1)) << 2;
   unpoolExample(<usize>pi(params, C_PP) + (<usize>(z * pi(params, C_PPBS)) << 2) + o,

@@ -113,23 +113,24 @@ export function col2im(Z: usize, acc: usize, dx: usize, accum: bool): void {
 
 /**
  * D[co, oh·s + kh−1−padH, ow·s + kw−1−padW] = dy[co, oh, ow], zero elsewhere
- * (Cout × (H+kh−1) × (W+kw−1)); terms that fall outside read no input.
+ * (Cout × (H+kh−1) × (W+kw−1)); terms that fall outside read no input. At
+ * stride 1 the zero frame is the same for every example of an op: `frame`
+ * writes it (the thread's first example into this scratch), else only dy's
+ * rows are copied in.
  */
-export function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32): void {
+export function dilate(dy: usize, dst: usize, Hd: i32, Wd: i32, frame: bool): void {
   const r0 = gKh - 1 - gPh, q0 = gKw - 1 - gPw;
   if (gS == 1 && r0 >= 0 && q0 >= 0 && r0 + gHo <= Hd && q0 + gWo <= Wd) {
-    // Stride 1: dy's rows at an offset inside a zero frame; only the frame is cleared.
     const rowB = <usize>Wd << 2, right = Wd - q0 - gWo;
     for (let c = 0; c < gCout; c++) {
       const plane = dst + (<usize>(c * Hd) * <usize>Wd << 2);
-      zeroF32(plane, r0 * Wd);
+      if (frame) zeroF32(plane, r0 * Wd);
       for (let oh = 0; oh < gHo; oh++) {
         const d = plane + <usize>(r0 + oh) * rowB;
-        zeroF32(d, q0);
+        if (frame) { zeroF32(d, q0); zeroF32(d + (<usize>(q0 + gWo) << 2), right); }
         copyF32(d + (<usize>q0 << 2), dy + (<usize>((c * gHo + oh) * gWo) << 2), gWo);
-        zeroF32(d + (<usize>(q0 + gWo) << 2), right);
       }
-      zeroF32(plane + <usize>(r0 + gHo) * rowB, (Hd - r0 - gHo) * Wd);
+      if (frame) zeroF32(plane + <usize>(r0 + gHo) * rowB, (Hd - r0 - gHo) * Wd);
     }
     return;
   }

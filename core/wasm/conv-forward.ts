@@ -69,7 +69,7 @@ export function fwdOrDinput(params: usize, mode: i32, B: i32, K: i32, L: i32, ti
       if (padded) { padPlanes(xb, gPad, 0, gCin, job == j0); gSrc = gPad; } else gSrc = xb;
       setOut(yb, N, accum && !pooled, gTile);
     } else {
-      dilate(yb, gPad, Hs, Ws);
+      dilate(yb, gPad, Hs, Ws, job == j0);
       gSrc = gPad;
       setOut(xb, N, accum, gTile);
     }

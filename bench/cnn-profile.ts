@@ -20,7 +20,8 @@
 //   git archive <commit> core/wasm asconfig.json | tar -x -C /tmp/base &&
 //   (cd /tmp/base && <repo>/node_modules/.bin/asc --config asconfig.json --target relaxed)
 //   → --baseline /tmp/base/build/eoslab-relaxed.wasm
-// `--baseline-plan fused` runs that build's fused walk instead (a kernel
+// `--core FILE` times another relaxed build in place of build/'s (a chain of
+// commits A/B'd pairwise). `--baseline-plan fused` runs that build's fused walk instead (a kernel
 // change A/B'd on the walk the bench times), and `--plans fused` limits this
 // build's contenders (comma-separated; default unfused,relu,fused). The
 // first check line then says whether the two builds agree bit for bit.
@@ -47,13 +48,18 @@ const { values: argv } = parseArgs({
     'grad-ms': { type: 'string', default: '1450' },
     'hvp-ms': { type: 'string', default: '3308' },
     baseline: { type: 'string' },
+    core: { type: 'string' },
     'baseline-plan': { type: 'string', default: 'unfused' },
     plans: { type: 'string', default: 'unfused,relu,fused' },
   },
 });
 const B = Number(argv['physical-batch']), N = B * Number(argv.batches), reps = Number(argv.reps);
 const relaxed = enableNodeRelaxedSimd();
-const be = await createNodeWasm({ threads: Number(argv.threads), flavour: nodeCoreFlavour() });
+/** A relaxed-SIMD core build from a file (--core, --baseline), on its own backend. */
+const fromFile = (file: string) => WasmBackend.create({ module: new WebAssembly.Module(readFileSync(file)), flavour: 'relaxed',
+  threads: Number(argv.threads), spawn: spawnNodeWorker, description: cpus()[0]?.model.trim() });
+const be = argv.core ? await fromFile(argv.core) : await createNodeWasm({ threads: Number(argv.threads), flavour: nodeCoreFlavour() });
+if (argv.core) console.log(`this build: ${argv.core}`);
 console.log(`cnn-relu, N = ${N}, physical batch ${B}, ${be.description}${relaxed ? '' : ' (relaxed SIMD unavailable)'}`);
 
 const fused = cnnModel();
@@ -78,8 +84,7 @@ for (const p of [...PLANS, argv['baseline-plan']]) if (!models.has(p)) throw new
 const runners = new Map<string, Runner>(PLANS.map((k) => [k, runner(be, models.get(k)!)]));
 let baseBe: WasmBackend | null = null;
 if (argv.baseline) {
-  baseBe = await WasmBackend.create({ module: new WebAssembly.Module(readFileSync(argv.baseline)), flavour: 'relaxed',
-    threads: Number(argv.threads), spawn: spawnNodeWorker, description: cpus()[0]?.model.trim() });
+  baseBe = await fromFile(argv.baseline);
   runners.set('baseline', runner(baseBe, models.get(argv['baseline-plan'])!));
   PLANS.unshift('baseline');
   console.log(`baseline: the ${argv['baseline-plan']} walk on ${argv.baseline}`);

@@ -14,7 +14,7 @@ import { Activation } from '../core/ts/nn/layers/activation.js';
 import { Conv2d } from '../core/ts/nn/layers/conv2d.js';
 import { Dense } from '../core/ts/nn/layers/dense.js';
 import { Pool2d } from '../core/ts/nn/layers/pool2d.js';
-import { ModelObjective } from '../core/ts/objective/model-objective.js';
+import { cotangentsRead, ModelObjective } from '../core/ts/objective/model-objective.js';
 import { uploadData } from '../core/ts/objective/data.js';
 import { median, signedArray, syntheticData, timeReps, type GradHvpTimes } from './common.js';
 
@@ -57,14 +57,20 @@ export function gradConvFlops(m: Model, N: number): number {
 /**
  * Conv flops of one full-batch HVP as the engine's walk issues them
  * (objective/model-objective.ts encodeHvp, nn/layers/conv2d.ts): forward;
- * backward without a gradient output (dinput only, where the input is live);
- * tangent conv(x, V) (+ conv(rx, W)); R-backward dweight rdy⋆x (+ dy⋆rx and
- * the two dinputs convᵀ(rdy, W), convᵀ(dy, V) where the input is live).
- * A data-input conv issues 3 products, a live-input one 8, against 2 and 3
- * in the gradient.
+ * backward without a gradient output (dinput only where the input is live and
+ * an R-backward reads the cotangent there: cotangentsRead, which skips it
+ * behind ReLU and max pooling); tangent conv(x, V) (+ conv(rx, W)); R-backward
+ * dweight rdy⋆x (+ dy⋆rx and the two dinputs convᵀ(rdy, W), convᵀ(dy, V)
+ * where the input is live). For cnn-relu: 3 products for the data-input
+ * conv and 7 for the second, against 2 and 3 in the gradient.
  */
 export function hvpConvFlops(m: Model, N: number): number {
-  return convLayers(m).reduce((s, { layer, dinput }) => s + N * convFlopsPerExample(layer) * (dinput ? 1 + 1 + 2 + 4 : 1 + 0 + 1 + 1), 0);
+  const read = cotangentsRead(m, false);
+  return m.layers.reduce((s, l, j) => {
+    if (!(l instanceof Conv2d)) return s;
+    const products = m.plan.live[j] ? 1 + (read[j] ? 1 : 0) + 2 + 4 : 1 + 1 + 1;
+    return s + N * convFlopsPerExample(l) * products;
+  }, 0);
 }
 
 // ---- eoslab: gradient and HVP -------------------------------------------------------

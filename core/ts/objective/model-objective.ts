@@ -71,7 +71,7 @@ interface Boundary {
  * needs no input cotangent in an HVP: the first conv's R-backward takes only
  * its R-cotangent.
  */
-function cotangentsRead(m: Model, gaussNewton: boolean): boolean[] {
+export function cotangentsRead(m: Model, gaussNewton: boolean): boolean[] {
   const { layers, plan } = m;
   const usesDy = (j: number): boolean => {
     const l = layers[j];

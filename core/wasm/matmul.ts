@@ -316,29 +316,6 @@ function epilogue(params: usize, z: i32, m0: i32, m1: i32, n0: i32, n1: i32): vo
   for (let m = m0; m < m1; m++) {
     let n = n0;
     if (vector) {
-      // Four vectors at a time: tanh4 is a long dependent chain, and four
-      // independent ones in flight hide its latency (same bits, same order per lane).
-      for (; n + 16 <= n1; n += 16) {
-        const e = <usize>(m * N + n) << 2;
-        let v0 = v128.load(gC + e), v1 = v128.load(gC + e, 16), v2 = v128.load(gC + e, 32), v3 = v128.load(gC + e, 48);
-        if (bias != 0) {
-          const bp = biasZ + (<usize>n << 2);
-          v0 = f32x4.add(v0, v128.load(bp)); v1 = f32x4.add(v1, v128.load(bp, 16));
-          v2 = f32x4.add(v2, v128.load(bp, 32)); v3 = f32x4.add(v3, v128.load(bp, 48));
-        }
-        if (out2 != 0) {
-          v128.store(out2Z + e, v0); v128.store(out2Z + e, v1, 16); v128.store(out2Z + e, v2, 32); v128.store(out2Z + e, v3, 48);
-        }
-        if (apply) { v0 = tanh4(v0); v1 = tanh4(v1); v2 = tanh4(v2); v3 = tanh4(v3); }
-        if (aux != 0) {
-          const one = f32x4.splat(1);
-          const t0 = tanh4(v128.load(auxZ + e)), t1 = tanh4(v128.load(auxZ + e, 16));
-          const t2 = tanh4(v128.load(auxZ + e, 32)), t3 = tanh4(v128.load(auxZ + e, 48));
-          v0 = f32x4.mul(v0, f32x4.sub(one, f32x4.mul(t0, t0))); v1 = f32x4.mul(v1, f32x4.sub(one, f32x4.mul(t1, t1)));
-          v2 = f32x4.mul(v2, f32x4.sub(one, f32x4.mul(t2, t2))); v3 = f32x4.mul(v3, f32x4.sub(one, f32x4.mul(t3, t3)));
-        }
-        v128.store(gC + e, v0); v128.store(gC + e, v1, 16); v128.store(gC + e, v2, 32); v128.store(gC + e, v3, 48);
-      }
       for (; n + 4 <= n1; n += 4) {
         const e = <usize>(m * N + n) << 2;
         let v = v128.load(gC + e);

@@ -20,6 +20,7 @@ import { archGrid, catapultCsv, catapultRow, cGrid, phaseCsv, phaseOf, trajector
 import { absoluteDatasetId, loadDatasetNode } from './dataset-files.js';
 import { createHostBackend, type BackendFlags } from './run-command.js';
 import { writeAtomic } from './run-dir.js';
+import { num } from './decimal-flag.js';
 
 export interface CatapultOptions {
   dataset: string;
@@ -144,14 +145,6 @@ export async function runCatapult(o: CatapultOptions, flags: BackendFlags, log: 
   return dir;
 }
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-function num(name: string, check: (x: number) => boolean, what: string) {
-  return (s: string) => {
-    const x = Number(s);
-    if (!DECIMAL.test(s.trim()) || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${name} must be ${what}, got '${s}'`);
-    return x;
-  };
-}
 const isInt = (x: number) => Number.isSafeInteger(x) && x >= 0;
 const list = (name: string) => (s: string) => {
   let xs: number[];

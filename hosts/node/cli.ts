@@ -18,17 +18,8 @@ import { listDatasets, prepareDataset } from './datasets-command.js';
 import { absoluteDatasetId } from './dataset-files.js';
 import { addSweepCommand } from './sweep-command.js';
 import { addCatapultCommand } from './catapult-command.js';
+import { DECIMAL, num } from './decimal-flag.js';
 
-// Plain decimal notation only: Number() would also read '0x10' as 16, '' as 0 and '1e309' as Infinity.
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-function num(name: string, check: (x: number) => boolean, what: string) {
-  return (s: string) => {
-    const x = Number(s);
-    if (!DECIMAL.test(s.trim()) || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${name} must be ${what}, got '${s}'`);
-    return x;
-  };
-}
 const int = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
 const posInt = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer');
 const seedArg = (name: string) => num(name, (x) => Number.isSafeInteger(x) && x >= 0 && x <= MAX_SEED, `an integer from 0 to ${MAX_SEED}`);

@@ -6,8 +6,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { MEASURES } from '../../core/ts/measure/registry.js';
 import { parseFreq } from '../../core/ts/measure/schedule.js';
 import type { MeasureSettings } from '../../core/ts/measure/suite.js';
+import { DECIMAL } from './decimal-flag.js';
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export function addMeasureOptions(cmd: Command): Command {

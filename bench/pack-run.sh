@@ -30,6 +30,15 @@ read -r lim_run lim_cnn lim_sweep lim_torch <<< "${EOSLAB_PACK_LIMITS:-210 150 1
 export PATH="$here/node/bin:$PATH"
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export EOSLAB_RESULTS="$out/runs"
+# The Vulkan loader looks for driver manifests in /usr/share and /etc only; NVIDIA's container
+# runtime mounts its manifest under /usr/local/nvidia, where no loader looks. Name it when nothing
+# else is set or installed, so Dawn finds the GPU instead of reporting no adapter.
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] &&
+   ! ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json > /dev/null 2>&1; then
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/etc/vulkan/icd.d/nvidia_icd.json; do
+    [ -f "$icd" ] && { export VK_DRIVER_FILES=$icd; break; }
+  done
+fi
 cd "$here/eoslab"
 node=$here/node/bin/node
 "$node" --version > /dev/null || { echo "run.sh: the packed Node does not run here ($here/node/bin/node): a Linux x86_64 machine with glibc ≥ 2.28 is needed" >&2; exit 1; }
@@ -47,6 +56,7 @@ done
   echo "node $("$node" --version), $(nproc) cores, $(uname -r)"
   command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   echo "PyTorch device: $torch_device"
+  echo "Vulkan driver: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-the loader default search}}"
 } | tee "$out/machine.txt"
 
 status=0

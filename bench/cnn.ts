@@ -34,13 +34,14 @@ const { values: argv } = parseArgs({
     'skip-webgpu': { type: 'boolean', default: false },
     'skip-tfjs': { type: 'boolean', default: false },
     'skip-torch': { type: 'boolean', default: false },
+    'skip-cpu-peers': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (argv.help) {
   console.log(`usage: npm run bench:cnn -- [--quick] [--json FILE] [--n N] [--physical-batch B] [--reps R] [--threads T]
                           [--driver auto|lavapipe|swiftshader|system] [--small-n N] [--peer-budget SECONDS]
-                          [--no-relaxed] [--skip-wasm] [--skip-webgpu] [--skip-tfjs] [--skip-torch]
+                          [--no-relaxed] [--skip-wasm] [--skip-webgpu] [--skip-tfjs] [--skip-torch] [--skip-cpu-peers]
   --quick          N = 1000, 2 reps, smaller budgets: a smoke run
   --n N            examples (default 5000); --physical-batch B (default 500)
   --threads T      eoslab Wasm and PyTorch threads (default 2)
@@ -49,7 +50,9 @@ if (argv.help) {
                    and the report says so (default 360, 60 with --quick)
   --no-relaxed     time the plain SIMD (threads) build of the Wasm core; by default the bench turns on
                    relaxed SIMD as the eoslab CLI does (enableNodeRelaxedSimd) and times the FMA build
-  --skip-webgpu    only the CPU side (eoslab Wasm, TF.js wasm, PyTorch)`);
+  --skip-webgpu    only the CPU side (eoslab Wasm, TF.js wasm, PyTorch)
+  --skip-cpu-peers leave out TF.js wasm and PyTorch CPU but keep the Wasm core and the WebGPU half (TF.js
+                   webgpu included): the bench pack's choice on a GPU machine`);
   process.exit(0);
 }
 
@@ -238,7 +241,7 @@ if (!argv['skip-wasm']) {
 }
 
 // ---- CPU: TF.js wasm ----------------------------------------------------------------------------
-if (!argv['skip-tfjs']) {
+if (!argv['skip-tfjs'] && !argv['skip-cpu-peers']) {
   log(`[${elapsed()}] TF.js wasm (same process, same θ and data)`);
   try {
     const { loadTfjsWasm, unloadTfjsWasm } = await import('./tfjs-wasm.js');
@@ -261,7 +264,7 @@ if (!argv['skip-tfjs']) {
 }
 
 // ---- CPU: PyTorch -------------------------------------------------------------------------------
-if (!argv['skip-torch']) {
+if (!argv['skip-torch'] && !argv['skip-cpu-peers']) {
   const found = await findTorchPython();
   if (!found.python) {
     log(`  PyTorch peer skipped: ${found.why}`);

@@ -3,7 +3,9 @@
 # machine with no Node and no package registry, in one command, each stage under its own time limit
 # so that the whole run ends within 10 minutes. Every stage writes its JSON as it goes, so a stage
 # cut off by its limit keeps the figures it measured; results/<time>/all.json merges them.
-#   ./run.sh [--quick] [--skip-webgpu] [--skip-torch] [--out DIR]
+#   ./run.sh [--quick] [--skip-webgpu] [--skip-torch] [--skip-cpu-peers] [--out DIR]
+# --skip-cpu-peers leaves out the CPU peers (TF.js wasm, NumPy, PyTorch CPU), keeping the Wasm core:
+# on a GPU machine with a short lease, the minutes go to the GPU figures.
 # Stages: bench/run.ts (fc-tanh gradient/HVP, matmul, TF.js), bench/cnn.ts (cnn-relu), bench/sweep.ts
 # (K = 16 sweep, batched vs one after another, PyTorch sequential), bench/torch-gpu.ts (PyTorch fp32
 # fc-tanh and cnn-relu gradient/HVP). PyTorch runs on CUDA where the python found ($EOSLAB_PYTHON,
@@ -11,15 +13,16 @@
 # Limits (seconds): EOSLAB_PACK_LIMITS="run cnn sweep torch", default "210 150 150 60".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-quick=() skip_webgpu=() skip_torch=0 out=
+quick=() skip_webgpu=() skip_torch=0 cpu_peers=() out=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick); shift ;;
     --skip-webgpu) skip_webgpu=(--skip-webgpu); shift ;;
     --skip-torch) skip_torch=1; shift ;;
+    --skip-cpu-peers) cpu_peers=(--skip-cpu-peers); shift ;;
     --out) [ $# -ge 2 ] || { echo "run.sh: --out needs a directory" >&2; exit 1; }; out=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run.sh: unknown option '$1': use --quick, --skip-webgpu, --skip-torch or --out DIR" >&2; exit 1 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown option '$1': use --quick, --skip-webgpu, --skip-torch, --skip-cpu-peers or --out DIR" >&2; exit 1 ;;
   esac
 done
 out=${out:-$here/results/$(date +%Y%m%d-%H%M%S)}
@@ -75,8 +78,8 @@ stage() {  # stage NAME LIMIT_S ARGS…: one bench under a time limit; its table
   echo "   ($((SECONDS - t0)) s)"
 }
 
-stage bench "$lim_run" bench/run.ts "${quick[@]}" "${skip_webgpu[@]}" --json "$out/bench.json"
-stage cnn "$lim_cnn" bench/cnn.ts "${quick[@]}" "${skip_webgpu[@]}" --peer-budget 45 --threads "$(nproc)" --json "$out/cnn.json"
+stage bench "$lim_run" bench/run.ts "${quick[@]}" "${skip_webgpu[@]}" "${cpu_peers[@]}" --json "$out/bench.json"
+stage cnn "$lim_cnn" bench/cnn.ts "${quick[@]}" "${skip_webgpu[@]}" "${cpu_peers[@]}" --peer-budget 45 --threads "$(nproc)" --json "$out/cnn.json"
 torch_flags=(--torch-device "$torch_device")
 [ $skip_torch = 1 ] && torch_flags=(--skip-torch)
 stage sweep "$lim_sweep" bench/sweep.ts "${quick[@]}" "${skip_webgpu[@]}" "${torch_flags[@]}" --json "$out/sweep.json"

@@ -22,6 +22,7 @@ const { values: argv } = parseArgs({
     'skip-tfjs': { type: 'boolean', default: false },
     'skip-wasm': { type: 'boolean', default: false },
     'skip-numpy': { type: 'boolean', default: false },
+    'skip-cpu-peers': { type: 'boolean', default: false },
     'skip-webgpu': { type: 'boolean', default: false },
     threads: { type: 'string' },
     'variant-timeout': { type: 'string' },
@@ -30,12 +31,14 @@ const { values: argv } = parseArgs({
 });
 if (argv.help) {
   console.log(`usage: npm run bench -- [--quick] [--json FILE] [--n N] [--reps N] [--driver auto|lavapipe|swiftshader|system]
-                      [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--skip-numpy] [--threads N] [--variant-timeout SECONDS]
+                      [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--skip-numpy] [--skip-cpu-peers] [--threads N] [--variant-timeout SECONDS]
   --quick        N = 1000 examples (matmul M or L = 1000), fewer repetitions: a smoke run of a few minutes
   --n N          examples (default 5000, 1000 with --quick); physical batch min(1000, N)
   --skip-wasm    leave out the CPU half (eoslab's Wasm core vs TF.js wasm)
   --skip-webgpu  only the CPU half
   --skip-numpy   leave out the NumPy + OpenBLAS peer (python3)
+  --skip-cpu-peers  leave out the CPU half's peers (TF.js wasm, NumPy) but keep the Wasm core: the bench
+                 pack's choice on a GPU machine, whose minutes go to the GPU figures
   --threads N    Wasm threads (default: every core)`);
   process.exit(0);
 }
@@ -80,7 +83,7 @@ if (!argv['skip-wasm']) {
   try {
     cpu = await benchCpu({
       N, physicalBatch: PHYSICAL_BATCH, reps, budgetMs: opBudgetMs, threads: argv.threads ? Number(argv.threads) : undefined,
-      skipTfjs: argv['skip-tfjs']!, skipNumpy: argv['skip-numpy']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
+      skipTfjs: argv['skip-tfjs']! || argv['skip-cpu-peers']!, skipNumpy: argv['skip-numpy']! || argv['skip-cpu-peers']!, layout, theta, v, small: { ...small, N: SMALL_N }, log,
     });
     Object.assign(report, cpu.report);
     notes.push(...cpu.notes);

@@ -2,7 +2,9 @@
 // batched c-sweep finds the published c_loss ≈ 2 (Lewkowycz et al. 2020,
 // Kalra & Barkeshli 2023: the loss catapults once η > 2/λ₀), writes
 // catapult.csv / phase.json with their fields, sees divergence at large c,
-// and over widths and depths writes phase.csv and the figure. The analysis
+// and over widths and depths writes phase.csv and the figure; each c's
+// trajectory (its sharpness solves run in lockstep with the other c's) is
+// the one `eoslab train` gives it alone. The analysis
 // (core/ts/run/catapult.ts) is checked on hand-made trajectories.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -91,6 +93,32 @@ test('refusals: one line naming the fix', () => {
   r = eoslab(res, 'catapult', 'gmm-64-4-2', 'mlp:8:relu', 'mse', '--widths', '0');
   assert.is.not(r.code, 0);
   assert.match(r.err, /--widths takes positive integers/);
+});
+
+test('every c of the grid (sharpness every step, the members\' eigen-solves in lockstep) has the trajectory `eoslab train` gives it alone', () => {
+  const res = tmp(), out = join(res, 'cat');
+  const arch = 'mlp:16:relu:nobias';
+  const r = eoslab(res, 'catapult', 'gmm-64-4-2', arch, 'mse', '--backend', 'wasm', '--x-step', '1', '--x-max', '3', '--steps', '4', '--max-k', '4', '--out', out);
+  assert.is(r.code, 0, r.err);
+  const traj = readCsv(join(out, 'trajectories.csv')).rows;
+  const grid = readCsv(join(out, 'catapult.csv')).rows;
+  assert.is(grid.length, 4);
+  for (const row of grid) {
+    // η = c/λ₀ as the catapult wrote it (String of a float64: it reads back exactly).
+    const dir = join(res, `train-${row.c}`);
+    const t = eoslab(res, 'train', 'gmm-64-4-2', arch, 'mse', row.eta, '4', '--init-scheme', 'normal', '--eig-freq', '1', '--neigs', '1',
+      '--diverge-loss', '1e5', '--backend', 'wasm', '--out', dir);
+    assert.is(t.code, 0, t.err);
+    const alone = readCsv(join(dir, 'metrics.csv')).rows;
+    const mine = traj.filter((x) => x.c === row.c);
+    assert.is(mine.length, alone.length, `c = ${row.c}: steps`);
+    // metrics.csv holds the shortest decimal of each f32; the trajectory the float64 of the same f32.
+    const f32 = (s: string) => Math.fround(Number(s));
+    mine.forEach((x, i) => {
+      assert.is(f32(x.train_loss), f32(alone[i].train_loss), `c = ${row.c}, step ${i}: loss`);
+      assert.is(f32(x.sharpness), f32(alone[i].lambda_1), `c = ${row.c}, step ${i}: λ₁`);
+    });
+  }
 });
 
 const trace = (c: number, losses: number[], sharp: number[], diverged = false): CatapultTrace => ({ c, eta: c / 10, losses, sharpness: sharp, diverged });

@@ -141,7 +141,7 @@ export async function quadrature(ctx: MeasureContext, op: SymOperator, o: Pick<D
     const alpha: number[] = [], beta: number[] = [];
     let anorm = 0;
     for (let j = 0; j < m; j++) {
-      op.apply([v], [w]);
+      await op.apply([v], [w]);
       orthogonalise(j + 1);
       backend.reduce({ n, K: 1, x: { buf: w, off: 0, bs: 0 }, y: { buf: w, off: 0, bs: 0 }, slot: NRM });
       const s = await backend.readScalars(NRM, 1 + 2 * m);

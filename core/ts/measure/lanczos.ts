@@ -43,6 +43,12 @@ export interface SolverOptions {
   tol?: number;
   seed?: number;
   wantVectors?: boolean;
+  /**
+   * First of the scalar slots the solver writes (default SOLVER_SLOT): solvers
+   * running at once (a sweep's members in lockstep) each get their own range,
+   * of solverSlots(…) slots.
+   */
+  slot?: number;
 }
 
 export interface LanczosOptions extends SolverOptions {
@@ -54,19 +60,36 @@ export interface LanczosOptions extends SolverOptions {
 
 /** First solver scalar slot (the objective owns [0, 2K)). */
 export const SOLVER_SLOT = 256;
+
+/** Krylov dimension of a top-k Lanczos solve on n unknowns (LanczosOptions.maxIter's default). */
+export function lanczosMaxIter(k: number, n: number, maxIter?: number): number {
+  return Math.min(n, maxIter ?? Math.max(2 * k + 20, 40));
+}
+
+/**
+ * Scalar slots one solve of `solver` for the top k of an n-dimensional
+ * operator writes from its SolverOptions.slot, at the default iteration caps
+ * (a sweep lays out its members' solvers side by side with this).
+ */
+export function solverSlots(solver: 'lanczos' | 'lobpcg' | 'power', k: number, n: number): number {
+  if (solver === 'lanczos') return 1 + 2 * lanczosMaxIter(k, n);
+  // LOBPCG: 2k residual norms, k² coefficients, two Gram matrices of up to 3k rows.
+  if (solver === 'lobpcg') return 2 * k + k * k + 18 * k * k;
+  return 4 + k;
+}
 /** Philox stream for solver start vectors. */
 const STREAM = 0x1a2c;
 
 export async function lanczos(backend: Backend, op: SymOperator, opts: LanczosOptions): Promise<EigResult> {
   const n = op.n, k = opts.k;
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`lanczos: k must be an integer in [1, ${n}], got ${k}`);
-  const maxIter = Math.min(n, opts.maxIter ?? Math.max(2 * k + 20, 40));
+  const maxIter = lanczosMaxIter(k, n, opts.maxIter);
   if (maxIter < k) throw new Error(`lanczos: maxIter ${maxIter} < k ${k}`);
   const tol = opts.tol ?? 1e-5;
   // Slots: [NRM] ‖w‖², [C1, C1 + maxIter) first-pass coefficients, [C2, C2 + maxIter) second pass.
-  const NRM = SOLVER_SLOT, C1 = NRM + 1, C2 = C1 + maxIter;
+  const NRM = opts.slot ?? SOLVER_SLOT, C1 = NRM + 1, C2 = C1 + maxIter;
   if (C2 + maxIter > backend.scalarCapacity) {
-    throw new Error(`lanczos: maxIter ${maxIter} needs ${2 * maxIter + 1} scalar slots from ${SOLVER_SLOT}, over the backend's ${backend.scalarCapacity}`);
+    throw new Error(`lanczos: maxIter ${maxIter} needs ${2 * maxIter + 1} scalar slots from ${NRM}, over the backend's ${backend.scalarCapacity}`);
   }
   const apps0 = op.applications;
   const V = backend.alloc(maxIter * n, 'lanczos basis');
@@ -119,7 +142,7 @@ export async function lanczos(backend: Backend, op: SymOperator, opts: LanczosOp
 
     for (let j = 0; j < maxIter; j++) {
       const m = j + 1;
-      op.apply([v], [w]);
+      await op.apply([v], [w]);
       orthogonalise(m);
       const s = await backend.readScalars(NRM, 1 + maxIter + m);
       iterations = m;

@@ -53,7 +53,7 @@ export function blockOperator(backend: Backend, full: SymOperator, block: ParamB
   return {
     n: block.size,
     get applications() { return count; },
-    apply(vs, ws) {
+    async apply(vs, ws) {
       while (ins.length < vs.length) {
         const z = scratch();
         backend.write(z, new Float32Array(P));
@@ -61,7 +61,7 @@ export function blockOperator(backend: Backend, full: SymOperator, block: ParamB
         outs.push(scratch());
       }
       vs.forEach((v, j) => backend.vector({ n: block.size, y: ins[j], yOff: block.off, x: v, alpha: 1, beta: 0 }));
-      full.apply(ins.slice(0, vs.length), outs.slice(0, vs.length));
+      await full.apply(ins.slice(0, vs.length), outs.slice(0, vs.length));
       ws.forEach((w, j) => backend.vector({ n: block.size, y: w, x: outs[j], xOff: block.off, alpha: 1, beta: 0 }));
       count += vs.length;
     },

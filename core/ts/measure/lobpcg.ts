@@ -137,7 +137,7 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
   if (init.length > k) throw new Error(`lobpcg: ${init.length} start vectors for k = ${k}`);
   for (const b of init) if (b.length < n) throw new Error(`lobpcg: start vector '${b.label}' holds ${b.length} values, need ${n}`);
   // Slots: residual norms before/after orthogonalisation, R ⟂ X coefficients, Gram matrices.
-  const RN1 = SOLVER_SLOT, RN2 = RN1 + k, WC = RN2 + k, G0 = WC + k * k;
+  const RN1 = opts.slot ?? SOLVER_SLOT, RN2 = RN1 + k, WC = RN2 + k, G0 = WC + k * k;
   if (G0 + 18 * k * k > backend.scalarCapacity) throw new Error(`lobpcg: k = ${k} needs more than the backend's ${backend.scalarCapacity} scalar slots`);
 
   const apps0 = op.applications;
@@ -151,9 +151,9 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
   const owned = [S, AS, Pb, APb, Rb, T1, T2, coef, ...vin, ...vout];
 
   /** AS rows [row0, row0 + count) = A · S rows [row0, row0 + count) (through the standalone vin/vout buffers the operator takes). */
-  const applyRows = (row0: number, count: number) => {
+  const applyRows = async (row0: number, count: number) => {
     for (let j = 0; j < count; j++) backend.vector({ n, y: vin[j], x: S, xOff: (row0 + j) * n, alpha: 1, beta: 0 });
-    op.apply(vin.slice(0, count), vout.slice(0, count));
+    await op.apply(vin.slice(0, count), vout.slice(0, count));
     for (let j = 0; j < count; j++) backend.vector({ n, y: AS, yOff: (row0 + j) * n, x: vout[j], alpha: 1, beta: 0 });
   };
   /** Gram matrices of S rows [0, m) into G0 (SᵀS) and G0 + m² (Sᵀ AS), read back. */
@@ -191,7 +191,7 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
     if (init.length < k) {
       backend.random({ out: S, off: init.length * n, n: (k - init.length) * n, seed: opts.seed ?? 0, stream: STREAM, dist: 'normal' });
     }
-    applyRows(0, k);
+    await applyRows(0, k);
     const g0 = await grams(k);
     const rr0 = rayleighRitz(g0.GA, g0.GB, k, k, true);
     if (!rr0) throw new Error('lobpcg: the start block is (numerically) rank deficient');
@@ -237,7 +237,7 @@ export async function lobpcg(backend: Backend, op: SymOperator, opts: LobpcgOpti
       // ---- basis S = [X | R_J | P_J], A applied to R_J only.
       const a = active.length;
       active.forEach((i, j) => backend.vector({ n, y: S, yOff: (k + j) * n, x: Rb, xOff: i * n, alpha: 1 / Math.sqrt(rn[k + i]), beta: 0 }));
-      applyRows(k, a);
+      await applyRows(k, a);
       const withP = active.filter((i) => pValid[i]);
       withP.forEach((i, j) => {
         const row = (k + a + j) * n;

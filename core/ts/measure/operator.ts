@@ -1,13 +1,16 @@
 // Symmetric operators the eigen-solvers act on, as flat-vector maps
 // (one model, length n): the Hessian, the Gauss-Newton matrix, and the
 // preconditioned Hessian P^-1/2 H P^-1/2 whose top eigenvalue is λ_A.
+// apply may return a promise: a sweep member's operator waits there for the
+// other members' solvers and runs with theirs as one batched product
+// (lockstep.ts), so every caller awaits it.
 import type { Backend, Buf } from '../backend/types.js';
 import type { Objective } from '../objective/types.js';
 
 export interface SymOperator {
   readonly n: number;
-  /** Enqueue outs[j] = A vs[j] (no read-back). */
-  apply(vs: Buf[], outs: Buf[]): void;
+  /** Enqueue outs[j] = A vs[j] (no read-back); await it: the products are enqueued once it resolves. */
+  apply(vs: Buf[], outs: Buf[]): void | Promise<void>;
   /** Operator applications so far (HVPs, for solver cost reports). */
   readonly applications: number;
 }
@@ -35,13 +38,13 @@ export function scaledOperator(backend: Backend, inner: SymOperator, d: Buf): Sy
   return {
     n: inner.n,
     get applications() { return inner.applications; },
-    apply(vs, outs) {
+    async apply(vs, outs) {
       while (tmp.length < vs.length) tmp.push(backend.alloc(inner.n, 'D·v'));
       vs.forEach((v, j) => {
         backend.vector({ n: inner.n, y: tmp[j], x: v, alpha: 1, beta: 0 });
         backend.optim({ mode: 'scale', n: inner.n, theta: tmp[j], grad: d });
       });
-      inner.apply(tmp.slice(0, vs.length), outs);
+      await inner.apply(tmp.slice(0, vs.length), outs);
       outs.forEach((o) => backend.optim({ mode: 'scale', n: inner.n, theta: o, grad: d }));
     },
   };

@@ -35,7 +35,7 @@ export async function powerIteration(backend: Backend, op: SymOperator, opts: Po
   const init = opts.init ?? [];
   for (const b of init) if (b.length < n) throw new Error(`powerIteration: start vector '${b.label}' holds ${b.length} values, need ${n}`);
   // Slots: λ, ‖w‖², ‖r‖², then the deflation coefficients Fᵀw.
-  const LAM = SOLVER_SLOT, W2 = LAM + 1, R2 = LAM + 2, FC = LAM + 4;
+  const LAM = opts.slot ?? SOLVER_SLOT, W2 = LAM + 1, R2 = LAM + 2, FC = LAM + 4;
   if (FC + k > backend.scalarCapacity) throw new Error(`powerIteration: k = ${k} exceeds the scalar slots`);
   const apps0 = op.applications;
   const SB = backend.scalarsBuf;
@@ -66,7 +66,7 @@ export async function powerIteration(backend: Backend, op: SymOperator, opts: Po
 
       let lambda = 0, res = Infinity;
       for (let it = 0; it < maxIter; it++) {
-        op.apply([v], [w]);
+        await op.apply([v], [w]);
         deflate(j);
         backend.reduce({ n, K: 1, x: { buf: v, off: 0, bs: 0 }, y: { buf: w, off: 0, bs: 0 }, slot: LAM });
         backend.vector({ n, y: r, x: w, alpha: 1, beta: 0 });

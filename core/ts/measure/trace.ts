@@ -46,7 +46,7 @@ export async function hutchinson(ctx: MeasureContext, o: { max: number; min: num
     for (let j = 0; j < o.sketch; j++) {
       draw(z);
       const q = ctx.alloc('sketch');
-      op.apply([z], [q]);
+      await op.apply([z], [q]);
       // Two rounds of Gram-Schmidt against the columns so far (f32).
       for (let round = 0; round < 2; round++) {
         for (const p of Q) backend.vector({ n: P, y: q, x: p, alpha: -(await dot(backend, p, q, P, ctx.slot)), beta: 1 });
@@ -57,7 +57,7 @@ export async function hutchinson(ctx: MeasureContext, o: { max: number; min: num
       Q.push(q);
     }
     for (const q of Q) {
-      op.apply([q], [hz]);
+      await op.apply([q], [hz]);
       exact += await dot(backend, q, hz, P, ctx.slot);
     }
   }
@@ -66,7 +66,7 @@ export async function hutchinson(ctx: MeasureContext, o: { max: number; min: num
     draw(z);
     // Project out the sketch: z ← (I − QQᵀ) z, so zᵀHz estimates the trace of the deflated part.
     for (const q of Q) backend.vector({ n: P, y: z, x: q, alpha: -(await dot(backend, q, z, P, ctx.slot)), beta: 1 });
-    op.apply([z], [hz]);
+    await op.apply([z], [hz]);
     // z ⊥ Q now, so zᵀHz = zᵀ(I − QQᵀ)H(I − QQᵀ)z.
     const v = await dot(backend, z, hz, P, ctx.slot);
     if (!Number.isFinite(v)) return { value: NaN, se: NaN, probes: mean.n + 1 };

@@ -11,10 +11,9 @@ import type { Objective } from '../objective/types.js';
 import { makeOptimizer, type OptState, type Optimizer } from '../optim/optimizers.js';
 import { encodeRk4Step, flowStepSize, rk4Scratch, releaseRk4Scratch } from '../optim/flow.js';
 import { hessianOperator, scaledOperator, type SymOperator } from '../measure/operator.js';
-import { lanczos } from '../measure/lanczos.js';
 import { lobpcg } from '../measure/lobpcg.js';
 import { powerIteration } from '../measure/power.js';
-import type { EigResult } from '../measure/lanczos.js';
+import { lanczos, SOLVER_SLOT, solverSlots, type EigResult } from '../measure/lanczos.js';
 import { MEASURE_SLOT, type MeasureContext } from '../measure/suite.js';
 import { measureEig, retryStream } from '../measure/eig-measure.js';
 import { fires } from '../measure/schedule.js';
@@ -31,7 +30,7 @@ const EIG_VALUE_TOL = 1e-6;
 const EVERY_STEP = { every: 1, after: [] };
 
 /** A row's eigen-measurement: λ's (null where none), and the solver's diagnostics when it ran. */
-interface EigRow {
+export interface EigRow {
   lambdas: (number | null)[];
   tracked?: number | null;
   hvps?: number;
@@ -249,27 +248,45 @@ export class RunContext {
     return { values: r.values, vectors: r.vectors ?? [] };
   }
 
-  /** Top-k of op with the run's eigen-solver, seeded by the step. */
-  async solveWith(op: SymOperator, k: number, t: number, warm: Buf[], tol = 1e-4, eigTol = 0): Promise<EigResult> {
-    const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol };
+  /** Top-k of op with the run's eigen-solver, seeded by the step; `slot`: the solver's first scalar slot (a sweep's lockstep lanes each have their own). */
+  async solveWith(op: SymOperator, k: number, t: number, warm: Buf[], tol = 1e-4, eigTol = 0, slot = SOLVER_SLOT): Promise<EigResult> {
+    const opts = { k, seed: this.cfg.seed * 1_000_003 + t, wantVectors: true, tol, slot };
     // Fewer warm vectors than k: the solvers fill the rest from their seeded streams.
     const init = warm.length > 0 && warm.length <= k ? warm : undefined;
-    // LOBPCG needs 3k ≤ n for its [X, R, P] block; tiny problems (toy objectives) use Lanczos, exact there.
-    const solver = this.cfg.eigSolver === 'lobpcg' && 3 * k > op.n ? 'lanczos' : this.cfg.eigSolver;
+    const solver = this.solverFor(k, op.n);
     const r = solver === 'lanczos' ? await lanczos(this.backend, op, { ...opts, start: init?.[0] })
       : solver === 'lobpcg' ? await lobpcg(this.backend, op, { ...opts, init, eigTol })
       : await powerIteration(this.backend, op, { ...opts, init });
     return r;
   }
 
-  /** λ's of H(θ_t) warm-started from the last measurement (its vectors are the checkpoint's warm start), with the solver's diagnostics. */
-  async measureHessian(t: number, threshold: number | null): Promise<EigRow> {
+  /** The solver a top-k solve on n unknowns runs: LOBPCG needs 3k ≤ n for its [X, R, P] block, tiny problems (toy objectives) use Lanczos, exact there. */
+  solverFor(k: number, n: number): RunConfig['eigSolver'] {
+    return this.cfg.eigSolver === 'lobpcg' && 3 * k > n ? 'lanczos' : this.cfg.eigSolver;
+  }
+
+  /** Scalar slots measureHessian's solver writes (the largest block it may use: --neigs, or its cap under auto). */
+  hessianSolverSlots(): number {
+    return solverSlots(this.solverFor(this.cfg.neigs, this.P), this.cfg.neigs, this.P);
+  }
+
+  /** H(θ_t) of the measurement objective as a K = 1 operator on the run's θ. */
+  hessian(): SymOperator {
+    return hessianOperator(this.measureObj, this.theta);
+  }
+
+  /**
+   * λ's of H(θ_t) warm-started from the last measurement (its vectors are the checkpoint's warm start), with the solver's diagnostics.
+   * `lane`: a sweep member's lockstep operator for the same H(θ_t) and its solver's scalar slots (measure/lockstep.ts); the same bits as alone.
+   */
+  async measureHessian(t: number, threshold: number | null, lane?: { op: SymOperator; slot: number }): Promise<EigRow> {
     const { backend, cfg } = this;
-    const op = hessianOperator(this.measureObj, this.theta);
+    const op = lane?.op ?? this.hessian();
+    const slot = lane?.slot ?? SOLVER_SLOT;
     const auto = cfg.neigsAuto != null && threshold !== null ? { line: cfg.neigsAuto * threshold } : null;
     const m = await measureEig({
       backend, n: this.P, k: cfg.neigs, warm: this.eigvecs, auto, tol: EIG_TOL,
-      solve: (a) => this.solveWith(op, a.k, t, a.warm, EIG_TOL, EIG_VALUE_TOL),
+      solve: (a) => this.solveWith(op, a.k, t, a.warm, EIG_TOL, EIG_VALUE_TOL, slot),
       fresh: (k) => Array.from({ length: k }, (_, j) => {
         const b = backend.alloc(this.P, 'fresh start');
         backend.random({ out: b, n: this.P, seed: cfg.seed, stream: retryStream(t), index0: j * this.P, dist: 'normal' });

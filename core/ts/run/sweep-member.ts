@@ -8,14 +8,15 @@
 // their retry and diagnostics, the measurement suite, projections,
 // checkpoints: the single run's own code on the member's buffers — copies
 // the slices into them first, so each member's records equal its single run
-// bit for bit.
+// bit for bit. The group may have run the row's Hessian measurement already,
+// with the other members' in lockstep (sweep.ts); the row then takes it.
 import type { Backend, Buf } from '../backend/types.js';
 import type { OptState } from '../optim/optimizers.js';
 import { fires } from '../measure/schedule.js';
 import { runMeasures } from '../measure/run-measures.js';
 import { lrAt, type RunConfig } from './config.js';
 import type { Checkpoint, MetricsRow, RunSink } from './records.js';
-import { RunContext, type RunResult } from './experiment.js';
+import { RunContext, type EigRow, type RunResult } from './experiment.js';
 import type { RunProblem } from './problem.js';
 
 /**
@@ -37,6 +38,13 @@ export interface MemberLosses {
   testAcc: number | null;
 }
 
+/** The member's slices of the group's packed θ_t and g_t. */
+export interface MemberSlices {
+  thetaK: Buf;
+  gradK: Buf;
+  off: number;
+}
+
 export class SweepMember {
   readonly ctx: RunContext;
   readonly st: OptState;
@@ -44,6 +52,8 @@ export class SweepMember {
   t = 0;
   wall0 = 0;
   result: RunResult | null = null;
+  /** Step whose θ and g were last copied into the member's own buffers. */
+  private syncedAt = -1;
 
   constructor(readonly backend: Backend, readonly index: number, readonly cfg: RunConfig, readonly sink: RunSink, problem: RunProblem) {
     this.ctx = new RunContext(backend, cfg, problem);
@@ -77,31 +87,53 @@ export class SweepMember {
     return fires(this.cfg.testFreq ?? EVERY_STEP, this.t);
   }
 
+  /** Whether row t measures the Hessian: a finite loss and --eig-freq due (the single run's rule). */
+  eigDue(trainLoss: number): boolean {
+    return this.finite(trainLoss) && this.cfg.eigFreq > 0 && this.t % this.cfg.eigFreq === 0;
+  }
+
+  private finite(trainLoss: number): boolean {
+    return Number.isFinite(trainLoss) && trainLoss <= this.cfg.divergeLoss;
+  }
+
+  /** The stability threshold of row t (what --neigs auto's line follows). */
+  threshold(gradNorm: number): number | null {
+    return this.ctx.opt!.threshold(lrAt(this.cfg, this.t), gradNorm);
+  }
+
+  /** θ_t and g_t into the member's own buffers, once per row, and only for a row that reads them. */
+  sync(slices: MemberSlices): void {
+    if (this.syncedAt === this.t) return;
+    this.syncedAt = this.t;
+    copySlice(this.backend, this.ctx.theta, 0, slices.thetaK, slices.off, this.P);
+    copySlice(this.backend, this.ctx.grad, 0, slices.gradK, slices.off, this.P);
+  }
+
   /**
    * Row t from the batched losses and the member's gradient (already in
    * `grad`): measurements, the row, projections, stop rules, checkpoint — the
-   * single run's order. Returns the stop result, or null to go on.
+   * single run's order. `eig`: the row's Hessian measurement where the group
+   * already ran it (its members' solves in lockstep); otherwise it runs here.
+   * Returns the stop result, or null to go on.
    */
-  async row(l: MemberLosses, gradNorm: number, hasAccuracy: boolean, wall: number, slices: { thetaK: Buf; gradK: Buf; off: number }): Promise<RunResult | null> {
-    const { ctx, cfg, sink, t, backend } = this;
-    let synced = false;
-    // θ_t and g_t into the member's own buffers, once, and only for a row that reads them.
-    const sync = () => {
-      if (synced) return;
-      synced = true;
-      copySlice(backend, ctx.theta, 0, slices.thetaK, slices.off, this.P);
-      copySlice(backend, ctx.grad, 0, slices.gradK, slices.off, this.P);
-    };
+  async row(l: MemberLosses, gradNorm: number, hasAccuracy: boolean, wall: number, slices: MemberSlices, eig?: EigRow): Promise<RunResult | null> {
+    const { ctx, cfg, sink, t } = this;
+    const sync = () => this.sync(slices);
     const lr = lrAt(cfg, t);
-    const finite = Number.isFinite(l.trainLoss) && l.trainLoss <= cfg.divergeLoss;
-    const threshold = ctx.opt!.threshold(lr, gradNorm);
-    let eig: Awaited<ReturnType<RunContext['measureHessian']>> = { lambdas: Array(cfg.neigs).fill(null) };
+    const finite = this.finite(l.trainLoss);
+    const threshold = this.threshold(gradNorm);
     let lambdaA: number | null = null;
-    if (finite && cfg.eigFreq > 0 && t % cfg.eigFreq === 0) {
-      sync();
-      eig = await ctx.measureHessian(t, threshold);
-      if (cfg.lambdaA) lambdaA = await ctx.measureLambdaA(this.st, t);
+    if (this.eigDue(l.trainLoss)) {
+      if (!eig) {
+        sync();
+        eig = await ctx.measureHessian(t, threshold);
+      }
+      if (cfg.lambdaA) {
+        sync();
+        lambdaA = await ctx.measureLambdaA(this.st, t);
+      }
     }
+    eig ??= { lambdas: Array(cfg.neigs).fill(null) };
     if (finite && cfg.measures) sync();
     const extra = finite && cfg.measures ? await runMeasures(ctx.measureContext(t, lr, gradNorm, l.trainLoss, threshold, this.st, sink), cfg) : undefined;
     const row: MetricsRow = {

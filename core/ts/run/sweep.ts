@@ -25,10 +25,13 @@
 // (halving bounds the rebuilds by log₂ K; per model the bits do not depend
 // on K).
 //
-// Eigen-measurements (and the measurement suite) run one member at a time
-// on the K = 1 objectives over the same device data, with the single run's
-// solver, retry and seed rule. A lockstep (batched) solver would be faster;
-// it is left for later.
+// Eigen-measurements: the members measuring at a step run their solvers
+// (the single run's solver, retry and seed rule, each on its own buffers and
+// scalar slots) at once, and every Hessian-vector product they wait on goes
+// out as one K-model product of the measurement set, members at their θ
+// slices (measure/lockstep.ts): per model the same bits as the K = 1 product,
+// so each member's λ's equal its run alone. λ_A and the measurement suite
+// run one member at a time on the K = 1 objectives over the same device data.
 import type { Backend, Buf } from '../backend/types.js';
 import { alignedStride, ModelObjective } from '../objective/model-objective.js';
 import type { Objective } from '../objective/types.js';
@@ -37,8 +40,9 @@ import { parseArchId } from '../nn/arch.js';
 import { validateRun, type RunConfig } from './config.js';
 import type { Checkpoint, RunSink } from './records.js';
 import { buildProblem, type RunData } from './problem.js';
-import type { RunResult } from './experiment.js';
-import { copySlice, SweepMember } from './sweep-member.js';
+import type { EigRow, RunResult } from './experiment.js';
+import { copySlice, SweepMember, type MemberSlices } from './sweep-member.js';
+import { laneSlots, LockstepHvp } from '../measure/lockstep.js';
 
 /** Batched objectives take scalar slots [0, 2K) and solvers ≥ 256: the per-member ‖g‖² slots [2K, 3K) fit below them. */
 export const MAX_GROUP_K = 64;
@@ -55,6 +59,12 @@ export interface SweepMemberSpec {
 
 export interface SweepGroupOptions {
   now?: () => number;
+  /**
+   * Members whose Hessian solves run at once, in lockstep (default: all that
+   * measure at a step; the memory plan counts a solver per member). 1: one
+   * member at a time on the K = 1 objective, as before lockstep solves.
+   */
+  eigLanes?: number;
   /** Called once with the group's model objectives before the first step (hosts autotune here). */
   prepare?: (objectives: ModelObjective[]) => Promise<void>;
 }
@@ -103,8 +113,9 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
     const fullK = batched(problem.full);
     const testK = problem.test === problem.full ? fullK : batched(problem.test);
     const miniK = problem.mini ? batched(problem.mini.obj) : null;
-    objs = [fullK, ...(testK === fullK ? [] : [testK]), ...(miniK ? [miniK] : [])];
-    return { fullK, testK, miniK, mini: problem.mini, hasAccuracy: problem.hasAccuracy, all: objs };
+    const measureK = problem.measure === problem.full ? fullK : batched(problem.measure);
+    objs = [fullK, ...(testK === fullK ? [] : [testK]), ...(miniK ? [miniK] : []), ...(measureK === fullK ? [] : [measureK])];
+    return { fullK, testK, miniK, measureK, mini: problem.mini, hasAccuracy: problem.hasAccuracy, all: objs };
   };
   const first = objectives(K);
   const thetaK = backend.alloc(K * S, 'θ[K]'), gradK = backend.alloc(K * S, 'gradient[K]');
@@ -118,7 +129,9 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
       m.start(s.resume ? new Float32Array(0) : initParams(model, { seed: s.cfg.seed, scheme: namedInitScheme(s.cfg.initScheme, archInit), scale: s.cfg.initScale ?? 1 }), s.resume);
     });
     await opts.prepare?.(first.all);
-    const loop = new GroupLoop(backend, members, specs, first, objectives, thetaK, gradK, opts.now ?? (() => performance.now()));
+    const lanes = opts.eigLanes ?? Infinity;
+    if (!(lanes >= 1)) throw new Error(`eigLanes must be at least 1, got ${opts.eigLanes}`);
+    const loop = new GroupLoop(backend, members, specs, first, objectives, thetaK, gradK, opts.now ?? (() => performance.now()), lanes);
     await loop.run();
     return members.map((m) => m.result!);
   } finally {
@@ -134,6 +147,8 @@ interface GroupObjectives {
   fullK: ModelObjective;
   testK: ModelObjective;
   miniK: ModelObjective | null;
+  /** The measurement set's (--abridged-size) K-model objective: fullK when that is the whole training set. */
+  measureK: ModelObjective;
   mini: { fill(t: number): void } | null;
   hasAccuracy: boolean;
   all: ModelObjective[];
@@ -150,7 +165,8 @@ class GroupLoop {
   readonly slot = new Map<SweepMember, number>();
 
   constructor(readonly backend: Backend, readonly members: SweepMember[], readonly specs: SweepMemberSpec[], public o: GroupObjectives,
-              readonly objectives: (k: number) => GroupObjectives, public thetaK: Buf, public gradK: Buf, readonly now: () => number) {
+              readonly objectives: (k: number) => GroupObjectives, public thetaK: Buf, public gradK: Buf, readonly now: () => number,
+              readonly eigLanes: number) {
     this.K = members.length;
     this.P = members[0].P;
     this.S = alignedStride(this.P);
@@ -183,12 +199,12 @@ class GroupLoop {
       const norms = await this.gradNorms(active);
       const due = active.map((m) => m.testDue());
       const te = !due.some(Boolean) || this.o.testK === this.o.fullK ? tr : await this.o.testK.lossAcc(this.thetaK);
+      const eigs = await this.measureHessians(active, tr.loss, norms);
       const next: SweepMember[] = [];
       for (const [a, m] of active.entries()) {
         const s = this.slot.get(m)!;
         const losses = { trainLoss: tr.loss[s], trainAcc: tr.acc[s], testLoss: due[a] ? te.loss[s] : null, testAcc: due[a] ? te.acc[s] : null };
-        const slices = { thetaK: this.thetaK, gradK: this.gradK, off: s * S };
-        const r = await m.row(losses, norms.get(m)!, this.o.hasAccuracy, (this.now() - this.start) / 1000, slices);
+        const r = await m.row(losses, norms.get(m)!, this.o.hasAccuracy, (this.now() - this.start) / 1000, this.slices(m), eigs.get(m));
         if (!r) { next.push(m); continue; }
         await this.specs[m.index].done?.(r);
         backend.vector({ n: P, y: this.thetaK, yOff: s * S, beta: 0, gamma: 0 });
@@ -196,6 +212,37 @@ class GroupLoop {
       active = next;
       if (active.length) await this.update(active, norms);
     }
+  }
+
+  slices(m: SweepMember): MemberSlices {
+    return { thetaK: this.thetaK, gradK: this.gradK, off: this.slot.get(m)! * this.S };
+  }
+
+  /**
+   * The Hessian measurements of the members due at this row, their solvers in
+   * lockstep (at most eigLanes, and as many as the scalar slots hold, at a
+   * time). A member it leaves out measures in its row, alone: all of them
+   * when fewer than two are due or eigLanes is 1.
+   */
+  async measureHessians(active: SweepMember[], losses: Float64Array, norms: Map<SweepMember, number>): Promise<Map<SweepMember, EigRow>> {
+    const out = new Map<SweepMember, EigRow>();
+    const due = active.filter((m) => m.eigDue(losses[this.slot.get(m)!]));
+    if (due.length < 2 || this.eigLanes <= 1) return out;
+    for (const wave of laneSlots(due.map((m) => m.ctx.hessianSolverSlots()), this.backend.scalarCapacity, this.eigLanes)) {
+      const lock = new LockstepHvp(this.backend, this.o.measureK, this.thetaK, this.S);
+      try {
+        const rows = await lock.run(wave.map(({ lane, slot }) => () => {
+          const m = due[lane];
+          // Its own θ too: stragglers' products run on the K = 1 operator.
+          m.sync(this.slices(m));
+          return m.ctx.measureHessian(m.t, m.threshold(norms.get(m)!), { op: lock.operator(this.slot.get(m)!, m.ctx.hessian()), slot });
+        }));
+        wave.forEach(({ lane }, i) => out.set(due[lane], rows[i]));
+      } finally {
+        lock.dispose();
+      }
+    }
+    return out;
   }
 
   /**

@@ -19,7 +19,11 @@ import { checkBatchnorm } from '../batchnorm-check.js';
 import { coreShared, createCoreMemory, instantiateModule, type CoreFlavour, type WasmCore } from './module.js';
 import { CoreThreads, type SpawnCoreWorker } from './threads.js';
 
-const SCALARS = 4096;
+/**
+ * Scalar slots (f32, 256 KiB). A run alone uses fewer than 4096; a sweep lays
+ * its members' concurrent eigen-solvers side by side above that (measure/lockstep.ts).
+ */
+const SCALARS = 65536;
 /**
  * Below this much work (flops) a matmul runs on the calling thread. Waking a
  * sleeping worker costs ~10–50 µs, one that is still polling (threads.ts

@@ -27,8 +27,10 @@ import type { DriverPreference } from '../hosts/node/vulkan-env.js';
 import { JsonReport, oneLine, syntheticData, targetLines, type Target } from './common.js';
 import { probeWebGpu, setUpVulkanDriver } from './webgpu-setup.js';
 import { runTorch, type TorchDevice } from './torch-run.js';
+import { lockstepCase } from './sweep-lockstep.js';
 
 const SMALL_ARCH = 'mlp:64x64:tanh';
+const LOCKSTEP_ARCH = 'mlp:64x64:relu:nobias', LOCKSTEP_DATASET = 'gmm-256-16-4';
 
 const { values: argv } = parseArgs({
   options: {
@@ -46,15 +48,18 @@ const { values: argv } = parseArgs({
     'skip-fctanh': { type: 'boolean', default: false },
     'skip-cli': { type: 'boolean', default: false },
     'torch-device': { type: 'string', default: 'cpu' },
+    catapult: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (argv.help) {
   console.log(`usage: npm run bench:sweep -- [--quick] [--json FILE] [--k K] [--n N] [--small-steps S] [--fctanh-steps S] [--threads T]
                             [--driver auto|lavapipe|swiftshader|system] [--skip-wasm] [--skip-webgpu] [--skip-torch] [--skip-fctanh] [--skip-cli]
-                            [--torch-device cpu|cuda]
+                            [--torch-device cpu|cuda] [--catapult]
   K = 16 members (learning rates); fc-tanh on N = 5000 (500 with --quick) synthetic CIFAR-shaped examples,
-  ${SMALL_ARCH} on chebyshev-5-20; steps 1000 / 20 (200 / 4 with --quick)`);
+  ${SMALL_ARCH} on chebyshev-5-20; steps 1000 / 20 (200 / 4 with --quick)
+  --catapult: instead, eigen-solves in lockstep against one member at a time: K = 8 (or --k) members of
+  ${LOCKSTEP_ARCH} on ${LOCKSTEP_DATASET}, λ₁ every step, 20 steps (5 with --quick)`);
   process.exit(0);
 }
 
@@ -85,6 +90,45 @@ Object.assign(report, { sweep_k: K, sweep_quick: quick, sweep_fctanh_N: N, sweep
   sweep_small_arch: `${SMALL_ARCH} on chebyshev-5-20, MSE, GD`, sweep_fctanh_arch: 'fc-tanh [3072,200,200,10] on synthetic CIFAR-shaped data, MSE, GD',
   cpu_cores: cpus().length, node: process.version, sweep_driver: driver.note });
 json.save();
+
+// ---- --catapult: eigen-solves in lockstep against one member at a time (bench/sweep-lockstep.ts) ----
+if (argv.catapult) {
+  const kc = argv.k ? K : 8, steps = quick ? 5 : 20, ds = loadDataset(LOCKSTEP_DATASET);
+  const w = { dataset: LOCKSTEP_DATASET, arch: LOCKSTEP_ARCH, data: { d: ds.d, c: ds.c, train: ds.train, test: ds.test }, K: kc, steps };
+  Object.assign(report, { sweep_catapult_k: kc, sweep_catapult_steps: steps, sweep_catapult_arch: `${LOCKSTEP_ARCH} on ${LOCKSTEP_DATASET}, MSE, GD, η = 2^(0.2j)/λ₀, neigs 1, lobpcg` });
+  const out: string[] = [];
+  const one = async (name: 'wasm' | 'webgpu', backend: Backend) => {
+    const f = await lockstepCase(backend, w, log);
+    Object.assign(report, {
+      [`sweep_catapult_lockstep_s_${name}`]: f.lockstepS, [`sweep_catapult_one_at_a_time_s_${name}`]: f.oneAtATimeS,
+      [`sweep_catapult_speedup_${name}`]: f.oneAtATimeS / f.lockstepS, [`sweep_catapult_hvp_calls_lockstep_${name}`]: f.hvpCallsLockstep,
+      [`sweep_catapult_hvp_calls_one_at_a_time_${name}`]: f.hvpCallsOneAtATime, [`sweep_catapult_hvps_${name}`]: f.hvps,
+      [`sweep_catapult_equal_${name}`]: f.equal, [`sweep_catapult_load_${name}`]: f.load,
+    });
+    out.push(`  ${name}: lockstep ${f.lockstepS.toFixed(2)} s, one member at a time ${f.oneAtATimeS.toFixed(2)} s: ${(f.oneAtATimeS / f.lockstepS).toFixed(2)}×; ` +
+      `HVP dispatches ${f.hvpCallsLockstep} against ${f.hvpCallsOneAtATime} (${f.hvps} products asked for); rows bit-equal: ${f.equal}; load ${f.load.toFixed(2)}`);
+    json.save();
+  };
+  if (!argv['skip-wasm']) {
+    const { createNodeWasm, enableNodeRelaxedSimd } = await import('../hosts/node/wasm.js');
+    enableNodeRelaxedSimd();
+    const wasm = await createNodeWasm({ threads });
+    try { await one('wasm', wasm); } finally { wasm.destroy(); }
+  }
+  if (!argv['skip-webgpu']) {
+    const probe = await probeWebGpu();
+    if ('why' in probe) out.push(`  webgpu skipped: ${probe.why}`);
+    else {
+      const { createNodeGpu } = await import('../hosts/node/device.js');
+      const g = await createNodeGpu();
+      report.sweep_webgpu_adapter = g.backend.description;
+      try { await one('webgpu', g.backend); } finally { g.backend.destroy(); }
+    }
+  }
+  console.log([`eoslab sweep bench --catapult: K = ${kc} members, ${steps} steps, λ₁ every step`, ...out, `total ${elapsed()}`].join('\n'));
+  if (argv.json) log(`wrote ${argv.json}`);
+  process.exit(0);
+}
 
 interface Workload {
   key: 'small' | 'fctanh';

@@ -1,6 +1,7 @@
 // The sweep benchmark and the GPU bench pack's scripts, on tiny settings:
 // the bench's batched and one-after-another runs must end at the same
-// losses, PyTorch's sequential sweep (the new torch_peer.py mode) must train
+// losses (and with --catapult its lockstep and one-at-a-time eigen-solves the
+// same rows), PyTorch's sequential sweep (the new torch_peer.py mode) must train
 // the same model as eoslab, and every refusal is one line naming the fix.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -29,6 +30,18 @@ test('bench:sweep on a tiny sweep: batched equals one after another, PyTorch tra
     // Same θ₀, η, data and steps: PyTorch's nn.Sequential built from eoslab's layers ends at the same loss up to float32 rounding.
     assert.ok(j.sweep_small_torch_cpu_vs_wasm_final_loss_rel_diff < 1e-4, `rel diff ${j.sweep_small_torch_cpu_vs_wasm_final_loss_rel_diff}`);
   }
+});
+
+test('bench:sweep --catapult on a tiny group: lockstep and one member at a time record the same rows, with fewer HVP dispatches in lockstep', () => {
+  const out = join(tmp, 'catapult.json');
+  const r = bench(['--catapult', '--quick', '--skip-webgpu', '--k', '3', '--threads', '1', '--json', out]);
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(readFileSync(out, 'utf8'));
+  for (const k of ['sweep_catapult_lockstep_s_wasm', 'sweep_catapult_one_at_a_time_s_wasm', 'sweep_catapult_speedup_wasm', 'sweep_catapult_load_wasm']) assert.type(j[k], 'number', k);
+  assert.is(j.sweep_catapult_equal_wasm, true);
+  // One member at a time: one product per HVP asked for; in lockstep fewer, the waiting members' HVPs going out together.
+  assert.is(j.sweep_catapult_hvp_calls_one_at_a_time_wasm, j.sweep_catapult_hvps_wasm);
+  assert.ok(j.sweep_catapult_hvp_calls_lockstep_wasm < j.sweep_catapult_hvps_wasm, `${j.sweep_catapult_hvp_calls_lockstep_wasm} dispatches in lockstep`);
 });
 
 test('bench:sweep refuses bad options in one line naming the fix', () => {

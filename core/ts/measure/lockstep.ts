@@ -59,7 +59,7 @@ interface Request { model: number; alone: SymOperator; vs: Buf[]; outs: Buf[]; d
 export class LockstepHvp {
   /** K-model products issued (one encodeHvp each, however many rounds). */
   batched = 0;
-  /** Products issued one lane at a time (at most half the models waiting). */
+  /** Lane applications issued through their own K = 1 operator (at most half the models waiting). */
   solo = 0;
   private live = 0;
   private waiting: Request[] = [];

@@ -278,11 +278,15 @@ async function benchBackend(backend: Backend, name: 'wasm' | 'webgpu', cpuLike: 
       `${t.sequentialS.toFixed(2)} s (${(K / t.sequentialS).toFixed(2)} members/s): ${speedup.toFixed(2)}×; batched step ${batchedStepMs.toFixed(2)} ms ` +
       `of which the K-model gradient ${gradK.toFixed(2)} ms; single step ${seqStepMs.toFixed(2)} ms (gradient ${grad1.toFixed(2)} ms); ${finished}/${K} ran all steps; ` +
       `backend ops per step: batched ${ops.batched} (${Object.entries(ops.byName).map(([k, v]) => `${k} ${v}`).join(', ')}), one member alone ${ops.single}`);
-    const goal = name === 'wasm' ? (w.key === 'small' ? 4 : null) : 8;
+    // The issue's targets are the small MLP's, "where dispatch overhead dominates": ≥ 4× on the Wasm
+    // core, ≥ 8× on a GPU. fc-tanh at N = 5000 is compute-bound for one member already (a K-model
+    // step costs about K/5 single ones on the Wasm core and K/3.5 on an H200), so it is reported, not judged.
+    const goal = w.key !== 'small' ? null : name === 'wasm' ? 4 : 8;
     if (goal !== null) {
       // A CPU Vulkan driver is no GPU: the ≥ 8× GPU target is not judged there.
       const met = name === 'webgpu' && cpuLike ? null : speedup >= goal;
-      targets.push([`target_${p}_speedup_${name}_met`, `${w.key} sweep batched ≥ ${goal}× one after another (${name}${met === null ? ', CPU Vulkan: not judged' : ''})`, met, `${speedup.toFixed(2)}×`]);
+      const where = name === 'wasm' ? `wasm, ${(backend as { threads?: number }).threads ?? 1} threads on ${cpus().length} cores` : name;
+      targets.push([`target_${p}_speedup_${name}_met`, `${w.key} sweep batched ≥ ${goal}× one after another (${where}${met === null ? ', CPU Vulkan: not judged' : ''})`, met, `${speedup.toFixed(2)}×`]);
       report[`target_${p}_speedup_${name}_met`] = met;
     }
     json.save();

@@ -20,13 +20,16 @@ const { values: argv } = parseArgs({
     n: { type: 'string' },
     reps: { type: 'string' },
     threads: { type: 'string' },
+    tf32: { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (argv.help) {
-  console.log(`usage: node --import tsx bench/torch-gpu.ts [--device cuda|cpu] [--quick] [--n N] [--reps R] [--threads T] [--json FILE]
-  fc-tanh and cnn-relu full-batch gradient and HVP in PyTorch fp32 (default N = 5000, 1000 with --quick)`);
+  console.log(`usage: node --import tsx bench/torch-gpu.ts [--device cuda|cpu] [--quick] [--n N] [--reps R] [--threads T] [--tf32] [--json FILE]
+  fc-tanh and cnn-relu full-batch gradient and HVP in PyTorch fp32 (default N = 5000, 1000 with --quick)
+  --tf32  let cuDNN/cuBLAS round inputs to TF32 (PyTorch's default for convolutions on Ampere and later);
+          keys torch_<device>_tf32_…. Without it TF32 is off: strict fp32, as eoslab computes`);
   process.exit(0);
 }
 const log = (s: string) => console.error(s);
@@ -39,7 +42,8 @@ const threads = argv.threads ? Number(argv.threads) : 2;
 const json = new JsonReport(argv.json);
 json.saveOnCrash(log);
 const report = json.data;
-const pre = `torch_${device}`;
+const tf32 = argv.tf32!;
+const pre = `torch_${device}${tf32 ? '_tf32' : ''}`;
 report[`${pre}_N`] = N;
 
 interface Workload { key: string; model: Model; theta: Float32Array; v: Float32Array; X: Float32Array; Y: Float32Array; B: number; small: { X: Float32Array; Y: Float32Array } }
@@ -58,14 +62,14 @@ for (const w of workloads) {
   const k = `${pre}_${w.key}`;
   try {
     log(`PyTorch ${device}: ${w.key} small-problem check (N = 16)`);
-    const chk = await runTorch(w.model, w.small.X, w.small.Y, 16, { device, B: 8, threads, theta: w.theta, v: w.v, check: true, timeoutMs: 300_000 });
+    const chk = await runTorch(w.model, w.small.X, w.small.Y, 16, { device, B: 8, threads, tf32, theta: w.theta, v: w.v, check: true, timeoutMs: 300_000 });
     const ref = await reference64(w.model, w.small.X, w.small.Y, 16, w.theta, w.v);
     if (ref.ref) {
       report[`${k}_grad_rel_err_f64`] = relErr(chk.grad!, ref.ref.grad);
       report[`${k}_hvp_rel_err_f64`] = relErr(chk.hvp!, ref.ref.hvp);
     }
     log(`PyTorch ${device}: ${w.key} gradient and HVP, N = ${N}, physical batch ${w.B}`);
-    const r = await runTorch(w.model, w.X, w.Y, N, { device, B: w.B, threads, reps, budgetS: argv.quick ? 30 : 120, theta: w.theta, v: w.v, timeoutMs: 600_000 });
+    const r = await runTorch(w.model, w.X, w.Y, N, { device, B: w.B, threads, tf32, reps, budgetS: argv.quick ? 30 : 120, theta: w.theta, v: w.v, timeoutMs: 600_000 });
     Object.assign(report, {
       [`${k}_grad_ms`]: r.json.grad_ms ?? null, [`${k}_hvp_ms`]: r.json.hvp_ms ?? null,
       [`${k}_grad_times_ms`]: (r.json.grad_times_ms ?? []).join(' '), [`${k}_hvp_times_ms`]: (r.json.hvp_times_ms ?? []).join(' '),
@@ -79,5 +83,5 @@ for (const w of workloads) {
   }
   json.save();
 }
-console.log([`PyTorch ${device} fp32, N = ${N}:`, ...lines].join('\n'));
+console.log([`PyTorch ${device} ${tf32 ? 'fp32 with TF32 allowed' : 'fp32 (TF32 off)'}, N = ${N}:`, ...lines].join('\n'));
 process.exit(0);

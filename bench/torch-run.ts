@@ -32,6 +32,8 @@ export interface TorchRunOptions {
   /** Physical batch (rows per forward/backward pass). */
   B: number;
   threads: number;
+  /** Let cuDNN and cuBLAS use TF32 (PyTorch's default for convolutions on Ampere and later); off: strict fp32. */
+  tf32?: boolean;
   /** Timed reps of gradient and HVP (0: none), within budgetS seconds. */
   reps?: number;
   budgetS?: number;
@@ -58,7 +60,7 @@ export async function runTorch(m: Model, X: Float32Array, Y: Float32Array, N: nu
     const zeros = new Float32Array(m.P);
     const spec = {
       params: m.params.map((p) => ({ name: p.name, shape: p.shape, off: p.off })), P: m.P, torch: m.layers.map((l) => l.torch), module: o.module,
-      in_shape: m.inShape, classes: m.outShape[0], n: N, physical_batch: o.B, reps: o.reps ?? 0, threads: o.threads,
+      in_shape: m.inShape, classes: m.outShape[0], n: N, physical_batch: o.B, reps: o.reps ?? 0, threads: o.threads, tf32: o.tf32 ?? false,
       budget_s: o.budgetS ?? 120, x: file('x', X), y: file('y', Y), theta: file('theta', o.theta ?? zeros), v: file('v', o.v ?? zeros),
       check: o.check ? join(dir, 'out') : undefined, check64: o.check64 ?? false,
       sweep: o.sweep ? { lrs: o.sweep.lrs, steps: o.sweep.steps, theta0: file('theta0', o.sweep.theta0) } : undefined,

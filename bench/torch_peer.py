@@ -219,6 +219,11 @@ def main(argv):
         raise SystemExit(f'torch_peer: without the spec key torch or module only cnn-relu is built in (params {LAYERS}), got {names}')
     threads = int(spec.get('threads') or 2)
     torch.set_num_threads(threads)
+    # fp32 means fp32: PyTorch lets cuDNN run convolutions in TF32 (10-bit mantissa inputs) on
+    # Ampere and later by default, which is another precision; spec key tf32 opts in.
+    tf32 = bool(spec.get('tf32'))
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
     n, B, P = spec['n'], spec['physical_batch'], spec['P']
     shape = spec['in_shape']
     d = 1
@@ -230,7 +235,7 @@ def main(argv):
     out = {
         'torch': torch.__version__, 'threads': torch.get_num_threads(), 'n': n, 'physical_batch': B, 'device': str(DEVICE),
         'device_name': torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else None,
-        'mkldnn': bool(torch.backends.mkldnn.is_available()),
+        'mkldnn': bool(torch.backends.mkldnn.is_available()), 'tf32': tf32,
         'blas': next((s.split('=', 1)[1] for s in torch.__config__.show().replace(',', '\n').split('\n') if 'BLAS_INFO' in s), None),
     }
     if spec.get('sweep'):

@@ -3,7 +3,7 @@
 // and uniforms exactly, normals to f32 transcendental accuracy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normals, philox4x32, rademachers, signedUniforms, uniforms } from '../core/ts/rng/philox.js';
+import { boxMuller, normals, philox4x32, rademachers, signedUniforms, uniforms } from '../core/ts/rng/philox.js';
 import { forEachBackend } from './helpers/backends.js';
 
 test('Random123 known-answer vectors', () => {
@@ -19,6 +19,20 @@ test('different streams and seeds give different draws', () => {
   const a = uniforms(1, 0, 0, 8), b = uniforms(1, 1, 0, 8), c = uniforms(2, 0, 0, 8);
   assert.not.equal(Array.from(a), Array.from(b));
   assert.not.equal(Array.from(a), Array.from(c));
+});
+
+test('block-wise draws equal the per-draw definition at any offset and length', () => {
+  // The draws fill whole Philox blocks at a time; each value must still be its own index's word.
+  const seed = 2 ** 33 + 5, stream = 3, [k0, k1] = [seed >>> 0, Math.floor(seed / 2 ** 32)];
+  for (const [index0, n] of [[0, 1], [1, 2], [3, 6], [6, 3], [333, 17], [1000, 0]]) {
+    const word = (i: number) => philox4x32(Math.floor(i / 4), stream, 0, 0, k0, k1)[i & 3];
+    const idx = Array.from({ length: n }, (_, j) => index0 + j);
+    assert.equal(Array.from(uniforms(seed, stream, index0, n)), idx.map((i) => (word(i) >>> 8) * 2 ** -24), `uniforms ${index0}+${n}`);
+    assert.equal(Array.from(signedUniforms(seed, stream, index0, n)), idx.map((i) => ((word(i) >>> 8) - 2 ** 23) * 2 ** -23), `signed ${index0}+${n}`);
+    assert.equal(Array.from(rademachers(seed, stream, index0, n)), idx.map((i) => (word(i) >>> 31 ? -1 : 1)), `rademachers ${index0}+${n}`);
+    const pair = (i: number) => { const w = philox4x32(Math.floor(i / 2), stream, 1, 0, k0, k1), l = 2 * (i & 1); return boxMuller(w[l], w[l + 1]); };
+    assert.equal(Array.from(normals(seed, stream, index0, n)), idx.map(pair), `normals ${index0}+${n}`);
+  }
 });
 
 test.run();

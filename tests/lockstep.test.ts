@@ -16,7 +16,7 @@ import { runExperiment } from '../core/ts/run/experiment.js';
 import { runSweepGroup } from '../core/ts/run/sweep.js';
 import { lockstepSolverBytes } from '../core/ts/run/sweep-plan.js';
 import { runModel, type RunData } from '../core/ts/run/problem.js';
-import type { Checkpoint, MetricsRow, RunSink } from '../core/ts/run/records.js';
+import type { Checkpoint, MetricsRow } from '../core/ts/run/records.js';
 import { alignedStride, ModelObjective } from '../core/ts/objective/model-objective.js';
 import { uploadData } from '../core/ts/objective/data.js';
 import { initParams } from '../core/ts/nn/init.js';
@@ -25,6 +25,7 @@ import { LANE_SLOT, laneSlots, LockstepHvp } from '../core/ts/measure/lockstep.j
 import { loadDataset } from '../datasets/registry.js';
 import { BACKENDS, testBackend } from './helpers/backends.js';
 import { randArray, testGpu } from './helpers/gpu.js';
+import { recorder, spyBackend } from './helpers/spy.js';
 
 /**
  * WebGPU with the vec4 matmul kernels wherever they can run (the kernels
@@ -154,30 +155,12 @@ test('lane slots: 64-aligned ranges from LANE_SLOT side by side, waves when the 
   assert.equal(laneSlots([5000, 81, 81], LANE_SLOT + 4096), [[{ lane: 1, slot: LANE_SLOT }, { lane: 2, slot: LANE_SLOT + 128 }]]);
 });
 
-function recorder() {
-  const rows: unknown[] = [], ckpts: unknown[] = [];
-  // JSON keeps every f64's bits and drops absent fields; θ and optimizer state as plain arrays.
-  const plain = (o: object) => JSON.parse(JSON.stringify(o, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)));
-  const sink: RunSink = {
-    row: ({ wall_s: _w, ...r }: MetricsRow) => { rows.push(plain(r)); },
-    checkpoint: ({ wall_s: _w, ...c }: Checkpoint) => { ckpts.push(plain(c)); },
-  };
-  return { rows, ckpts, sink };
-}
-
 /** The backend, with each HVP's loss-head call (one per vector and physical batch) counted by its number of models. */
 function hvpCalls(be: Backend): { backend: Backend; byK: Map<number, number> } {
   const byK = new Map<number, number>();
-  const backend = new Proxy(be, {
-    get(t, key) {
-      const v = Reflect.get(t, key, t);
-      if (typeof v !== 'function') return v;
-      return (...a: unknown[]) => {
-        const op = a[0] as { mode?: string; K: number };
-        if (key === 'loss' && op.mode === 'hess') byK.set(op.K, (byK.get(op.K) ?? 0) + 1);
-        return v.apply(t, a);
-      };
-    },
+  const backend = spyBackend(be, (method, a) => {
+    const op = a[0] as { mode?: string; K: number };
+    if (method === 'loss' && op.mode === 'hess') byK.set(op.K, (byK.get(op.K) ?? 0) + 1);
   });
   return { backend, byK };
 }
@@ -226,17 +209,9 @@ for (const kind of BACKENDS) for (const eigSolver of ['lobpcg', 'lanczos'] as co
 function liveBytes(be: Backend): { backend: Backend; peak: () => number } {
   let live = 0, peak = 0;
   const sizes = new Map<number, number>();
-  const backend = new Proxy(be, {
-    get(t, key) {
-      const v = Reflect.get(t, key, t);
-      if (typeof v !== 'function') return v;
-      return (...a: unknown[]) => {
-        const r = v.apply(t, a);
-        if (key === 'alloc') { sizes.set((r as Buf).id, 4 * (a[0] as number)); live += 4 * (a[0] as number); peak = Math.max(peak, live); }
-        if (key === 'release') live -= sizes.get((a[0] as Buf).id) ?? 0;
-        return r;
-      };
-    },
+  const backend = spyBackend(be, (method, a, r) => {
+    if (method === 'alloc') { sizes.set((r as Buf).id, 4 * (a[0] as number)); live += 4 * (a[0] as number); peak = Math.max(peak, live); }
+    if (method === 'release') live -= sizes.get((a[0] as Buf).id) ?? 0;
   });
   return { backend, peak: () => peak };
 }

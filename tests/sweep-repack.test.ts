@@ -9,37 +9,20 @@ import type { Backend } from '../core/ts/backend/types.js';
 import { DEFAULT_RUN, type RunConfig } from '../core/ts/run/config.js';
 import { runExperiment } from '../core/ts/run/experiment.js';
 import { runSweepGroup } from '../core/ts/run/sweep.js';
-import type { Checkpoint, MetricsRow, RunSink } from '../core/ts/run/records.js';
+import type { MetricsRow } from '../core/ts/run/records.js';
 import { loadDataset } from '../datasets/registry.js';
 import { BACKENDS, testBackend } from './helpers/backends.js';
+import { recorder, spyBackend } from './helpers/spy.js';
 
 const cfg = (o: Partial<RunConfig>): RunConfig => ({
   ...DEFAULT_RUN, kind: 'train', dataset: 'gmm-64-4-2', arch: 'mlp:8:tanh', loss: 'mse', lr: 0.1, maxSteps: 8,
   eigFreq: 3, neigs: 1, checkpointEvery: 4, ...o,
 });
 
-function recorder() {
-  // JSON keeps every f64's bits and drops absent (undefined) fields; θ and optimizer state as plain arrays.
-  const rows: unknown[] = [], ckpts: unknown[] = [];
-  const plain = (o: object) => JSON.parse(JSON.stringify(o, (_k, v) => (v instanceof Float32Array ? Array.from(v) : v)));
-  const sink: RunSink = {
-    row: ({ wall_s: _w, ...r }: MetricsRow) => { rows.push(plain(r)); },
-    checkpoint: ({ wall_s: _w, ...c }: Checkpoint) => { ckpts.push(plain(c)); },
-  };
-  return { rows, ckpts, sink };
-}
-
 /** The backend with the K of every matmul recorded. */
 function matmulKs(be: Backend): { backend: Backend; ks: Set<number> } {
   const ks = new Set<number>();
-  const backend = new Proxy(be, {
-    get(t, key) {
-      const v = Reflect.get(t, key, t);
-      if (typeof v !== 'function') return v;
-      return (...a: unknown[]) => { if (key === 'matmul') ks.add((a[0] as { K: number }).K); return v.apply(t, a); };
-    },
-  });
-  return { backend, ks };
+  return { backend: spyBackend(be, (method, a) => { if (method === 'matmul') ks.add((a[0] as { K: number }).K); }), ks };
 }
 
 // Both backends: on WebGPU the repacked slices keep the sweep's aligned stride, so every K runs the kernels a member alone runs.

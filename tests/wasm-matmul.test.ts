@@ -69,6 +69,34 @@ for (const [flavour, threads] of BUILDS) {
   });
 }
 
+for (const [flavour, threads] of BUILDS) {
+  test(`${flavour} build, ${threads} thread(s): tanh′ read off the forward's stored σ (dactOut) equals tanh′ recomputed from the pre-activation, bit for bit`, async () => {
+    const be = await createNodeWasm({ flavour, threads });
+    try {
+      const [M, N, L, K] = [37, 29, 61, 2];
+      const v = (b: ReturnType<typeof be.alloc>, bs: number) => ({ buf: b, off: 0, bs });
+      const x = be.alloc(M * L, 'x'), w = be.alloc(K * N * L, 'W'), act = be.alloc(K * M * N, 'σ(a)'), pre = be.alloc(K * M * N, 'a');
+      const dy = be.alloc(K * M * L, 'dy'), w2 = be.alloc(K * L * N, 'W2');
+      be.write(x, randArray(M * L, 11, 3)); be.write(w, randArray(K * N * L, 12)); be.write(dy, randArray(K * M * L, 13)); be.write(w2, randArray(K * L * N, 14));
+      // The fused forward: σ(a) into act, a into pre (|a| up to ~10, so tanh saturates in places).
+      be.matmul({ layout: 'abt', M, N, L, K, a: v(x, 0), b: v(w, N * L), c: v(act, M * N), out2: v(pre, M * N), act: 'tanh', applyAct: true });
+      const backward = (dactOut: boolean) => {
+        const c = be.alloc(K * M * N, 'σ′ ⊙ dy W2');
+        be.matmul({ layout: 'ab', M, N, L, K, a: v(dy, M * L), b: v(w2, L * N), c: v(c, M * N), act: 'tanh', dact: v(pre, M * N), ...(dactOut ? { dactOut: v(act, M * N) } : {}) });
+        return c;
+      };
+      const [recomputed, readOff] = [backward(false), backward(true)];
+      assert.equal(Array.from(await be.read(readOff)), Array.from(await be.read(recomputed)));
+      // The stored σ is what the kernel reads: halving it changes the result.
+      be.vector({ n: K * M * N, y: act, beta: 0.5 });
+      const halved = backward(true);
+      assert.not.equal(Array.from(await be.read(halved)), Array.from(await be.read(recomputed)));
+    } finally {
+      be.destroy();
+    }
+  });
+}
+
 test('the thread count does not change a single bit (each output tile is summed by one thread in one order)', async () => {
   const outs: Float32Array[] = [];
   for (const threads of [1, 2, 3]) {

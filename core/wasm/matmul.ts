@@ -31,7 +31,7 @@ export function mmScratchBytes(): u32 {
 // The params block (i32 words; alpha is f32), written by the TS backend.
 const P_LAYOUT = 0, P_M = 1, P_N = 2, P_L = 3, P_K = 4, P_A = 5, P_ABS = 6, P_B = 7, P_BBS = 8,
   P_C = 9, P_CBS = 10, P_BIAS = 11, P_BIASBS = 12, P_AUX = 13, P_AUXBS = 14, P_OUT2 = 15, P_OUT2BS = 16,
-  P_ALPHA = 17, P_ACCUM = 18, P_ACT = 19, P_APPLY = 20, P_SCRATCH = 21, P_SCRATCH_STRIDE = 22;
+  P_ALPHA = 17, P_ACCUM = 18, P_ACT = 19, P_APPLY = 20, P_SCRATCH = 21, P_SCRATCH_STRIDE = 22, P_AUXOUT = 23, P_AUXOUTBS = 24;
 
 @inline function pi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 
@@ -310,6 +310,10 @@ function epilogue(params: usize, z: i32, m0: i32, m1: i32, n0: i32, n1: i32): vo
   const biasZ = bias + (<usize>(z * pi(params, P_BIASBS)) << 2);
   const auxZ = aux + (<usize>(z * pi(params, P_AUXBS)) << 2);
   const out2Z = out2 + (<usize>(z * pi(params, P_OUT2BS)) << 2);
+  // tanh′ = 1 − σ² off the forward's stored σ(aux) (the same bits as recomputing σ: the forward
+  // wrote tanh4 / tanh_f of this aux), which skips the epilogue's costliest step.
+  const auxOut = aux != 0 && act == 1 ? <usize>pi(params, P_AUXOUT) : 0;
+  const auxOutZ = auxOut + (<usize>(z * pi(params, P_AUXOUTBS)) << 2);
   // Four columns at a time where every step has a vector form (tanh, or no activation
   // step at all); the SIMD and lane-at-a-time tanh give the same bits (activations.ts).
   const vector = ASC_FEATURE_SIMD && (act == 1 || (!apply && aux == 0));
@@ -323,7 +327,7 @@ function epilogue(params: usize, z: i32, m0: i32, m1: i32, n0: i32, n1: i32): vo
         if (out2 != 0) v128.store(out2Z + e, v);
         if (apply) v = tanh4(v);
         if (aux != 0) {
-          const t = tanh4(v128.load(auxZ + e));
+          const t = auxOut != 0 ? v128.load(auxOutZ + e) : tanh4(v128.load(auxZ + e));
           v = f32x4.mul(v, f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)));
         }
         v128.store(gC + e, v);
@@ -335,7 +339,10 @@ function epilogue(params: usize, z: i32, m0: i32, m1: i32, n0: i32, n1: i32): vo
       if (bias != 0) v += load<f32>(biasZ + (<usize>n << 2));
       if (out2 != 0) store<f32>(out2Z + e, v);
       if (apply) v = act_f(act, v);
-      if (aux != 0) v *= act_d1(act, load<f32>(auxZ + e));
+      if (aux != 0) {
+        if (auxOut != 0) { const t = load<f32>(auxOutZ + e); v *= <f32>1 - t * t; } // act_d1's tanh case
+        else v *= act_d1(act, load<f32>(auxZ + e));
+      }
       store<f32>(gC + e, v);
     }
   }

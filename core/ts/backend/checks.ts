@@ -30,6 +30,10 @@ export function checkMatmul(op: MatmulOp): void {
   if (op.bias) checkView('matmul bias', op.bias, op.N, op.K);
   if (op.out2) checkView('matmul out2', op.out2, op.M * op.N, op.K);
   if (op.dact) checkView('matmul aux', op.dact, op.M * op.N, op.K);
+  if (op.dactOut) {
+    if (!op.dact) throw new Error('matmul: dactOut comes with dact (it holds σ of dact)');
+    checkView('matmul aux output', op.dactOut, op.M * op.N, op.K);
+  }
   if ((op.applyAct || op.dact) && !op.act) throw new Error('matmul: applyAct/dact need an activation');
 }
 

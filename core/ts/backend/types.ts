@@ -47,6 +47,13 @@ export interface MatmulOp {
   out2?: View;
   /** Multiply by act′(aux), aux laid out like C. */
   dact?: View;
+  /**
+   * σ(aux) as this backend's forward wrote it (the fused activation's output,
+   * laid out like C). A backend may read act′ off it where the activation
+   * allows (tanh: 1 − σ²) instead of recomputing σ: the same bits, since σ(aux)
+   * is the value the recomputation would give. Only with dact.
+   */
+  dactOut?: View;
 }
 
 /** R{δ} = σ″(a)⊙R{a}⊙G + σ′(a)⊙S over K blocks of `perModel` elements. */

@@ -73,7 +73,7 @@ type Exports = {
 };
 
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
-const MM_WORDS = 24;
+const MM_WORDS = 26;
 /** Words of the params block of conv, pool, actOp and rdeltaOp (core/wasm/conv-common.ts, pool.ts, ops.ts). */
 const OP_WORDS = 40;
 
@@ -204,7 +204,8 @@ export class WasmBackend implements Backend {
     p.set([{ ab: 0, abt: 1, atb: 2 }[op.layout], op.M, op.N, op.L, op.K,
       this.at(op.a), op.a.bs, this.at(op.b), op.b.bs, this.at(op.c), op.c.bs,
       this.at(op.bias), op.bias?.bs ?? 0, this.at(op.dact), op.dact?.bs ?? 0, this.at(op.out2), op.out2?.bs ?? 0,
-      0, op.accumulate ? 1 : 0, ACTIVATION_IDS[op.act ?? 'identity'], op.applyAct ? 1 : 0, this.scratch, this.scratchStride]);
+      0, op.accumulate ? 1 : 0, ACTIVATION_IDS[op.act ?? 'identity'], op.applyAct ? 1 : 0, this.scratch, this.scratchStride,
+      this.at(op.dactOut), op.dactOut?.bs ?? 0]);
     new Float32Array(p.buffer, p.byteOffset, MM_WORDS)[17] = op.alpha ?? 1;
     // A tanh-like epilogue costs as much as ~30 flops an output: an L = 1 input layer is all epilogue.
     const epilogue = op.applyAct || op.dact ? EPILOGUE_FLOPS * op.M * op.N * op.K : 0;

@@ -59,7 +59,8 @@ export class Dense implements Layer {
     const p = io.prev;
     c.backend.matmul({
       layout: 'ab', M: c.b, N: this.inDim, L: this.outDim, K: c.K, a: io.dy, b: paramView(theta, this.w, c.P),
-      ...(p ? { c: p.da, out2: io.dx, act: p.act, dact: p.a } : { c: io.dx }),
+      // io.x is σ(p.a) as the forward wrote it: a backend may take σ′ from it.
+      ...(p ? { c: p.da, out2: io.dx, act: p.act, dact: p.a, dactOut: io.x } : { c: io.dx }),
     });
   }
 
@@ -68,7 +69,7 @@ export class Dense implements Layer {
     // With the activation fused, ra accumulates in the activation's ry; the
     // last product's epilogue moves it to ry (out2) and leaves σ′(a) ⊙ ra.
     const target = f ? f.ry : io.ry;
-    const finish = f ? { out2: io.ry, act: f.act, dact: io.y } : {};
+    const finish = f ? { out2: io.ry, act: f.act, dact: io.y, dactOut: f.y } : {};
     const base = { layout: 'abt' as const, M: c.b, N: this.outDim, L: this.inDim, K: c.K, c: target };
     const bias = this.bias ? paramView(v, this.bias, c.P) : undefined;
     if (!io.rx) {
@@ -89,7 +90,7 @@ export class Dense implements Layer {
     const p = io.prev;
     if (gaussNewton) {
       // GN through a fused activation: σ′(a_prev) ⊙ rdy W straight into its input.
-      c.backend.matmul({ ...base, a: io.rdy, b: paramView(theta, this.w, c.P), ...(p?.rda ? { c: p.rda, act: p.act, dact: p.a } : { c: io.rdx }) });
+      c.backend.matmul({ ...base, a: io.rdy, b: paramView(theta, this.w, c.P), ...(p?.rda ? { c: p.rda, act: p.act, dact: p.a, dactOut: io.x } : { c: io.rdx }) });
     } else {
       c.backend.matmul({ ...base, a: io.dy, b: paramView(v, this.w, c.P), c: io.rdx });
       c.backend.matmul({ ...base, a: io.rdy, b: paramView(theta, this.w, c.P), c: io.rdx, accumulate: true });

@@ -19,10 +19,15 @@ const cfg = (o: Partial<RunConfig>): RunConfig => ({
   eigFreq: 3, neigs: 1, checkpointEvery: 4, ...o,
 });
 
-/** The backend with the K of every matmul recorded. */
-function matmulKs(be: Backend): { backend: Backend; ks: Set<number> } {
+/** The backend with the K of every matmul and the number of autotuning calls recorded. */
+function matmulKs(be: Backend): { backend: Backend; ks: Set<number>; tunes: () => number } {
   const ks = new Set<number>();
-  return { backend: spyBackend(be, (method, a) => { if (method === 'matmul') ks.add((a[0] as { K: number }).K); }), ks };
+  let tunes = 0;
+  const backend = spyBackend(be, (method, a) => {
+    if (method === 'matmul') ks.add((a[0] as { K: number }).K);
+    if (method === 'tune') tunes++;
+  });
+  return { backend, ks, tunes: () => tunes };
 }
 
 // Both backends: on WebGPU the repacked slices keep the sweep's aligned stride, so every K runs the kernels a member alone runs.
@@ -33,9 +38,11 @@ for (const kind of BACKENDS) for (const opt of [{ name: 'gd' as const }, { name:
       const data = loadDataset('gmm-64-4-2');
       const cfgs = [2, 3, 5, 8].map((maxSteps, j) => cfg({ maxSteps, lr: opt.name === 'adam' ? 0.01 * (j + 1) : 0.1 * (j + 1), seed: j, opt }));
       const recs = cfgs.map(() => recorder());
-      const { backend, ks } = matmulKs(be);
+      const { backend, ks, tunes } = matmulKs(be);
       await runSweepGroup(backend, cfgs.map((c, j) => ({ cfg: c, sink: recs[j].sink })), data);
       assert.equal([...ks].sort(), [1, 2, 4], 'batched K over the run');
+      // No prepare, no autotuning: a repack must not tune on its own (it would change the caller's kernels mid-sweep).
+      assert.is(tunes(), 0, 'autotuning calls without a prepare');
       for (const [j, c] of cfgs.entries()) {
         const alone = recorder();
         await runExperiment(be, c, data, alone.sink);

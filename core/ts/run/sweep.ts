@@ -131,7 +131,7 @@ export async function runSweepGroup(backend: Backend, specs: SweepMemberSpec[], 
     await opts.prepare?.(first.all);
     const lanes = opts.eigLanes ?? Infinity;
     if (!(lanes >= 1)) throw new Error(`eigLanes must be at least 1, got ${opts.eigLanes}`);
-    const loop = new GroupLoop(backend, members, specs, first, objectives, thetaK, gradK, opts.now ?? (() => performance.now()), lanes);
+    const loop = new GroupLoop(backend, members, specs, first, objectives, thetaK, gradK, opts.now ?? (() => performance.now()), lanes, opts.prepare !== undefined);
     await loop.run();
     return members.map((m) => m.result!);
   } finally {
@@ -166,7 +166,7 @@ class GroupLoop {
 
   constructor(readonly backend: Backend, readonly members: SweepMember[], readonly specs: SweepMemberSpec[], public o: GroupObjectives,
               readonly objectives: (k: number) => GroupObjectives, public thetaK: Buf, public gradK: Buf, readonly now: () => number,
-              readonly eigLanes: number) {
+              readonly eigLanes: number, readonly tuned: boolean) {
     this.K = members.length;
     this.P = members[0].P;
     this.S = alignedStride(this.P);
@@ -182,7 +182,10 @@ class GroupLoop {
     [this.thetaK, this.gradK] = [this.gradK, this.thetaK];
     this.K = active.length;
     this.o = this.objectives(this.K);
-    for (const o of this.o.all) await o.tune();
+    // Autotune only where the host did (its prepare): choices are keyed by one model's shape, so
+    // this finds them cached. A library caller that never tuned keeps its kernels: tuning here
+    // would change them mid-sweep, and for its later runs in the process.
+    if (this.tuned) for (const o of this.o.all) await o.tune();
   }
 
   async run(): Promise<void> {

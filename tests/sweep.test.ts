@@ -115,6 +115,16 @@ test('bad lists: one line naming the flag, exit 1, nothing written', () => {
   assert.equal(readdirSync(results), [], 'nothing written');
 });
 
+test('memory planning counts eigen-solvers only for members that measure: with --eig-freq 0, --neigs changes nothing', () => {
+  const results = tmp();
+  const line = (neigs: string) => {
+    const r = eoslab(results, 'sweep', 'train', ...PROBLEM, '0.05,0.1', '2', '--eig-freq', '0', '--neigs', neigs, '--backend', 'wasm', '--out', join(results, `n${neigs}`));
+    assert.is(r.code, 0, r.err);
+    return r.out.split('\n').find((l) => /group 1\/1: .*memory/.test(l))!;
+  };
+  assert.is(line('20'), line('2'));
+});
+
 test('3 learning rates × 2 seeds batched equal each member run alone (metrics.csv and θ bit for bit); sweep.csv has one row per member; sweep.json reruns it', () => {
   const results = tmp();
   const r = eoslab(results, 'sweep', 'train', ...PROBLEM, '0.05,0.1,0.2', '20', '--seed', '0..1', '--eig-freq', '5', '--backend', 'wasm', '--out', join(results, 's'));

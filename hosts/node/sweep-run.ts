@@ -149,7 +149,8 @@ async function runGroups(groups: number[][], x: GroupsContext): Promise<void> {
       const todo = g.filter((i) => states[i].kind !== 'reuse');
       if (!todo.length) { log(`group ${gi + 1}/${x.total}: every member already finished (reused)`); continue; }
       const c0 = plan.members[todo[0]].cfg, ld = await x.dataFor(c0);
-      const neigs = Math.max(...todo.map((i) => plan.members[i].cfg.neigs));
+      // Solvers and eigenvectors only for members that measure (--eig-freq > 0).
+      const neigs = Math.max(0, ...todo.map((i) => (plan.members[i].cfg.eigFreq > 0 ? plan.members[i].cfg.neigs : 0)));
       const mem = groupMemory(dev.backend, c0, ld.data, neigs), lim = backendLimits(dev.backend);
       const fit = maxMembers(mem, lim);
       log(`group ${gi + 1}/${x.total}: ${todo.length} member${todo.length > 1 ? 's' : ''} of ${c0.dataset} ${c0.arch} ${c0.loss} ${c0.opt.name}` +

@@ -28,8 +28,7 @@ import { tanh4 } from './simd-math';
   if (rem > 2) store<f32>(at(p, i + 2), f32x4.extract_lane(v, 2));
 }
 
-@inline function rdeltaTanh4(x: v128, r: v128, g: v128, s: v128): v128 {
-  const t = tanh4(x);
+@inline function rdeltaTanh4(t: v128, r: v128, g: v128, s: v128): v128 {
   const d1 = f32x4.sub(f32x4.splat(1), f32x4.mul(t, t));
   const d2 = f32x4.mul(f32x4.mul(f32x4.splat(-2), t), d1);
   return f32x4.add(f32x4.mul(f32x4.mul(d2, r), g), f32x4.mul(d1, s));
@@ -41,14 +40,26 @@ import { tanh4 } from './simd-math';
  * through the same lanes, so every element gets the same formula wherever a
  * range starts or ends.
  */
-function rdeltaTanhSimd(pa: usize, pr: usize, pg: usize, ps: usize, po: usize, n: usize): void {
+function rdeltaTanhSimd(pa: usize, pt: usize, pr: usize, pg: usize, ps: usize, po: usize, n: usize): void {
   const n4 = n & ~3;
+  // pt: the forward's stored tanh(a), the very value tanh4 would give (saves the epilogue's costliest step).
   for (let i: usize = 0; i < n4; i += 4) {
-    v128.store(at(po, i), rdeltaTanh4(v128.load(at(pa, i)), v128.load(at(pr, i)), v128.load(at(pg, i)), v128.load(at(ps, i))));
+    const t = pt != 0 ? v128.load(at(pt, i)) : tanh4(v128.load(at(pa, i)));
+    v128.store(at(po, i), rdeltaTanh4(t, v128.load(at(pr, i)), v128.load(at(pg, i)), v128.load(at(ps, i))));
   }
   if (n4 < n) {
     const rem = n - n4;
-    storeTail(po, n4, rem, rdeltaTanh4(loadTail(pa, n4, rem), loadTail(pr, n4, rem), loadTail(pg, n4, rem), loadTail(ps, n4, rem)));
+    const t = pt != 0 ? loadTail(pt, n4, rem) : tanh4(loadTail(pa, n4, rem));
+    storeTail(po, n4, rem, rdeltaTanh4(t, loadTail(pr, n4, rem), loadTail(pg, n4, rem), loadTail(ps, n4, rem)));
+  }
+}
+
+/** Scalar builds: tanh's R-backward off the stored t = tanh(a), in act_d1 / act_d2's association. */
+function rdeltaTanhLoopT(pt: usize, pr: usize, pg: usize, ps: usize, po: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) {
+    const t = load<f32>(at(pt, i));
+    const d1 = <f32>1 - t * t, d2 = <f32>-2 * t * d1;
+    store<f32>(at(po, i), d2 * load<f32>(at(pr, i)) * load<f32>(at(pg, i)) + d1 * load<f32>(at(ps, i)));
   }
 }
 
@@ -60,11 +71,12 @@ function rdeltaTanhSimd(pa: usize, pr: usize, pg: usize, ps: usize, po: usize, n
 }
 
 /** The R-backward formula over n contiguous elements of one model (element-wise: any split gives the same bits). */
-function rdeltaRange(act: i32, pa: usize, pr: usize, pg: usize, ps: usize, po: usize, n: usize): void {
+function rdeltaRange(act: i32, pa: usize, pt: usize, pr: usize, pg: usize, ps: usize, po: usize, n: usize): void {
   // One loop per activation with a constant id, so act_d1/act_d2 fold to straight code.
   switch (act) {
     case 1:
-      if (ASC_FEATURE_SIMD) rdeltaTanhSimd(pa, pr, pg, ps, po, n);
+      if (ASC_FEATURE_SIMD) rdeltaTanhSimd(pa, pt, pr, pg, ps, po, n);
+      else if (pt != 0) rdeltaTanhLoopT(pt, pr, pg, ps, po, n);
       else rdeltaLoop(1, pa, pr, pg, ps, po, n);
       break;
     case 2: rdeltaLoop(2, pa, pr, pg, ps, po, n); break;
@@ -85,14 +97,14 @@ function rdeltaRange(act: i32, pa: usize, pr: usize, pg: usize, ps: usize, po: u
 export function rdelta(act: i32, perModel: u32, K: u32, a: usize, aBs: u32, ra: usize, raBs: u32,
   g: usize, gBs: u32, s: usize, sBs: u32, out: usize, outBs: u32): void {
   for (let z: u32 = 0; z < K; z++) {
-    rdeltaRange(act, at(a, <usize>z * aBs), at(ra, <usize>z * raBs), at(g, <usize>z * gBs), at(s, <usize>z * sBs),
+    rdeltaRange(act, at(a, <usize>z * aBs), 0, at(ra, <usize>z * raBs), at(g, <usize>z * gBs), at(s, <usize>z * sBs),
       at(out, <usize>z * outBs), <usize>perModel);
   }
 }
 
 // Word offsets of rdeltaOp's params block (written by core/ts/backend/wasm/backend.ts).
 const R_ACT = 0, R_N = 1, R_K = 2, R_A = 3, R_ABS = 4, R_RA = 5, R_RABS = 6, R_G = 7, R_GBS = 8, R_S = 9, R_SBS = 10,
-  R_OUT = 11, R_OUTBS = 12;
+  R_OUT = 11, R_OUTBS = 12, R_AOUT = 13, R_AOUTBS = 14;
 
 @inline function pw(p: usize, i: i32): u32 { return load<u32>(p + (<usize>i << 2)); }
 
@@ -107,6 +119,7 @@ export function rdeltaOp(params: usize, tid: u32, nthreads: u32): void {
   const A = <usize>pw(params, R_A), aBs = <u64>pw(params, R_ABS), RA = <usize>pw(params, R_RA), raBs = <u64>pw(params, R_RABS);
   const G = <usize>pw(params, R_G), gBs = <u64>pw(params, R_GBS), S = <usize>pw(params, R_S), sBs = <u64>pw(params, R_SBS);
   const OUT = <usize>pw(params, R_OUT), outBs = <u64>pw(params, R_OUTBS);
+  const AOUT = <usize>pw(params, R_AOUT), aOutBs = <u64>pw(params, R_AOUTBS);
   const total = K * n, T = <u64>nthreads;
   const e0 = ((total * <u64>tid / T) >> 2) << 2;
   const e1 = tid + 1 == nthreads ? total : ((total * <u64>(tid + 1) / T) >> 2) << 2;
@@ -114,7 +127,7 @@ export function rdeltaOp(params: usize, tid: u32, nthreads: u32): void {
   while (e < e1) {
     const z = e / n, i = e - z * n;
     const len = min<u64>(n - i, e1 - e);
-    rdeltaRange(id, at(A, <usize>(z * aBs + i)), at(RA, <usize>(z * raBs + i)), at(G, <usize>(z * gBs + i)),
+    rdeltaRange(id, at(A, <usize>(z * aBs + i)), AOUT != 0 ? at(AOUT, <usize>(z * aOutBs + i)) : 0, at(RA, <usize>(z * raBs + i)), at(G, <usize>(z * gBs + i)),
       at(S, <usize>(z * sBs + i)), at(OUT, <usize>(z * outBs + i)), <usize>len);
     e += len;
   }

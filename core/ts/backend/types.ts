@@ -66,6 +66,8 @@ export interface RDeltaOp {
   g: View;
   s: View;
   out: View;
+  /** σ(a) as this backend's forward wrote it (the activation's output): a backend may take σ′, σ″ off it (tanh) instead of recomputing σ, with the same bits. */
+  aOut?: View;
 }
 
 export type LossName = 'mse' | 'ce';

@@ -217,11 +217,11 @@ export class WasmBackend implements Backend {
 
   rdelta(op: RDeltaOp): void {
     this.live();
-    for (const [w, v] of [['a', op.a], ['ra', op.ra], ['g', op.g], ['s', op.s], ['out', op.out]] as const) {
-      checkView(`rdelta ${w}`, v, op.perModel, op.K);
+    for (const [w, v] of [['a', op.a], ['ra', op.ra], ['g', op.g], ['s', op.s], ['out', op.out], ['aOut', op.aOut]] as const) {
+      if (v) checkView(`rdelta ${w}`, v, op.perModel, op.K);
     }
     this.params([ACTIVATION_IDS[op.act], op.perModel, op.K, this.at(op.a), op.a.bs, this.at(op.ra), op.ra.bs,
-      this.at(op.g), op.g.bs, this.at(op.s), op.s.bs, this.at(op.out), op.out.bs]);
+      this.at(op.g), op.g.bs, this.at(op.s), op.s.bs, this.at(op.out), op.out.bs, this.at(op.aOut), op.aOut?.bs ?? 0]);
     this.parallel('rdeltaOp', op.K * op.perModel >= PARALLEL_MIN_ELEMENTS);
   }
 

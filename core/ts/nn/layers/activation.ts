@@ -39,7 +39,8 @@ export class Activation implements Layer {
     if (gaussNewton || PIECEWISE_LINEAR.has(this.act)) {
       c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rdy, a: io.x, out: io.rdx });
     } else {
-      c.backend.rdelta({ act: this.act, perModel: this.n(c), K: c.K, a: io.x, ra: io.rx, g: io.dy, s: io.rdy, out: io.rdx });
+      // io.y is σ(io.x) as the forward wrote it: a backend may take σ′, σ″ off it.
+      c.backend.rdelta({ act: this.act, perModel: this.n(c), K: c.K, a: io.x, ra: io.rx, g: io.dy, s: io.rdy, out: io.rdx, aOut: io.y });
     }
   }
 }

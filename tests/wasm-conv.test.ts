@@ -319,7 +319,7 @@ test('the unshared SIMD build gives the threads build\'s bits (same kernels, sam
 });
 
 for (const [flavour, threads] of BUILDS) {
-  test(`${flavour} build, ${threads} thread(s): tanh's rdelta off the stored σ(a) (aOut) equals rdelta recomputing σ, bit for bit`, async () => {
+  test(`${flavour} build, ${threads} thread(s): tanh's rdelta and σ′ product (dmul) off the stored σ(a) (aOut) equal them recomputing σ, bit for bit`, async () => {
     const be = await createNodeWasm({ flavour, threads });
     try {
       // K = 2 strided models of odd length: the thread split lands mid-model and off the f32x4 tails.
@@ -333,10 +333,17 @@ for (const [flavour, threads] of BUILDS) {
         be.rdelta({ act: 'tanh', perModel: per, K: 2, a: v(a), ra: v(ra), g: v(g), s: v(s), out: v(out), ...(aOut ? { aOut: v(t) } : {}) });
         return out;
       };
-      const [recomputed, readOff] = [run(false), run(true)];
-      assert.equal(Array.from(await be.read(readOff)), Array.from(await be.read(recomputed)));
+      const dmul = (aOut: boolean) => {
+        const out = be.alloc(n, 'out');
+        be.activation({ act: 'tanh', mode: 'dmul', perModel: per, K: 2, x: v(g), a: v(a), out: v(out), ...(aOut ? { aOut: v(t) } : {}) });
+        return out;
+      };
+      const [recomputed, readOff, dRecomputed, dReadOff] = [run(false), run(true), dmul(false), dmul(true)];
+      assert.equal(Array.from(await be.read(readOff)), Array.from(await be.read(recomputed)), 'rdelta');
+      assert.equal(Array.from(await be.read(dReadOff)), Array.from(await be.read(dRecomputed)), 'dmul');
       be.vector({ n, y: t, beta: 0.5 });
-      assert.not.equal(Array.from(await be.read(run(true))), Array.from(await be.read(recomputed)), 'the stored σ is what is read');
+      assert.not.equal(Array.from(await be.read(run(true))), Array.from(await be.read(recomputed)), 'rdelta reads the stored σ');
+      assert.not.equal(Array.from(await be.read(dmul(true))), Array.from(await be.read(dRecomputed)), 'dmul reads the stored σ');
     } finally {
       be.destroy();
     }

@@ -284,7 +284,7 @@ function pool2x2Back(isMax: bool, x: usize, src: usize, dst: usize, H: i32, W: i
 
 // ----------------------------------------------------------------- activation
 
-const A_ACT = 0, A_MODE = 1, A_N = 2, A_K = 3, A_X = 4, A_XBS = 5, A_A = 6, A_ABS = 7, A_OUT = 8, A_OUTBS = 9;
+const A_ACT = 0, A_MODE = 1, A_N = 2, A_K = 3, A_X = 4, A_XBS = 5, A_A = 6, A_ABS = 7, A_OUT = 8, A_OUTBS = 9, A_AOUT = 10, A_AOUTBS = 11;
 
 /** Up to 3 trailing values as lanes 0.. (the rest 0). */
 @inline function loadTail(p: usize, rem: i32): v128 {
@@ -301,22 +301,25 @@ const A_ACT = 0, A_MODE = 1, A_N = 2, A_K = 3, A_X = 4, A_XBS = 5, A_A = 6, A_AB
   if (rem > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
-/** σ (apply) or σ′(a)·x (dmul) of tanh, four lanes at a time: the same bits as act_f/act_d1 on SIMD builds. */
-@inline function tanhVec(dmul: bool, x: v128, a: v128): v128 {
+/**
+ * σ (apply) or σ′(a)·x (dmul) of tanh, four lanes at a time: the same bits as act_f/act_d1 on SIMD
+ * builds. `stored`: a is already σ(a) as the forward wrote it (the very value tanh4 would give).
+ */
+@inline function tanhVec(dmul: bool, stored: bool, x: v128, a: v128): v128 {
   if (!dmul) return tanh4(x);
-  const t = tanh4(a);
+  const t = stored ? a : tanh4(a);
   return f32x4.mul(f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)), x);
 }
 
-function tanhRange(dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+function tanhRange(dmul: bool, stored: bool, x: usize, a: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, tanhVec(dmul, v128.load(x + o), dmul ? v128.load(a + o) : f32x4.splat(0)));
+    v128.store(out + o, tanhVec(dmul, stored, v128.load(x + o), dmul ? v128.load(a + o) : f32x4.splat(0)));
   }
   if (i < n) {
     const o = <usize>i << 2, rem = n - i;
-    storeTail(out + o, rem, tanhVec(dmul, loadTail(x + o, rem), dmul ? loadTail(a + o, rem) : f32x4.splat(0)));
+    storeTail(out + o, rem, tanhVec(dmul, stored, loadTail(x + o, rem), dmul ? loadTail(a + o, rem) : f32x4.splat(0)));
   }
 }
 
@@ -340,11 +343,13 @@ function linearRange(relu: bool, dmul: bool, x: usize, a: usize, out: usize, n: 
   else actLoop(0, dmul, x + (<usize>i << 2), a + (<usize>i << 2), out + (<usize>i << 2), n - i);
 }
 
-export function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32): void {
+/** aOut (dmul, tanh only; 0: none): σ(a) as the forward wrote it, read in place of recomputing tanh(a). */
+export function actRange(id: i32, dmul: bool, x: usize, a: usize, out: usize, n: i32, aOut: usize = 0): void {
   // One loop per activation with a constant id, so act_f/act_d1 fold to straight code.
   switch (id) {
     case 1:
-      if (ASC_FEATURE_SIMD) tanhRange(dmul, x, a, out, n);
+      if (ASC_FEATURE_SIMD) tanhRange(dmul, aOut != 0, x, aOut != 0 ? aOut : a, out, n);
+      else if (aOut != 0) for (let i = 0; i < n; i++) { const t = load<f32>(at(aOut, i)); store<f32>(at(out, i), (<f32>1 - t * t) * load<f32>(at(x, i))); }
       else actLoop(1, dmul, x, a, out, n);
       break;
     case 2:
@@ -371,6 +376,7 @@ export function actOp(params: usize, tid: u32, nthreads: u32): void {
   const id = pi(params, A_ACT), dmul = pi(params, A_MODE) == 1, n = pi(params, A_N), K = pi(params, A_K);
   const X = <usize>pi(params, A_X), xbs = pi(params, A_XBS), A = <usize>pi(params, A_A), abs = pi(params, A_ABS);
   const OUT = <usize>pi(params, A_OUT), outBs = pi(params, A_OUTBS);
+  const AOUT = dmul && id == 1 ? <usize>pi(params, A_AOUT) : 0, aOutBs = pi(params, A_AOUTBS);
   const total = <i64>K * <i64>n, T = <i64>nthreads;
   const e0 = ((total * <i64>tid / T) >> 2) << 2;
   const e1 = tid + 1 == nthreads ? total : ((total * <i64>(tid + 1) / T) >> 2) << 2;
@@ -378,7 +384,7 @@ export function actOp(params: usize, tid: u32, nthreads: u32): void {
   while (e < e1) {
     const z = <i32>(e / <i64>n), i = <i32>(e - <i64>z * <i64>n);
     const len = <i32>min<i64>(<i64>(n - i), e1 - e);
-    actRange(id, dmul, at(X, z * xbs + i), dmul ? at(A, z * abs + i) : 0, at(OUT, z * outBs + i), len);
+    actRange(id, dmul, at(X, z * xbs + i), dmul ? at(A, z * abs + i) : 0, at(OUT, z * outBs + i), len, AOUT != 0 ? at(AOUT, z * aOutBs + i) : 0);
     e += <i64>len;
   }
 }

@@ -157,5 +157,6 @@ export function checkAct(op: ActOp): void {
   if (op.mode === 'dmul') {
     if (!op.a) throw new Error('activation dmul needs the pre-activation a');
     checkView('activation dmul a', op.a, op.perModel, op.K);
+    if (op.aOut) checkView('activation dmul σ(a)', op.aOut, op.perModel, op.K);
   }
 }

@@ -280,6 +280,8 @@ export interface ActOp {
   x: View;
   a?: View;
   out: View;
+  /** dmul: σ(a) as this backend's forward wrote it; a backend may take σ′ off it (tanh) instead of recomputing σ, with the same bits. */
+  aOut?: View;
 }
 
 /**

@@ -336,7 +336,7 @@ export class WasmBackend implements Backend {
     this.live();
     checkAct(op);
     this.params([ACTIVATION_IDS[op.act], op.mode === 'apply' ? 0 : 1, op.perModel, op.K, this.at(op.x), op.x.bs,
-      this.at(op.a), op.a?.bs ?? 0, this.at(op.out), op.out.bs]);
+      this.at(op.a), op.a?.bs ?? 0, this.at(op.out), op.out.bs, this.at(op.aOut), op.aOut?.bs ?? 0]);
     this.parallel('actOp', op.K * op.perModel >= PARALLEL_MIN_ELEMENTS);
   }
 

@@ -27,17 +27,18 @@ export class Activation implements Layer {
   }
 
   backward(c: PassCtx, io: LayerIO): void {
-    if (io.dx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.dy, a: io.x, out: io.dx });
+    // io.y is σ(io.x) as the forward wrote it: a backend may take σ′ off it.
+    if (io.dx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.dy, a: io.x, out: io.dx, aOut: io.y });
   }
 
   tangent(c: PassCtx, io: LayerIO): void {
-    if (io.rx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rx, a: io.x, out: io.ry });
+    if (io.rx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rx, a: io.x, out: io.ry, aOut: io.y });
   }
 
   rBackward(c: PassCtx, io: LayerIO, _t: unknown, _v: unknown, _o: unknown, _acc: boolean, gaussNewton: boolean): void {
     if (!io.rdx || !io.rx) return;
     if (gaussNewton || PIECEWISE_LINEAR.has(this.act)) {
-      c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rdy, a: io.x, out: io.rdx });
+      c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rdy, a: io.x, out: io.rdx, aOut: io.y });
     } else {
       // io.y is σ(io.x) as the forward wrote it: a backend may take σ′, σ″ off it.
       c.backend.rdelta({ act: this.act, perModel: this.n(c), K: c.K, a: io.x, ra: io.rx, g: io.dy, s: io.rdy, out: io.rdx, aOut: io.y });

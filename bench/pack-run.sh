@@ -3,32 +3,35 @@
 # machine with no Node and no package registry, in one command, each stage under its own time limit
 # so that the whole run ends within 10 minutes. Every stage writes its JSON as it goes, so a stage
 # cut off by its limit keeps the figures it measured; results/<time>/all.json merges them.
-#   ./run.sh [--quick] [--skip-webgpu] [--skip-torch] [--skip-cpu-peers] [--out DIR]
-# --skip-cpu-peers leaves out the CPU peers (TF.js wasm, NumPy, PyTorch CPU), keeping the Wasm core:
-# on a GPU machine with a short lease, the minutes go to the GPU figures.
+#   ./run.sh [--quick] [--skip-webgpu] [--skip-torch] [--skip-cpu-peers | --cpu-peers] [--out DIR]
+# --skip-cpu-peers leaves out the CPU peers of the first two stages (TF.js wasm, NumPy, PyTorch CPU;
+# minutes on one core at N = 5000), keeping the Wasm core: the default where PyTorch sees a CUDA
+# device, so the 10 minutes go to the GPU figures; --cpu-peers keeps them there too.
 # Stages: bench/run.ts (fc-tanh gradient/HVP, matmul, TF.js), bench/cnn.ts (cnn-relu), bench/sweep.ts
 # (K = 16 sweep, batched vs one after another, PyTorch sequential), bench/torch-gpu.ts (PyTorch fp32
 # fc-tanh and cnn-relu gradient/HVP). PyTorch runs on CUDA where the python found ($EOSLAB_PYTHON,
 # else python3, /usr/bin/python3) has torch with a CUDA device, else on the CPU, else is skipped.
-# Limits (seconds): EOSLAB_PACK_LIMITS="run cnn sweep torch", default "210 150 150 60".
+# Limits (seconds): EOSLAB_PACK_LIMITS="run cnn sweep torch", default "150 130 240 60" (an H200 with a
+# 16-core host took 31, 47, 206 and 27 s without the CPU peers).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-quick=() skip_webgpu=() skip_torch=0 cpu_peers=() out=
+quick=() skip_webgpu=() skip_torch=0 cpu_peers=auto out=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=(--quick); shift ;;
     --skip-webgpu) skip_webgpu=(--skip-webgpu); shift ;;
     --skip-torch) skip_torch=1; shift ;;
-    --skip-cpu-peers) cpu_peers=(--skip-cpu-peers); shift ;;
+    --skip-cpu-peers) cpu_peers=skip; shift ;;
+    --cpu-peers) cpu_peers=keep; shift ;;
     --out) [ $# -ge 2 ] || { echo "run.sh: --out needs a directory" >&2; exit 1; }; out=$2; shift 2 ;;
     -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run.sh: unknown option '$1': use --quick, --skip-webgpu, --skip-torch, --skip-cpu-peers or --out DIR" >&2; exit 1 ;;
+    *) echo "run.sh: unknown option '$1': use --quick, --skip-webgpu, --skip-torch, --skip-cpu-peers, --cpu-peers or --out DIR" >&2; exit 1 ;;
   esac
 done
 out=${out:-$here/results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out" || { echo "run.sh: cannot create $out: pass --out DIR somewhere writable" >&2; exit 1; }
 out=$(cd "$out" && pwd)
-read -r lim_run lim_cnn lim_sweep lim_torch <<< "${EOSLAB_PACK_LIMITS:-210 150 150 60}"
+read -r lim_run lim_cnn lim_sweep lim_torch <<< "${EOSLAB_PACK_LIMITS:-150 130 240 60}"
 
 export PATH="$here/node/bin:$PATH"
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -54,11 +57,14 @@ for py in ${EOSLAB_PYTHON:-python3 /usr/bin/python3}; do
   fi
 done
 
+peer_flags=()
+if [ "$cpu_peers" = skip ] || { [ "$cpu_peers" = auto ] && [ "$torch_device" = cuda ]; }; then peer_flags=(--skip-cpu-peers); fi
+
 {
   echo "eoslab bench pack $(cat "$here/COMMIT" 2>/dev/null), $(date -u +%FT%TZ)"
   echo "node $("$node" --version), $(nproc) cores, $(uname -r)"
   command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  echo "PyTorch device: $torch_device"
+  echo "PyTorch device: $torch_device; CPU peers: ${peer_flags[*]:-measured}"
   echo "Vulkan driver: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-the loader default search}}"
 } | tee "$out/machine.txt"
 
@@ -78,8 +84,8 @@ stage() {  # stage NAME LIMIT_S ARGS…: one bench under a time limit; its table
   echo "   ($((SECONDS - t0)) s)"
 }
 
-stage bench "$lim_run" bench/run.ts "${quick[@]}" "${skip_webgpu[@]}" "${cpu_peers[@]}" --json "$out/bench.json"
-stage cnn "$lim_cnn" bench/cnn.ts "${quick[@]}" "${skip_webgpu[@]}" "${cpu_peers[@]}" --peer-budget 45 --threads "$(nproc)" --json "$out/cnn.json"
+stage bench "$lim_run" bench/run.ts "${quick[@]}" "${skip_webgpu[@]}" "${peer_flags[@]}" --json "$out/bench.json"
+stage cnn "$lim_cnn" bench/cnn.ts "${quick[@]}" "${skip_webgpu[@]}" "${peer_flags[@]}" --peer-budget 45 --threads "$(nproc)" --json "$out/cnn.json"
 torch_flags=(--torch-device "$torch_device")
 [ $skip_torch = 1 ] && torch_flags=(--skip-torch)
 stage sweep "$lim_sweep" bench/sweep.ts "${quick[@]}" "${skip_webgpu[@]}" "${torch_flags[@]}" --json "$out/sweep.json"

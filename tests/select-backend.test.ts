@@ -7,6 +7,10 @@ import * as assert from 'uvu/assert';
 import type { Backend } from '../core/ts/backend/types.js';
 import type { NavigatorGpu } from '../hosts/shared/navigator-gpu.js';
 import { parseBackendChoice, selectBackend } from '../hosts/shared/select-backend.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { containerIcd } from '../hosts/node/vulkan-env.js';
 
 function fakes(gpu: 'hardware' | 'software' | 'none', noHardware: string | null = null) {
   const log: string[] = [];
@@ -64,6 +68,22 @@ test('explicit choices are obeyed, and fail loudly instead of falling back', asy
     assert.match((e as Error).message, /no WebGPU adapter/);
   }
   assert.throws(() => parseBackendChoice('gpu'), /unknown backend 'gpu': use webgpu, wasm or auto/);
+});
+
+test('an NVIDIA container mount (a manifest where no Vulkan loader looks) counts as a driver only beside an NVIDIA device node', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eoslab-icd-'));
+  const share = join(dir, 'share/vulkan/icd.d'), etc = join(dir, 'etc/vulkan/icd.d');
+  const [icdShare, icdEtc, node] = [join(share, 'nvidia_icd.json'), join(etc, 'nvidia_icd.json'), join(dir, 'nvidiactl')];
+  const candidates = [icdShare, icdEtc];
+  assert.is(containerIcd(candidates, [node]), null, 'nothing mounted');
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(icdEtc, '{"file_format_version": "1.0.1", "ICD": {"library_path": "libGLX_nvidia.so.0"}}');
+  assert.is(containerIcd(candidates, [node]), null, 'a manifest without a device node');
+  writeFileSync(node, '');
+  assert.is(containerIcd(candidates, [node]), icdEtc);
+  mkdirSync(share, { recursive: true });
+  writeFileSync(icdShare, '{}');
+  assert.is(containerIcd(candidates, [node]), icdShare, 'the first candidate wins');
 });
 
 test.run();

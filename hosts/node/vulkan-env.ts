@@ -50,9 +50,27 @@ function lavapipeIcd(repoRoot: string): string | null {
   return lib && existsSync(lib) ? icd : null;
 }
 
+// NVIDIA's container runtime mounts the driver's Vulkan manifest here, where no Vulkan loader
+// looks (it searches /usr/share and /etc): a GPU container then has a driver but no adapter.
+const CONTAINER_ICDS = ['/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json', '/usr/local/nvidia/etc/vulkan/icd.d/nvidia_icd.json'];
+
+/**
+ * The first of `candidates` that exists, where an NVIDIA device node does too (`nodes`); null
+ * otherwise. The loader must be told of it (VK_DRIVER_FILES): configureVulkanEnv does.
+ */
+export function containerIcd(candidates: string[] = CONTAINER_ICDS, nodes: string[] = ['/dev/nvidiactl']): string | null {
+  if (!nodes.some((n) => existsSync(n))) return null;
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
+
+/** A hardware Vulkan driver: one the loader finds, or NVIDIA's container mount. */
+export function hasHardwareIcd(): boolean {
+  return hasLoaderHardwareIcd() || containerIcd() !== null;
+}
+
 // Debian's mesa-vulkan-drivers drops intel/radeon ICD jsons on every machine, GPU or not, so a
 // json alone proves nothing: also require a device node a hardware driver could open.
-export function hasHardwareIcd(): boolean {
+function hasLoaderHardwareIcd(): boolean {
   const hardwareJson = SYSTEM_ICD_DIRS.some((dir) => {
     try {
       return readdirSync(dir).some((f) => f.endsWith('.json') && !/lvp|lavapipe|swiftshader/i.test(f));
@@ -90,6 +108,11 @@ export function configureVulkanEnv(
     return { icd: preset, kind: 'env', note: 'using the Vulkan ICD set in the environment' };
   }
   if (prefer === 'system' || (prefer === 'auto' && hasHardwareIcd())) {
+    const mounted = hasLoaderHardwareIcd() ? null : containerIcd();
+    if (mounted) {
+      process.env.VK_DRIVER_FILES = mounted;
+      return { icd: mounted, kind: 'system', note: `using the NVIDIA Vulkan driver mounted at ${mounted} (named in VK_DRIVER_FILES: no Vulkan loader looks there)` };
+    }
     return { icd: null, kind: 'system', note: 'using the system Vulkan drivers' };
   }
 

@@ -198,8 +198,9 @@ for (const [file, shared] of BUILDS) {
       for (const n of [1, 2, 3, 5]) {
         const po = put(core, o.data);
         const params = core.alloc(32 * 4);
-        new Int32Array(core.memory.buffer, params, 13).set([id, per, K, pa + 4 * a.off, a.bs, pra + 4 * ra.off, ra.bs,
-          pg + 4 * g.off, g.bs, ps + 4 * s.off, s.bs, po + 4 * o.off, o.bs]);
+        // The last two words: no stored σ(a) (aOut), so rdeltaOp recomputes σ as rdelta does.
+        new Int32Array(core.memory.buffer, params, 15).set([id, per, K, pa + 4 * a.off, a.bs, pra + 4 * ra.off, ra.bs,
+          pg + 4 * g.off, g.bs, ps + 4 * s.off, s.bs, po + 4 * o.off, o.bs, 0, 0]);
         for (let tid = 0; tid < n; tid++) op(core, 'rdeltaOp')(params, tid, n);
         assert.equal(get(core, po, o.data.length), want, `rdelta ${ACTS[id]}, ${n} shares`);
       }

@@ -59,6 +59,12 @@ export interface LayerIO {
   route?: View;
   /** Residual block: the walk of its inner list, which owns the inner activations (layers never do). */
   block?: BlockWalker;
+  /**
+   * y keeps what this layer's forward wrote through its backward passes (no later op adds into
+   * it; a block's last inner layer does not: the shortcut is added to its y). Only then may a
+   * backward read σ(x) off y (the ops' aOut / dactOut hints).
+   */
+  yKept?: boolean;
 }
 
 /** A residual block's inner walk over one physical batch, with the block's own views at both ends. */

@@ -59,6 +59,8 @@ export class BlockWalk implements BlockWalker {
       dx: at(j, 'd', outer.dx, outer.dy), dy: at(j + 1, 'd', outer.dx, outer.dy)!,
       rx: at(j, 'r', outer.rx, outer.ry), ry: at(j + 1, 'r', outer.rx, outer.ry)!,
       rdx: at(j, 'rd', outer.rdx, outer.rdy), rdy: at(j + 1, 'rd', outer.rdx, outer.rdy)!,
+      // The last inner layer's y is the block's, into which the shortcut is added.
+      yKept: j + 1 < n,
     };
     const child = this.children.get(j);
     if (child) io.block = child;

@@ -178,6 +178,8 @@ export class ModelObjective extends SlotObjective {
       x: this.xv(j, r0), y: this.xv(j + 1, r0),
       dx: this.opt('d', j), dy: this.need('d', j + 1), rx: this.opt('r', j), ry: this.need('r', j + 1),
       rdx: this.opt('rd', j), rdy: this.need('rd', j + 1),
+      // A top-level boundary is written by one layer's forward only (a block adds its shortcut into its own y, inside).
+      yKept: true,
     };
     const { layers, plan } = this.model;
     if (plan.convFused.has(j + 1) || plan.convAct.has(j + 1)) io.act = (layers[j + 1] as Activation).act;

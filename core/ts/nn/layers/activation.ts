@@ -8,6 +8,9 @@
 import type { ActName } from '../../backend/activations.js';
 import { sizeOf, type Layer, type LayerIO, type PassCtx, type Shape } from '../layer.js';
 
+/** σ(x) as the forward wrote it, where y still holds it (LayerIO.yKept): a backend may read σ′, σ″ off it. */
+const kept = (io: LayerIO) => (io.yKept ? { aOut: io.y } : {});
+
 export class Activation implements Layer {
   readonly kind = 'act';
   readonly params = [];
@@ -27,21 +30,19 @@ export class Activation implements Layer {
   }
 
   backward(c: PassCtx, io: LayerIO): void {
-    // io.y is σ(io.x) as the forward wrote it: a backend may take σ′ off it.
-    if (io.dx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.dy, a: io.x, out: io.dx, aOut: io.y });
+    if (io.dx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.dy, a: io.x, out: io.dx, ...kept(io) });
   }
 
   tangent(c: PassCtx, io: LayerIO): void {
-    if (io.rx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rx, a: io.x, out: io.ry, aOut: io.y });
+    if (io.rx) c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rx, a: io.x, out: io.ry, ...kept(io) });
   }
 
   rBackward(c: PassCtx, io: LayerIO, _t: unknown, _v: unknown, _o: unknown, _acc: boolean, gaussNewton: boolean): void {
     if (!io.rdx || !io.rx) return;
     if (gaussNewton || PIECEWISE_LINEAR.has(this.act)) {
-      c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rdy, a: io.x, out: io.rdx, aOut: io.y });
+      c.backend.activation({ act: this.act, mode: 'dmul', perModel: this.n(c), K: c.K, x: io.rdy, a: io.x, out: io.rdx, ...kept(io) });
     } else {
-      // io.y is σ(io.x) as the forward wrote it: a backend may take σ′, σ″ off it.
-      c.backend.rdelta({ act: this.act, perModel: this.n(c), K: c.K, a: io.x, ra: io.rx, g: io.dy, s: io.rdy, out: io.rdx, aOut: io.y });
+      c.backend.rdelta({ act: this.act, perModel: this.n(c), K: c.K, a: io.x, ra: io.rx, g: io.dy, s: io.rdy, out: io.rdx, ...kept(io) });
     }
   }
 }

@@ -299,13 +299,25 @@ async function runAll(threads: number, flavour: CoreFlavour = 'threads'): Promis
       be.rdelta({ act, perModel: per, K: 2, a: v(x, rbs), ra: v(ra, rbs), g: v(dx, rbs), s: v(rs, rbs), out: v(ro, rbs) });
       out.set(`rdelta ${act}`, hex(ro));
     }
+    // BatchNorm over K = 2 models × C = 7 channels (whole channels per thread; 7·2 jobs split unevenly), every mode.
+    const bn = { B: 9, C: 7, S: 577, K: 2 }, bnN = bn.B * bn.C * bn.S, bnBs = bnN;
+    const bx = be.alloc(2 * bnN, 'bn x'), bw = be.alloc(4 * bn.C, 'bn w'), bv = be.alloc(4 * bn.C, 'bn v'), bdy = be.alloc(2 * bnN, 'bn dy');
+    const brx = be.alloc(2 * bnN, 'bn rx'), brdy = be.alloc(2 * bnN, 'bn rdy'), bo = be.alloc(2 * bnN, 'bn out'), bg = be.alloc(4 * bn.C, 'bn g');
+    be.write(bx, randArray(2 * bnN, 31, 3)); be.write(bw, randArray(4 * bn.C, 32)); be.write(bv, randArray(4 * bn.C, 33));
+    be.write(bdy, randArray(2 * bnN, 34)); be.write(brx, randArray(2 * bnN, 35)); be.write(brdy, randArray(2 * bnN, 36));
+    for (const mode of ['forward', 'backward', 'tangent', 'rbackward'] as const) {
+      be.write(bg, new Float32Array(4 * bn.C));
+      be.batchnorm({ mode, ...bn, eps: 1e-5, x: v(bx, bnBs), w: v(bw, 2 * bn.C), v: v(bv, 2 * bn.C), dy: v(bdy, bnBs), rx: v(brx, bnBs),
+        rdy: v(brdy, bnBs), out: v(bo, bnBs), ...(mode === 'forward' ? { running: v(bg, 2 * bn.C) } : { g: v(bg, 2 * bn.C) }) });
+      out.set(`batchnorm ${mode}`, hex(bo) + hex(bg));
+    }
   } finally {
     be.destroy();
   }
   return out;
 }
 
-test('1, 2 and 3 threads give the same bits (conv jobs: examples, positions, dW rows and columns; pooling; activations; rdelta)', async () => {
+test('1, 2 and 3 threads give the same bits (conv jobs: examples, positions, dW rows and columns; pooling; activations; rdelta; batchnorm)', async () => {
   const one = await runAll(1);
   for (const threads of [2, 3]) {
     const other = await runAll(threads);

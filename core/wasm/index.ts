@@ -23,4 +23,4 @@ export function reset(): void {
 }
 export { conv, convScratchBytes } from './conv';
 export { pool, poolScratchBytes, actOp } from './pool';
-export { batchnorm } from './batchnorm';
+export { batchnorm, batchnormOp } from './batchnorm';

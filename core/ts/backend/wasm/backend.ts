@@ -70,6 +70,7 @@ type Exports = {
   actOp(params: number, tid: number, nthreads: number): void;
   rdeltaOp(params: number, tid: number, nthreads: number): void;
   batchnorm(params: number): void;
+  batchnormOp(params: number, tid: number, nthreads: number): void;
 };
 
 // Word offsets of the matmul params block (core/wasm/matmul.ts).
@@ -296,7 +297,7 @@ export class WasmBackend implements Backend {
   }
 
   /** Runs a parallel kernel of the core on enough threads for `work`. */
-  private parallel(kernel: 'conv' | 'pool' | 'actOp' | 'rdeltaOp', parallel: boolean): void {
+  private parallel(kernel: 'conv' | 'pool' | 'actOp' | 'rdeltaOp' | 'batchnormOp', parallel: boolean): void {
     const run = this.x[kernel];
     const n = this.threadPool && parallel ? this.threads : 1;
     if (n > 1) this.threadPool!.call(kernel, (tid, nt) => run(this.opParams, tid, nt), this.opParams, n);
@@ -340,7 +341,7 @@ export class WasmBackend implements Backend {
     this.parallel('actOp', op.K * op.perModel >= PARALLEL_MIN_ELEMENTS);
   }
 
-  /** BatchNorm (core/wasm/batchnorm.ts) on the calling thread: a channel's sums are one serial reduction. */
+  /** BatchNorm (core/wasm/batchnorm.ts): whole channels per thread (a channel's sums are one serial reduction, so any split gives the same bits). */
   batchnorm(op: BatchNormOp): void {
     this.live();
     checkBatchnorm(op);
@@ -349,7 +350,7 @@ export class WasmBackend implements Backend {
       this.at(op.x), op.x.bs, this.at(op.w), op.w.bs, this.at(op.v), op.v?.bs ?? 0, this.at(op.dy), op.dy?.bs ?? 0,
       this.at(op.rx), op.rx?.bs ?? 0, this.at(op.rdy), op.rdy?.bs ?? 0, this.at(op.out), op.out?.bs ?? 0,
       this.at(op.g ?? op.running), (op.g ?? op.running)?.bs ?? 0, op.accumulate ? 1 : 0, op.gaussNewton ? 1 : 0]);
-    this.x.batchnorm(this.opParams);
+    this.parallel('batchnormOp', op.K * op.C > 1 && op.K * op.C * op.B * op.S >= PARALLEL_MIN_ELEMENTS);
   }
 
   clearScalars(slot: number, n: number): void {

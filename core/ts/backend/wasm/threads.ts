@@ -49,8 +49,8 @@ function spinUntilChanged(ctrl: Int32Array, i: number, was: number, ms: number):
 }
 
 /** The parallel kernels of core/wasm: each is export(params, tid, nthreads). */
-export type CoreKernel = 'mm' | 'conv' | 'pool' | 'actOp' | 'rdeltaOp';
-const KERNEL_OPS: Record<CoreKernel, number> = { mm: 1, conv: 3, pool: 4, actOp: 5, rdeltaOp: 6 };
+export type CoreKernel = 'mm' | 'conv' | 'pool' | 'actOp' | 'rdeltaOp' | 'batchnormOp';
+const KERNEL_OPS: Record<CoreKernel, number> = { mm: 1, conv: 3, pool: 4, actOp: 5, rdeltaOp: 6, batchnormOp: 7 };
 const OP_KERNELS = new Map<number, CoreKernel>(Object.entries(KERNEL_OPS).map(([k, v]) => [v, k as CoreKernel]));
 
 /** The worker side: never returns until told to quit. */

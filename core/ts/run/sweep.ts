@@ -184,7 +184,7 @@ class GroupLoop {
     this.o = this.objectives(this.K);
     // Autotune only where the host did (its prepare): choices are keyed by one model's shape, so
     // this finds them cached. A library caller that never tuned keeps its kernels: tuning here
-    // would change them mid-sweep, and for its later runs in the process.
+    // would change them mid-sweep, and for the caller's later runs.
     if (this.tuned) for (const o of this.o.all) await o.tune();
   }
 

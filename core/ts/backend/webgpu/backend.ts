@@ -21,10 +21,7 @@ import { ConvTuner, convGemm, convKernel, convModels, convModelsPerDispatch, con
 
 const ARENA_BYTES = 256 * 1024;
 const BLOCK = 256; // minUniformBufferOffsetAlignment, the largest the spec allows
-/**
- * Scalar slots (f32, 256 KiB). A run alone uses fewer than 4096; a sweep lays
- * its members' concurrent eigen-solvers side by side above that (measure/lockstep.ts).
- */
+// Scalar slots (f32, 256 KiB): a run alone uses < 4096, a sweep's concurrent solvers sit above (measure/lockstep.ts).
 const SCALARS = 65536;
 const BUF_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */
 

@@ -25,6 +25,7 @@
 // The lanes' solvers must not share scalar slots: laneSlots lays their
 // ranges out side by side above LANE_SLOT.
 import type { Backend, Buf } from '../backend/types.js';
+import { copyBits } from '../backend/copy-bits.js';
 import type { Objective } from '../objective/types.js';
 import type { SymOperator } from './operator.js';
 
@@ -156,9 +157,4 @@ export class LockstepHvp {
     this.ins.length = 0;
     this.outs.length = 0;
   }
-}
-
-/** dst[dOff + i] = src[sOff + i] with every bit kept: γ = −0, since +0 + −0 would turn a −0 into +0. */
-function copyBits(backend: Backend, dst: Buf, dOff: number, src: Buf, sOff: number, n: number): void {
-  backend.vector({ n, y: dst, yOff: dOff, x: src, xOff: sOff, alpha: 1, beta: 0, gamma: -0 });
 }

@@ -11,6 +11,7 @@
 // bit for bit. The group may have run the row's Hessian measurement already,
 // with the other members' in lockstep (sweep.ts); the row then takes it.
 import type { Backend, Buf } from '../backend/types.js';
+import { copyBits } from '../backend/copy-bits.js';
 import type { OptState } from '../optim/optimizers.js';
 import { fires } from '../measure/schedule.js';
 import { runMeasures } from '../measure/run-measures.js';
@@ -18,15 +19,6 @@ import { lrAt, type RunConfig } from './config.js';
 import type { Checkpoint, MetricsRow, RunSink } from './records.js';
 import { RunContext, type EigRow, type RunResult } from './experiment.js';
 import type { RunProblem } from './problem.js';
-
-/**
- * dst[dOff + i] = src[sOff + i], bit for bit. A plain copy (γ = +0) turns
- * −0 into +0 (+0 + −0 = +0); γ = −0 keeps every value's bits, so the
- * member's gradient is the single run's exactly.
- */
-export function copySlice(backend: Backend, dst: Buf, dOff: number, src: Buf, sOff: number, n: number): void {
-  backend.vector({ n, y: dst, yOff: dOff, x: src, xOff: sOff, alpha: 1, beta: 0, gamma: -0 });
-}
 
 const EVERY_STEP = { every: 1, after: [] };
 
@@ -105,8 +97,8 @@ export class SweepMember {
   sync(slices: MemberSlices): void {
     if (this.syncedAt === this.t) return;
     this.syncedAt = this.t;
-    copySlice(this.backend, this.ctx.theta, 0, slices.thetaK, slices.off, this.P);
-    copySlice(this.backend, this.ctx.grad, 0, slices.gradK, slices.off, this.P);
+    copyBits(this.backend, this.ctx.theta, 0, slices.thetaK, slices.off, this.P);
+    copyBits(this.backend, this.ctx.grad, 0, slices.gradK, slices.off, this.P);
   }
 
   /**

@@ -41,7 +41,8 @@ import { validateRun, type RunConfig } from './config.js';
 import type { Checkpoint, RunSink } from './records.js';
 import { buildProblem, type RunData } from './problem.js';
 import type { EigRow, RunResult } from './experiment.js';
-import { copySlice, SweepMember, type MemberSlices } from './sweep-member.js';
+import { SweepMember, type MemberSlices } from './sweep-member.js';
+import { copyBits } from '../backend/copy-bits.js';
 import { laneSlots, LockstepHvp } from '../measure/lockstep.js';
 
 /** Batched objectives take scalar slots [0, 2K) and solvers ≥ 256: the per-member ‖g‖² slots [2K, 3K) fit below them. */
@@ -177,7 +178,7 @@ class GroupLoop {
   /** Moves the active members' θ slices to the front (via the gradient buffer, then the two swap) and rebuilds the objectives for them. */
   async repack(active: SweepMember[]): Promise<void> {
     const { backend, P, S } = this;
-    active.forEach((m, s) => copySlice(backend, this.gradK, s * S, this.thetaK, this.slot.get(m)! * S, P));
+    active.forEach((m, s) => copyBits(backend, this.gradK, s * S, this.thetaK, this.slot.get(m)! * S, P));
     active.forEach((m, s) => this.slot.set(m, s));
     [this.thetaK, this.gradK] = [this.gradK, this.thetaK];
     this.K = active.length;
@@ -192,7 +193,7 @@ class GroupLoop {
     const { backend, P, S } = this;
     // Every slice holds a finite θ before the first dispatch; from here on the members' θ_t live in their slices.
     backend.vector({ n: this.K * S, y: this.thetaK, beta: 0, gamma: 0 });
-    for (const m of this.members) copySlice(backend, this.thetaK, m.index * S, m.theta, 0, P);
+    for (const m of this.members) copyBits(backend, this.thetaK, m.index * S, m.theta, 0, P);
     let active = this.members.slice();
     while (active.length > 0) {
       if (2 * active.length <= this.K) await this.repack(active);

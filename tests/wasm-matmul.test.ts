@@ -2,7 +2,8 @@
 // threads, unshared SIMD, scalar) against the float64 reference: every
 // layout × every epilogue flag, K = 2 models with offsets and per-model
 // strides (A shared), and shapes that cross the kernel's blocking edges
-// (micro-tile 4×8, K blocks of 256, row blocks of 128) — the WebGPU-parity
+// (micro-tile 4×8, K blocks of 256, row blocks of 128) and thin ones (a side
+// or the inner dimension 1, matmul-thin.ts) — the WebGPU-parity
 // tests in tests/matmul.test.ts run on the default build only.
 // Tolerance 1e-5 relative (‖a−b‖∞/‖b‖∞), as tests/matmul.test.ts: f32
 // accumulation over L ≤ 300 terms of O(1) products; measured ≤ ~1e-6.
@@ -11,13 +12,20 @@ import * as assert from 'uvu/assert';
 import type { Layout, MatmulOp } from '../core/ts/backend/types.js';
 import type { WasmBackend } from '../core/ts/backend/wasm/backend.js';
 import type { CoreFlavour } from '../core/ts/backend/wasm/module.js';
-import { createNodeWasm } from '../hosts/node/wasm.js';
+import { createNodeWasm, enableNodeRelaxedSimd, nodeCoreRuns } from '../hosts/node/wasm.js';
 import { matmulRef64, type EpilogueFlags } from './reference/matmul64.js';
 import { randArray, relErr } from './helpers/gpu.js';
 
 const TOL = 1e-5;
 const BUILDS: [CoreFlavour, number][] = [['threads', 2], ['threads', 3], ['simd', 1], ['scalar', 1]];
-const SHAPES: [number, number, number][] = [[1, 1, 1], [5, 9, 3], [37, 29, 61], [130, 70, 300], [260, 17, 40]];
+// The relaxed build fuses multiply-adds where the CPU can, so its bits are its own: it gets the
+// same checks, and the thread-count test below runs on it too.
+const RELAXED = nodeCoreRuns('relaxed') || enableNodeRelaxedSimd();
+if (RELAXED) BUILDS.push(['relaxed', 2]);
+else console.log('  (relaxed SIMD build skipped: this Node cannot validate it)');
+const SHAPES: [number, number, number][] = [[1, 1, 1], [5, 9, 3], [37, 29, 61], [130, 70, 300], [260, 17, 40],
+  // Thin products (core/wasm/matmul-thin.ts): N = 1, M = 1, L = 1, with vector tails.
+  [37, 1, 61], [1, 29, 61], [37, 29, 1], [130, 1, 300], [1, 70, 300], [3, 1, 2], [1, 3, 2]];
 const FLAGS: EpilogueFlags[] = [
   { accum: false, bias: false, act: false, dact: false, alpha: 1 },
   { accum: true, bias: true, act: true, dact: false, alpha: 0.5 },
@@ -97,23 +105,36 @@ for (const [flavour, threads] of BUILDS) {
   });
 }
 
-test('the thread count does not change a single bit (each output tile is summed by one thread in one order)', async () => {
-  const outs: Float32Array[] = [];
+for (const flavour of (RELAXED ? ['threads', 'relaxed'] : ['threads']) as CoreFlavour[]) test(`${flavour} build: the thread count does not change a single bit (each output is summed by one thread in one order), blocked and thin products`, async () => {
+  // [layout, M, N, L]: the blocked kernel, then the thin loops (matmul-thin.ts) at sizes the
+  // backend splits over threads, with odd sides so that a thread's range can end mid-vector.
+  const CASES: [Layout, number, number, number][] = [['abt', 300, 90, 500],
+    ['ab', 3001, 1, 47], ['abt', 3001, 1, 47], ['atb', 3001, 1, 47], ['ab', 1, 3001, 47], ['abt', 1, 3001, 47], ['atb', 1, 3001, 47],
+    ['ab', 301, 299, 1], ['atb', 299, 301, 1]];
+  const K = 2;
+  const outs: Float32Array[][] = [];
   for (const threads of [1, 2, 3]) {
-    const be = await createNodeWasm({ threads });
+    const be = await createNodeWasm({ flavour, threads });
     try {
-      const [M, N, L] = [300, 90, 500];
-      const a = be.alloc(M * L, 'A'), b = be.alloc(N * L, 'B'), c = be.alloc(M * N, 'C');
-      be.write(a, randArray(M * L, 1));
-      be.write(b, randArray(N * L, 2));
-      be.matmul({ layout: 'abt', M, N, L, K: 1, a: { buf: a, off: 0, bs: 0 }, b: { buf: b, off: 0, bs: 0 }, c: { buf: c, off: 0, bs: 0 } });
-      outs.push(await be.read(c));
+      outs.push([]);
+      for (const [layout, M, N, L] of CASES) {
+        const a = be.alloc(K * M * L, 'A'), b = be.alloc(K * N * L, 'B'), c = be.alloc(K * M * N, 'C');
+        be.write(a, randArray(K * M * L, 1));
+        be.write(b, randArray(K * N * L, 2));
+        be.write(c, randArray(K * M * N, 3));
+        be.matmul({ layout, M, N, L, K, a: { buf: a, off: 0, bs: M * L }, b: { buf: b, off: 0, bs: N * L }, c: { buf: c, off: 0, bs: M * N },
+          accumulate: true, alpha: 0.75 });
+        outs.at(-1)!.push(await be.read(c));
+        for (const x of [a, b, c]) be.release(x);
+      }
     } finally {
       be.destroy();
     }
   }
-  assert.equal(Array.from(outs[1]), Array.from(outs[0]));
-  assert.equal(Array.from(outs[2]), Array.from(outs[0]));
+  CASES.forEach(([layout, M, N, L], i) => {
+    assert.equal(Array.from(outs[1][i]), Array.from(outs[0][i]), `${layout} ${M}×${N}×${L}: 2 threads`);
+    assert.equal(Array.from(outs[2][i]), Array.from(outs[0][i]), `${layout} ${M}×${N}×${L}: 3 threads`);
+  });
 });
 
 test.run();

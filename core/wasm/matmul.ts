@@ -13,6 +13,7 @@
 // thread tid does a contiguous range of them, packing into its own scratch.
 // The caller (core/ts/backend/wasm) waits for all threads.
 import { act_d1, act_f } from './activations';
+import { thinMatmul } from './matmul-thin';
 import { tanh4 } from './simd-math';
 
 // Micro-tile and cache blocks (L1: a KC×NR panel of B = 8 KiB; L2: an MC×KC
@@ -74,7 +75,7 @@ export function mm(params: usize, tid: u32, nthreads: u32): void {
     gA = <usize>pi(params, P_A) + (<usize>(z * pi(params, P_ABS)) << 2);
     gB = <usize>pi(params, P_B) + (<usize>(z * pi(params, P_BBS)) << 2);
     gC = <usize>pi(params, P_C) + (<usize>(z * pi(params, P_CBS)) << 2);
-    gemm(m0, m1, n0, n1);
+    if (L < 1 || !thinMatmul(layout, M, N, L, gA, gB, gC, gAlpha, gAccum, m0, m1, n0, n1)) gemm(m0, m1, n0, n1);
     epilogue(params, z, m0, m1, n0, n1);
   }
 }

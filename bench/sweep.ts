@@ -40,6 +40,8 @@ const { values: argv } = parseArgs({
     n: { type: 'string' },
     'small-steps': { type: 'string' },
     'fctanh-steps': { type: 'string' },
+    reps: { type: 'string' },
+    'fctanh-reps': { type: 'string' },
     threads: { type: 'string' },
     driver: { type: 'string', default: 'auto' },
     'skip-wasm': { type: 'boolean', default: false },
@@ -53,11 +55,12 @@ const { values: argv } = parseArgs({
   },
 });
 if (argv.help) {
-  console.log(`usage: npm run bench:sweep -- [--quick] [--json FILE] [--k K] [--n N] [--small-steps S] [--fctanh-steps S] [--threads T]
+  console.log(`usage: npm run bench:sweep -- [--quick] [--json FILE] [--k K] [--n N] [--small-steps S] [--fctanh-steps S] [--reps R] [--fctanh-reps R] [--threads T]
                             [--driver auto|lavapipe|swiftshader|system] [--skip-wasm] [--skip-webgpu] [--skip-torch] [--skip-fctanh] [--skip-cli]
                             [--torch-device cpu|cuda] [--catapult]
   K = 16 members (learning rates); fc-tanh on N = 5000 (500 with --quick) synthetic CIFAR-shaped examples,
-  ${SMALL_ARCH} on chebyshev-5-20; steps 1000 / 20 (200 / 4 with --quick)
+  ${SMALL_ARCH} on chebyshev-5-20; steps 1000 / 20 (200 / 4 with --quick); batched and one after another
+  alternate R times (--reps, default 3, for the small MLP; --fctanh-reps, default 1) and the medians are compared
   --catapult: instead, eigen-solves in lockstep against one member at a time: K = 8 (or --k) members of
   ${LOCKSTEP_ARCH} on ${LOCKSTEP_DATASET}, λ₁ every step, 20 steps (5 with --quick)`);
   process.exit(0);
@@ -76,6 +79,7 @@ if (K > 64) fail(`--k ${K}: a sweep group holds at most 64 members, pass --k 64 
 const N = posInt('n', argv.n, quick ? 500 : 5000);
 const smallSteps = posInt('small-steps', argv['small-steps'], quick ? 200 : 1000);
 const fcSteps = posInt('fctanh-steps', argv['fctanh-steps'], quick ? 4 : 20);
+const smallReps = posInt('reps', argv.reps, 3), fcReps = posInt('fctanh-reps', argv['fctanh-reps'], 1);
 const threads = argv.threads ? posInt('threads', argv.threads, 2) : undefined;
 const torchDevice = argv['torch-device'] as TorchDevice;
 if (torchDevice !== 'cpu' && torchDevice !== 'cuda') fail(`--torch-device takes cpu or cuda, got '${argv['torch-device']}'`);
@@ -138,18 +142,20 @@ interface Workload {
   steps: number;
   /** Member k trains at lrMax·(k+1)/K: every member stays below the edge over the bench's steps, so all run every step. */
   lrMax: number;
+  /** Timed pairs (batched, then one after another), alternated: a 2-core VM's clock wanders by ±20% between seconds. */
+  reps: number;
   physicalBatch: number;
 }
 
 const cheb = loadDataset('chebyshev-5-20');
 const fcData = syntheticData(N, 3072, 10, 2024);
 const workloads: Workload[] = [
-  { key: 'small', dataset: 'chebyshev-5-20', arch: SMALL_ARCH, steps: smallSteps, lrMax: 0.05, physicalBatch: 1000,
+  { key: 'small', dataset: 'chebyshev-5-20', arch: SMALL_ARCH, steps: smallSteps, lrMax: 0.05, physicalBatch: 1000, reps: smallReps,
     data: { d: cheb.d, c: cheb.c, train: cheb.train, test: cheb.test } },
 ];
 if (!argv['skip-fctanh']) {
   const split = { ...fcData, N };
-  workloads.push({ key: 'fctanh', dataset: 'synthetic-cifar', arch: 'fc-tanh', steps: fcSteps, lrMax: 0.02, physicalBatch: Math.min(1000, N),
+  workloads.push({ key: 'fctanh', dataset: 'synthetic-cifar', arch: 'fc-tanh', steps: fcSteps, lrMax: 0.02, physicalBatch: Math.min(1000, N), reps: fcReps,
     data: { shape: [3, 32, 32], d: 3072, c: 10, train: split, test: split } });
 }
 
@@ -228,6 +234,7 @@ async function opsPerStep(backend: Backend, w: Workload): Promise<{ batched: num
 }
 
 interface SweepTimes { batchedS: number; sequentialS: number; finalLoss: number[] }
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const targets: Target[] = [];
 const lines: string[] = [];
 const eoslabLoss = new Map<string, number[]>();
@@ -243,26 +250,34 @@ async function benchBackend(backend: Backend, name: 'wasm' | 'webgpu', cpuLike: 
     const warmSteps = name === 'wasm' ? w.steps : 1;
     await runSweepGroup(backend, lrs(w).map((lr) => ({ cfg: cfgOf(w, lr, warmSteps), sink: nullSink() })), w.data);
     for (let r = 0; r < (name === 'wasm' ? 4 : 1); r++) await runExperiment(backend, cfgOf(w, w.lrMax, warmSteps), w.data, nullSink());
-    log(`[${elapsed()}] ${name}: ${w.key} batched`);
-    const b = await timed((prepare) => runSweepGroup(backend, cfgs.map((cfg) => ({ cfg, sink: nullSink() })), w.data, { prepare }));
-    log(`[${elapsed()}] ${name}: ${w.key} one after another`);
-    let seqS = 0;
+    const batchedS: number[] = [], sequentialS: number[] = [];
+    let b: { s: number; results: RunResult[] } | null = null;
     const seqResults: RunResult[] = [];
-    for (const cfg of cfgs) {
-      const r = await timed(async (prepare) => [await runExperiment(backend, cfg, w.data, nullSink(), { prepare })]);
-      seqS += r.s;
-      seqResults.push(r.results[0]);
+    for (let rep = 0; rep < w.reps; rep++) {
+      log(`[${elapsed()}] ${name}: ${w.key} batched${w.reps > 1 ? ` (${rep + 1}/${w.reps})` : ''}`);
+      b = await timed((prepare) => runSweepGroup(backend, cfgs.map((cfg) => ({ cfg, sink: nullSink() })), w.data, { prepare }));
+      batchedS.push(b.s);
+      log(`[${elapsed()}] ${name}: ${w.key} one after another${w.reps > 1 ? ` (${rep + 1}/${w.reps})` : ''}`);
+      let seqS = 0;
+      seqResults.length = 0;
+      for (const cfg of cfgs) {
+        const r = await timed(async (prepare) => [await runExperiment(backend, cfg, w.data, nullSink(), { prepare })]);
+        seqS += r.s;
+        seqResults.push(r.results[0]);
+      }
+      sequentialS.push(seqS);
     }
     const ops = await opsPerStep(backend, w);
     const gradK = await gradMs(backend, w, K, Math.min(w.steps, 20)), grad1 = await gradMs(backend, w, 1, Math.min(w.steps, 20));
-    const t: SweepTimes = { batchedS: b.s, sequentialS: seqS, finalLoss: b.results.map((r) => r.lastRow?.train_loss ?? NaN) };
+    const t: SweepTimes = { batchedS: median(batchedS), sequentialS: median(sequentialS), finalLoss: b!.results.map((r) => r.lastRow?.train_loss ?? NaN) };
     const seqLoss = seqResults.map((r) => r.lastRow?.train_loss ?? NaN);
     const rows = w.steps + 1, speedup = t.sequentialS / t.batchedS;
     const batchedStepMs = (1000 * t.batchedS) / rows, seqStepMs = (1000 * t.sequentialS) / (rows * K);
-    const finished = b.results.filter((r) => r.reason === 'max_steps').length;
+    const finished = b!.results.filter((r) => r.reason === 'max_steps').length;
     eoslabLoss.set(`${w.key}_${name}`, t.finalLoss);
     Object.assign(report, {
-      [`${p}_speedup_${name}`]: speedup,
+      [`${p}_speedup_${name}`]: speedup, [`${p}_reps_${name}`]: w.reps,
+      [`${p}_batched_s_reps_${name}`]: batchedS, [`${p}_sequential_s_reps_${name}`]: sequentialS,
       [`${p}_batched_s_${name}`]: t.batchedS, [`${p}_sequential_s_${name}`]: t.sequentialS,
       [`${p}_members_per_s_batched_${name}`]: K / t.batchedS, [`${p}_members_per_s_sequential_${name}`]: K / t.sequentialS,
       [`${p}_batched_step_ms_${name}`]: batchedStepMs, [`${p}_batched_grad_ms_${name}`]: gradK,
@@ -274,8 +289,9 @@ async function benchBackend(backend: Backend, name: 'wasm' | 'webgpu', cpuLike: 
       // Same backend, same members: batched and alone must agree bit for bit (tests/sweep.test.ts); a difference is a bug.
       [`${p}_batched_equals_sequential_${name}`]: t.finalLoss.every((x, i) => Object.is(x, seqLoss[i])),
     });
+    const repNote = w.reps > 1 ? ` (medians of ${w.reps} alternating runs; speedups ${batchedS.map((x, i) => (sequentialS[i] / x).toFixed(2)).join(', ')})` : '';
     lines.push(`  ${name} ${w.key.padEnd(6)}: batched ${t.batchedS.toFixed(2)} s (${(K / t.batchedS).toFixed(2)} members/s), one after another ` +
-      `${t.sequentialS.toFixed(2)} s (${(K / t.sequentialS).toFixed(2)} members/s): ${speedup.toFixed(2)}×; batched step ${batchedStepMs.toFixed(2)} ms ` +
+      `${t.sequentialS.toFixed(2)} s (${(K / t.sequentialS).toFixed(2)} members/s): ${speedup.toFixed(2)}×${repNote}; batched step ${batchedStepMs.toFixed(2)} ms ` +
       `of which the K-model gradient ${gradK.toFixed(2)} ms; single step ${seqStepMs.toFixed(2)} ms (gradient ${grad1.toFixed(2)} ms); ${finished}/${K} ran all steps; ` +
       `backend ops per step: batched ${ops.batched} (${Object.entries(ops.byName).map(([k, v]) => `${k} ${v}`).join(', ')}), one member alone ${ops.single}`);
     // The issue's targets are the small MLP's, "where dispatch overhead dominates": ≥ 4× on the Wasm

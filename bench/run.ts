@@ -17,6 +17,7 @@ const { values: argv } = parseArgs({
     quick: { type: 'boolean', default: false },
     reps: { type: 'string' },
     n: { type: 'string' },
+    'physical-batch': { type: 'string' },
     driver: { type: 'string', default: 'auto' },
     'skip-matmul': { type: 'boolean', default: false },
     'skip-tfjs': { type: 'boolean', default: false },
@@ -30,10 +31,12 @@ const { values: argv } = parseArgs({
   },
 });
 if (argv.help) {
-  console.log(`usage: npm run bench -- [--quick] [--json FILE] [--n N] [--reps N] [--driver auto|lavapipe|swiftshader|system]
+  console.log(`usage: npm run bench -- [--quick] [--json FILE] [--n N] [--physical-batch B] [--reps N] [--driver auto|lavapipe|swiftshader|system]
                       [--skip-matmul] [--skip-tfjs] [--skip-wasm] [--skip-webgpu] [--skip-numpy] [--skip-cpu-peers] [--threads N] [--variant-timeout SECONDS]
   --quick        N = 1000 examples (matmul M or L = 1000), fewer repetitions: a smoke run of a few minutes
-  --n N          examples (default 5000, 1000 with --quick); physical batch min(1000, N)
+  --n N          examples (default 5000, 1000 with --quick)
+  --physical-batch B  examples per pass of eoslab's objective (default min(1000, N); TF.js and NumPy take N at
+                 once, bench/torch-gpu.ts has the same flag): on a large GPU one pass of N = 5000 may beat five of 1000
   --skip-wasm    leave out the CPU half (eoslab's Wasm core vs TF.js wasm)
   --skip-webgpu  only the CPU half
   --skip-numpy   leave out the NumPy + OpenBLAS peer (python3)
@@ -46,7 +49,11 @@ if (argv.help) {
 const quick = argv.quick!;
 const N = argv.n ? Number(argv.n) : quick ? 1000 : 5000;
 if (!Number.isInteger(N) || N < 1) { console.error(`eoslab bench: --n ${argv.n} is not a positive integer: pass e.g. --n 1000`); process.exit(1); }
-const PHYSICAL_BATCH = Math.min(1000, N);
+const PHYSICAL_BATCH = argv['physical-batch'] ? Number(argv['physical-batch']) : Math.min(1000, N);
+if (!Number.isInteger(PHYSICAL_BATCH) || PHYSICAL_BATCH < 1 || PHYSICAL_BATCH > N) {
+  console.error(`eoslab bench: --physical-batch ${argv['physical-batch']} must be an integer from 1 to N = ${N}: pass e.g. --physical-batch ${Math.min(1000, N)}`);
+  process.exit(1);
+}
 const SMALL_N = 64;
 const reps = argv.reps ? Number(argv.reps) : 3;
 const opBudgetMs = quick ? 15_000 : 60_000;

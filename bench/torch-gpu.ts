@@ -18,6 +18,7 @@ const { values: argv } = parseArgs({
     device: { type: 'string', default: 'cuda' },
     quick: { type: 'boolean', default: false },
     n: { type: 'string' },
+    'physical-batch': { type: 'string' },
     reps: { type: 'string' },
     threads: { type: 'string' },
     tf32: { type: 'boolean', default: false },
@@ -26,8 +27,9 @@ const { values: argv } = parseArgs({
   },
 });
 if (argv.help) {
-  console.log(`usage: node --import tsx bench/torch-gpu.ts [--device cuda|cpu] [--quick] [--n N] [--reps R] [--threads T] [--tf32] [--json FILE]
+  console.log(`usage: node --import tsx bench/torch-gpu.ts [--device cuda|cpu] [--quick] [--n N] [--physical-batch B] [--reps R] [--threads T] [--tf32] [--json FILE]
   fc-tanh and cnn-relu full-batch gradient and HVP in PyTorch fp32 (default N = 5000, 1000 with --quick)
+  --physical-batch B  fc-tanh's examples per pass (default min(1000, N), as bench/run.ts; cnn-relu keeps min(500, N))
   --tf32  let cuDNN/cuBLAS round inputs to TF32 (PyTorch's default for convolutions on Ampere and later);
           keys torch_<device>_tf32_…. Without it TF32 is off: strict fp32, as eoslab computes`);
   process.exit(0);
@@ -38,6 +40,8 @@ if (device !== 'cuda' && device !== 'cpu') { log(`torch-gpu: --device takes cuda
 const N = argv.n ? Number(argv.n) : argv.quick ? 1000 : 5000;
 if (!Number.isInteger(N) || N < 1) { log(`torch-gpu: --n ${argv.n} is not a positive integer: pass e.g. --n 1000`); process.exit(1); }
 const reps = argv.reps ? Number(argv.reps) : argv.quick ? 2 : 5;
+const fcB = argv['physical-batch'] ? Number(argv['physical-batch']) : Math.min(1000, N);
+if (!Number.isInteger(fcB) || fcB < 1 || fcB > N) { log(`torch-gpu: --physical-batch ${argv['physical-batch']} must be an integer from 1 to N = ${N}: pass e.g. --physical-batch ${Math.min(1000, N)}`); process.exit(1); }
 const threads = argv.threads ? Number(argv.threads) : 2;
 const json = new JsonReport(argv.json);
 json.saveOnCrash(log);
@@ -53,7 +57,7 @@ const fcp = benchParams(fc);
 const cnn = cnnModel();
 const cnnp = cnnParams(cnn);
 const workloads: Workload[] = [
-  { key: 'fctanh', model: fc.model, ...fcp, ...syntheticData(N, D_IN, CLASSES, 2024), B: Math.min(1000, N), small: syntheticData(16, D_IN, CLASSES, SEEDS.small) },
+  { key: 'fctanh', model: fc.model, ...fcp, ...syntheticData(N, D_IN, CLASSES, 2024), B: fcB, small: syntheticData(16, D_IN, CLASSES, SEEDS.small) },
   { key: 'cnn', model: cnn, ...cnnp, ...cnnData(N), B: Math.min(500, N), small: cnnData(16, SEEDS.small) },
 ];
 

@@ -330,6 +330,15 @@ test('the unshared SIMD build gives the threads build\'s bits (same kernels, sam
   for (const [k, hex] of a) assert.ok(b.get(k) === hex, `${k}: simd differs from threads`);
 });
 
+test('BatchNorm gives the same bits on the scalar and relaxed builds as on the threads build (f64x2 lanes and scalar code do the same f64 arithmetic)', async () => {
+  const a = await runAll(2);
+  const others: [CoreFlavour, number][] = [['scalar', 1], ...(nodeCoreRuns('relaxed') ? [['relaxed', 2] as [CoreFlavour, number]] : [])];
+  for (const [flavour, threads] of others) {
+    const b = await runAll(threads, flavour);
+    for (const [k, hex] of a) if (k.startsWith('batchnorm')) assert.ok(b.get(k) === hex, `${k}: ${flavour} differs from threads`);
+  }
+});
+
 for (const [flavour, threads] of BUILDS) {
   test(`${flavour} build, ${threads} thread(s): tanh's rdelta and σ′ product (dmul) off the stored σ(a) (aOut) equal them recomputing σ, bit for bit`, async () => {
     const be = await createNodeWasm({ flavour, threads });

@@ -92,19 +92,27 @@ export function col2im(Z: usize, acc: usize, dx: usize, accum: bool): void {
           store<f32>(out + o, accum ? load<f32>(out + o) + v : v);
         }
       } else {
-        for (let iw = 0; iw < gW; iw++) {
-          let sum: f32 = 0;
-          for (let i = 0; i < gKh; i++) {
-            const th = ih + gPh - i;
-            if (th < 0 || th % gS != 0 || th / gS >= gHo) continue;
-            for (let j = 0; j < gKw; j++) {
-              const tw = iw + gPw - j;
-              if (tw < 0 || tw % gS != 0 || tw / gS >= gWo) continue;
-              sum += load<f32>(Z + (<usize>((ci * khw + i * gKw + j) * P + (th / gS) * gWo + tw / gS) << 2));
+        // Stride s > 1: for each valid (i, j), row-major, the columns it reaches are every s-th
+        // from the first with (iw + padW − j) ≡ 0 mod s; each adds its Z term into acc there.
+        // The same terms in the same order per input as summing them one input at a time.
+        zeroF32(acc, gW);
+        for (let i = 0; i < gKh; i++) {
+          const th = ih + gPh - i;
+          if (th < 0 || th % gS != 0 || th / gS >= gHo) continue;
+          const oh = th / gS;
+          for (let j = 0; j < gKw; j++) {
+            const row = Z + (<usize>((ci * khw + i * gKw + j) * P + oh * gWo) << 2);
+            let iw = j - gPw; // where tw = iw + padW − j = 0
+            if (iw < 0) iw += ((gS - 1 - iw) / gS) * gS;
+            for (let ow = (iw + gPw - j) / gS; iw < gW && ow < gWo; iw += gS, ow++) {
+              const p = acc + (<usize>iw << 2);
+              store<f32>(p, load<f32>(p) + load<f32>(row + (<usize>ow << 2)));
             }
           }
-          const o = out + (<usize>iw << 2);
-          store<f32>(o, accum ? load<f32>(o) + sum : sum);
+        }
+        for (let iw = 0; iw < gW; iw++) {
+          const o = out + (<usize>iw << 2), v = load<f32>(acc + (<usize>iw << 2));
+          store<f32>(o, accum ? load<f32>(o) + v : v);
         }
       }
     }

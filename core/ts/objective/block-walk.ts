@@ -1,7 +1,7 @@
 // The walk of a residual block's inner list (nn/layers/residual.ts) for K
 // batched models over physical batches of at most B examples: the same four
-// passes as the model's walk, down and up the inner list, then the shortcut's
-// 1×1 convolution added at the ends. Its boundary 0 and n are the block's own
+// passes as the model's walk, down and up the inner list, then the shortcut
+// added at the ends (option A: its 1×1 convolution; the identity: a vector add). Its boundary 0 and n are the block's own
 // views (the objective's buffers), so the inner list reads the block's input
 // and writes its output directly; the boundaries in between are this walk's.
 // No fusion inside a block: every inner layer runs its own passes, which a
@@ -17,7 +17,8 @@ export class BlockWalk implements BlockWalker {
   private readonly bounds: (Inner | null)[] = [null];
   /** live[i]: inner boundary i depends on θ (the block's input does when `inLive`). */
   private readonly live: boolean[];
-  private readonly S: Buf;
+  /** The option-A shortcut's 0/1 weight (the identity needs none). */
+  private readonly S: Buf | null;
   private readonly children = new Map<number, BlockWalk>();
   readonly owned: Buf[] = [];
 
@@ -34,8 +35,8 @@ export class BlockWalk implements BlockWalker {
       const size = sizeOf(layers[i - 1].outShape), n = K * B * size;
       this.bounds.push({ x: alloc(n, `x[${i}]`), size, ...(this.live[i] ? { d: alloc(n, `d[${i}]`), r: alloc(n, `r[${i}]`), rd: alloc(n, `rd[${i}]`) } : { d: null, r: null, rd: null }) });
     }
-    this.S = alloc(block.shortcutShape.Cout * block.shortcutShape.Cin, 'shortcut');
-    backend.write(this.S, block.shortcutWeight());
+    this.S = block.shortcut === 'identity' ? null : alloc(block.shortcutShape.Cout * block.shortcutShape.Cin, 'shortcut');
+    if (this.S) backend.write(this.S, block.shortcutWeight());
     layers.forEach((l, j) => {
       if (l instanceof Residual) {
         const child = new BlockWalk(backend, l, K, B, this.live[j]);
@@ -69,7 +70,18 @@ export class BlockWalk implements BlockWalker {
 
   /** dst (+)= S src (forward: the shortcut) or Sᵀ src (transpose), accumulating into what the inner list wrote. */
   private shortcut(c: PassCtx, src: View, dst: View, transpose: boolean): void {
-    const w = { buf: this.S, off: 0, bs: 0 }, shape = this.block.shortcutShape;
+    const shape = this.block.shortcutShape;
+    if (this.block.shortcut === 'identity') {
+      // S = I: dst += src, element by element (the 1×1 convolution's C² products per position
+      // gave the same sums, adding exact zeros; resnet20 spent ~6% of its passes there).
+      const n = c.b * shape.Cin * shape.H * shape.W;
+      const contiguous = src.bs === n && dst.bs === n;
+      for (let z = 0; z < (contiguous ? 1 : c.K); z++) {
+        c.backend.vector({ n: contiguous ? c.K * n : n, y: dst.buf, yOff: dst.off + z * dst.bs, x: src.buf, xOff: src.off + z * src.bs, alpha: 1, beta: 1 });
+      }
+      return;
+    }
+    const w = { buf: this.S!, off: 0, bs: 0 };
     if (transpose) c.backend.conv({ mode: 'dinput', shape, B: c.b, K: c.K, x: dst, w, y: src, accumulate: true });
     else c.backend.conv({ mode: 'forward', shape, B: c.b, K: c.K, x: src, w, y: dst, accumulate: true });
   }

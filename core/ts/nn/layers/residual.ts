@@ -5,8 +5,9 @@
 // F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, C'/4, C'/4)), the input subsampled
 // with stride 2 and its channels placed in the middle of C' zero channels.
 // Both are linear and fixed, so each is a 1×1 convolution with a constant 0/1
-// weight (stride 1 or 2): every pass adds conv(·, S) or convᵀ(·, S) to what
-// the inner list's pass gives, and (Hv)_w comes from the inner list alone:
+// weight (stride 1 or 2; the walk runs the identity as a plain add): every
+// pass adds S· or Sᵀ· to what the inner list's pass gives, and (Hv)_w comes
+// from the inner list alone:
 //   forward    y = f(x) + S x            backward   dx = J_fᵀ dy + Sᵀ dy
 //   tangent    ry = J_f (rx, v) + S rx   R-backward rdx = R{J_fᵀ dy} + Sᵀ rdy
 // The inner walk needs activation buffers per physical batch, which layers

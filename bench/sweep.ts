@@ -24,7 +24,7 @@ import { alignedStride, ModelObjective } from '../core/ts/objective/model-object
 import { uploadData } from '../core/ts/objective/data.js';
 import { loadDataset } from '../datasets/registry.js';
 import type { DriverPreference } from '../hosts/node/vulkan-env.js';
-import { JsonReport, oneLine, syntheticData, targetLines, type Target } from './common.js';
+import { JsonReport, median, oneLine, syntheticData, targetLines, type Target } from './common.js';
 import { probeWebGpu, setUpVulkanDriver } from './webgpu-setup.js';
 import { runTorch, type TorchDevice } from './torch-run.js';
 import { lockstepCase } from './sweep-lockstep.js';
@@ -234,7 +234,6 @@ async function opsPerStep(backend: Backend, w: Workload): Promise<{ batched: num
 }
 
 interface SweepTimes { batchedS: number; sequentialS: number; finalLoss: number[] }
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const targets: Target[] = [];
 const lines: string[] = [];
 const eoslabLoss = new Map<string, number[]>();

@@ -1,9 +1,10 @@
 // The walk of a residual block's inner list (nn/layers/residual.ts) for K
 // batched models over physical batches of at most B examples: the same four
 // passes as the model's walk, down and up the inner list, then the shortcut
-// added at the ends (option A: its 1×1 convolution; the identity: a vector add). Its boundary 0 and n are the block's own
-// views (the objective's buffers), so the inner list reads the block's input
-// and writes its output directly; the boundaries in between are this walk's.
+// added at the ends (option A: its 1×1 convolution; the identity: a vector
+// add). Its boundary 0 and n are the block's own views (the objective's
+// buffers), so the inner list reads the block's input and writes its output
+// directly; the boundaries in between are this walk's.
 // No fusion inside a block: every inner layer runs its own passes, which a
 // fused walk only reproduces bit for bit.
 import type { Backend, Buf, View } from '../backend/types.js';
